@@ -1,0 +1,104 @@
+"""Typed, indexed stream events: the one shape every stream takes inside the gateway.
+
+A stream is an async iterator of these. Parsers of upstream streams produce them; renderers of
+client streams consume them; retry, ledger and metrics wrap the iterator without reaching in
+(DESIGN.md §4.2). Non-streaming is the same stream folded (core/fold.py).
+
+Order contract for a well-formed stream:
+``MessageStart (PartStart Delta* PartEnd)* Finish? UsageReport* Done`` — part indexes count from 0
+in start order; a part's deltas come between its start and end; ``UsageReport`` may also appear
+earlier (input known at start); later reports merge into earlier ones (``Usage.merge``).
+``StreamError`` may end the stream at any point instead of ``Done``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.model import StopReason
+from kimi_gateway.core.usage import Usage
+
+
+@dataclass(frozen=True, slots=True)
+class MessageStart:
+    id: str
+    model: str
+    created: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PartStart:
+    index: int
+    kind: Literal["text", "thinking", "tool_call"]
+    tool_call_id: str | None = None  # tool_call parts
+    tool_name: str | None = None
+    tool_kind: Literal["function", "builtin_function"] = "function"
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingDelta:
+    index: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureDelta:
+    index: int
+    signature: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolArgumentsDelta:
+    index: int
+    fragment: str  # a piece of the arguments' JSON text
+
+
+@dataclass(frozen=True, slots=True)
+class PartEnd:
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    stop_reason: StopReason | None
+    stop_sequence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    usage: Usage
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The stream completed normally."""
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    """The stream failed after it started; renderers emit the dialect's error event."""
+
+    error: GatewayError
+
+
+StreamEvent: TypeAlias = (
+    MessageStart
+    | PartStart
+    | TextDelta
+    | ThinkingDelta
+    | SignatureDelta
+    | ToolArgumentsDelta
+    | PartEnd
+    | Finish
+    | UsageReport
+    | Done
+    | StreamError
+)

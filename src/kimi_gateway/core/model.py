@@ -1,0 +1,158 @@
+"""The canonical request/response model every dialect translates to and from.
+
+Frozen dataclasses, no I/O, no wire names. A dialect parser builds these from a wire dict; a
+renderer builds a wire dict from them. Anything a dialect cannot express travels in a named field
+(``extra``, ``provider_data``) or is reported as a :class:`Diagnostic` — never dropped silently.
+
+What does not belong here: per-model Kimi rules (upstreams/kimi/profiles.py), fix-ups
+(upstreams/kimi/quirks.py), stream events (core/events.py), usage (core/usage.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeAlias
+
+from kimi_gateway.core.usage import Usage
+
+Role = Literal["system", "user", "assistant"]
+"""Tool results are parts of a ``user`` message (Anthropic's model); OpenAI ``tool`` messages
+parse into such parts and render back out of them."""
+
+StopReason = Literal[
+    "end_turn", "max_tokens", "tool_use", "stop_sequence", "content_filter", "refusal"
+]
+
+JSON: TypeAlias = Any
+"""A value decoded from JSON (dict, list, str, int, float, bool, None)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A record that a translation dropped or changed something (issue 3 §4: never silent)."""
+
+    code: str  # stable, machine-readable, e.g. "dropped_param", "flattened_block"
+    detail: str  # human-readable, names the field
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+    cache: bool = False  # a cache breakpoint (Anthropic cache_control) after this part
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    source: Literal["base64", "url", "file"]  # "file" is Kimi's ms://<file_id>
+    data: str  # base64 payload, URL, or file id (without ms://)
+    media_type: str | None = None
+    detail: str | None = None
+    cache: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingPart:
+    text: str
+    signature: str | None = None  # Anthropic signature; replayed byte-exact, never invented
+    redacted: bool = False  # Anthropic redacted_thinking: ``provider_data["data"]`` holds it
+    provider_data: Mapping[str, JSON] | None = None  # e.g. Kimi Code reasoning_details
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallPart:
+    id: str
+    name: str
+    arguments: str  # JSON text exactly as received (Kimi built-ins need a byte-exact echo)
+    kind: Literal["function", "builtin_function"] = "function"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResultPart:
+    tool_call_id: str
+    content: tuple[TextPart | ImagePart, ...]
+    is_error: bool = False
+    name: str | None = None  # OpenAI tool message ``name`` (Kimi built-ins echo it)
+    cache: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OpaquePart:
+    """A block this model does not know (e.g. Claude Code's ``tool_reference``), kept verbatim
+    so the same dialect can pass it through; other dialects flatten or drop it with a
+    diagnostic."""
+
+    type: str
+    data: Mapping[str, JSON]
+
+
+Part: TypeAlias = TextPart | ImagePart | ThinkingPart | ToolCallPart | ToolResultPart | OpaquePart
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: Role
+    parts: tuple[Part, ...]
+    name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    name: str
+    description: str | None = None
+    parameters: Mapping[str, JSON] | None = None  # JSON Schema of the arguments
+    kind: Literal["function", "builtin_function"] = "function"
+    strict: bool | None = None
+    cache: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ToolChoice:
+    mode: Literal["auto", "none", "required", "tool"]
+    name: str | None = None  # set when mode == "tool"
+    parallel: bool | None = None  # None: the dialect's default
+
+
+@dataclass(frozen=True, slots=True)
+class ThinkingConfig:
+    mode: Literal["enabled", "disabled", "adaptive"]
+    budget_tokens: int | None = None
+    effort: str | None = None  # "low" | "medium" | "high" | "max" ...
+    keep: str | None = None  # Kimi k2.6 ``thinking.keep`` ("all")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    model: str
+    messages: tuple[Message, ...]
+    system: tuple[TextPart, ...] = ()
+    tools: tuple[Tool, ...] = ()
+    tool_choice: ToolChoice | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    n: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    stop: tuple[str, ...] = ()
+    stream: bool = False
+    include_usage: bool = False  # OpenAI stream_options.include_usage
+    thinking: ThinkingConfig | None = None
+    response_format: Mapping[str, JSON] | None = None
+    metadata: Mapping[str, JSON] = field(default_factory=dict)
+    user: str | None = None
+    prompt_cache_key: str | None = None
+    extra: Mapping[str, JSON] = field(default_factory=dict)  # known-unmapped fields, by name
+    diagnostics: tuple[Diagnostic, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Response:
+    id: str
+    model: str
+    parts: tuple[Part, ...]
+    stop_reason: StopReason | None
+    usage: Usage
+    stop_sequence: str | None = None
+    created: int | None = None
+    diagnostics: tuple[Diagnostic, ...] = ()

@@ -1,0 +1,1 @@
+"""dialects/anthropic_messages."""

@@ -1,0 +1,147 @@
+"""The one place that reads the environment and config files.
+
+Settings come from a YAML file (``--config``) and from environment variables; the environment
+overrides the file. Everything is validated once at start into a frozen object that is passed
+down (DESIGN.md §4.9). An invalid value fails with a message naming the field and where the
+value came from. Nothing else in the package touches ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+
+# Environment variable names, per field (DESIGN.md §6). The first name is the documented one.
+ENV_NAMES: Mapping[str, tuple[str, ...]] = {
+    "api_key": ("KIMI_API_KEY", "MOONSHOT_API_KEY"),
+    "base_url": ("KIMI_BASE_URL",),
+    "region": ("KIMI_REGION",),
+    "code_api_key": ("KIMI_CODE_API_KEY",),
+    "code_base_url": ("KIMI_CODE_BASE_URL",),
+    "default_model": ("KIMI_DEFAULT_MODEL",),
+    "temperature": ("KIMI_TEMPERATURE",),
+    "max_tokens": ("KIMI_MAX_TOKENS",),
+    "host": ("KIMI_GATEWAY_HOST",),
+    "port": ("KIMI_GATEWAY_PORT",),
+    "master_key": ("KIMI_GATEWAY_MASTER_KEY",),
+    "data_dir": ("KIMI_GATEWAY_DATA_DIR",),
+    "database_url": ("KIMI_GATEWAY_DATABASE_URL",),
+    "log_level": ("KIMI_GATEWAY_LOG_LEVEL",),
+}
+
+
+def _field(default: Any, name: str, description: str) -> Any:
+    """A field readable from YAML under ``name`` and from its environment variables."""
+    return Field(
+        default,
+        validation_alias=AliasChoices(name, *ENV_NAMES[name]),
+        description=description,
+    )
+
+
+class Settings(BaseSettings):
+    """Validated, frozen configuration of one gateway process."""
+
+    model_config = SettingsConfigDict(
+        frozen=True,
+        extra="forbid",
+        populate_by_name=True,
+        case_sensitive=True,
+        env_ignore_empty=True,
+    )
+
+    api_key: SecretStr | None = _field(None, "api_key", "Open Platform key")
+    base_url: str | None = _field(None, "base_url", "Open Platform base URL override")
+    region: Literal["global", "cn"] = _field("global", "region", "Open Platform region")
+    code_api_key: SecretStr | None = _field(None, "code_api_key", "Kimi Code key")
+    code_base_url: str | None = _field(None, "code_base_url", "Kimi Code base URL override")
+    default_model: str = _field("kimi-k2.6", "default_model", "model for requests naming none")
+    temperature: float | None = _field(None, "temperature", "default temperature")
+    max_tokens: int | None = _field(None, "max_tokens", "default max output tokens")
+    host: str = _field(DEFAULT_HOST, "host", "listen address")
+    port: int = _field(DEFAULT_PORT, "port", "listen port")
+    master_key: SecretStr | None = _field(None, "master_key", "admin API key")
+    data_dir: Path | None = _field(None, "data_dir", "where the SQLite ledger lives")
+    database_url: str | None = _field(None, "database_url", "SQLAlchemy URL of the ledger")
+    log_level: Literal["debug", "info", "warning", "error"] = _field(
+        "info", "log_level", "log level"
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: the environment overrides the file (passed as init values).
+        return (env_settings, init_settings)
+
+    @property
+    def has_upstream_key(self) -> bool:
+        return self.api_key is not None or self.code_api_key is not None
+
+
+class SettingsError(Exception):
+    """Configuration is invalid; the message names each bad field and its source."""
+
+
+def load_settings(config_file: str | Path | None = None) -> Settings:
+    """Read the YAML file (if any) and the environment into a validated Settings."""
+    file_data = _read_yaml(Path(config_file)) if config_file else {}
+    try:
+        return Settings(**file_data)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, config_file)) from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot read config file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"config file {path} is not valid YAML: {exc}") from None
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise SettingsError(f"config file {path} must hold a mapping at the top level")
+    return loaded
+
+
+def _describe(exc: ValidationError, config_file: str | Path | None) -> str:
+    lines = ["invalid configuration:"]
+    for err in exc.errors():
+        loc = [str(part) for part in err["loc"]]
+        name = _field_name(loc[0]) if loc else "?"
+        where = _source_of(name, loc[0] if loc else "", config_file)
+        path = ".".join([name, *loc[1:]])
+        lines.append(f"  - {path} (from {where}): {err['msg']}")
+    return "\n".join(lines)
+
+
+def _field_name(loc0: str) -> str:
+    for name, envs in ENV_NAMES.items():
+        if loc0 == name or loc0 in envs:
+            return name
+    return loc0
+
+
+def _source_of(name: str, loc0: str, config_file: str | Path | None) -> str:
+    for env in ENV_NAMES.get(name, ()):
+        if os.environ.get(env):
+            return f"environment variable {env}"
+    if config_file is not None:
+        return f"config file {config_file}"
+    return "defaults"
