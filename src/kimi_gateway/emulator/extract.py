@@ -60,12 +60,17 @@ _TEXT_MIMES: dict[str, str] = {
 }
 
 # Source-code extensions Kimi reads as text ("many source-code extensions" [O] DOCS-OLD).
-_CODE_EXTENSIONS = frozenset(
-    ".py .pyi .js .mjs .cjs .ts .tsx .jsx .java .kt .kts .scala .go .rs .c .h .cc .cpp .cxx "
-    ".hpp .hh .cs .m .mm .swift .rb .php .pl .pm .lua .r .sh .bash .zsh .ps1 .bat .sql .css "
-    ".scss .less .vue .svelte .dart .ex .exs .erl .hs .clj .groovy .gradle .toml .ini .cfg "
-    ".conf .properties .env .proto .graphql .tex .rst .asciidoc .adoc .ipynb".split()
-)
+# fmt: off
+_CODE_EXTENSIONS = frozenset({
+    ".py", ".pyi", ".js", ".mjs", ".cjs", ".ts", ".tsx", ".jsx", ".java", ".kt",
+    ".kts", ".scala", ".go", ".rs", ".c", ".h", ".cc", ".cpp", ".cxx", ".hpp",
+    ".hh", ".cs", ".m", ".mm", ".swift", ".rb", ".php", ".pl", ".pm", ".lua",
+    ".r", ".sh", ".bash", ".zsh", ".ps1", ".bat", ".sql", ".css", ".scss", ".less",
+    ".vue", ".svelte", ".dart", ".ex", ".exs", ".erl", ".hs", ".clj", ".groovy", ".gradle",
+    ".toml", ".ini", ".cfg", ".conf", ".properties", ".env", ".proto", ".graphql", ".tex", ".rst",
+    ".asciidoc", ".adoc", ".ipynb",
+})
+# fmt: on
 
 _HTML_EXTENSIONS = frozenset({".html", ".htm", ".xhtml"})
 _PDF_MAGIC = b"%PDF-"
@@ -150,11 +155,14 @@ def pdf_text(data: bytes) -> str:
 # Elements whose text a reader never sees.
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
 # Elements that start a new line of text when rendered.
-_BLOCK_TAGS = frozenset(
-    "address article aside blockquote br dd div dl dt fieldset figcaption figure footer form "
-    "h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section table tbody thead tfoot tr td th "
-    "title ul".split()
-)
+# fmt: off
+_BLOCK_TAGS = frozenset({
+    "address", "article", "aside", "blockquote", "br", "dd", "div", "dl", "dt", "fieldset",
+    "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6",
+    "header", "hr", "li", "main", "nav", "ol", "p", "pre", "section", "table",
+    "tbody", "thead", "tfoot", "tr", "td", "th", "title", "ul",
+})
+# fmt: on
 
 
 class _HtmlTextParser(HTMLParser):
