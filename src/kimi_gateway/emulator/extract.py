@@ -172,8 +172,11 @@ class _HtmlTextParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self._skip_depth = 0
+        self._pre_depth = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "pre":
+            self._pre_depth += 1
         if tag in _SKIPPED_TAGS:
             self._skip_depth += 1
         elif tag in ("td", "th"):
@@ -182,14 +185,19 @@ class _HtmlTextParser(HTMLParser):
             self.parts.append("\n")
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "pre":
+            self._pre_depth = max(0, self._pre_depth - 1)
         if tag in _SKIPPED_TAGS:
             self._skip_depth = max(0, self._skip_depth - 1)
         elif tag in _BLOCK_TAGS and tag not in ("td", "th"):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if not self._skip_depth:
-            self.parts.append(data)
+        if self._skip_depth:
+            return
+        text = data.replace("\t", " ")
+        # Source line breaks are mere spaces in HTML, except inside <pre>.
+        self.parts.append(text if self._pre_depth else text.replace("\n", " "))
 
 
 def html_text(markup: str) -> str:
