@@ -1,0 +1,343 @@
+"""The ``messages`` array ↔ canonical ``Request.system`` + ``Message``s.
+
+Parsing rules (translation contract): ``developer`` is ``system``; a system message at index 0
+(plain text, no ``name``) is the top-level system prompt, any other stays a system Message;
+consecutive same-role messages stay as they are; ``tool`` messages become ToolResultParts of a
+``user`` message, consecutive ones merged into one, and render back as separate ``tool``
+messages in order (with the user text around them split into user messages, order kept).
+Assistant reasoning (``reasoning_content``, ``reasoning``, ``reasoning_details``: the keys
+Moonshot's own client accepts, kimi-api.md §7.2) becomes a ThinkingPart placed first and renders
+as ``reasoning_content``; ``reasoning_details`` entries ride along in ``provider_data``.
+Tool-call ``arguments`` are kept byte-exact (§8.5). Kimi's partial mode (§5.3) is reported to the
+caller as a flag (request.py stores it as ``Request.extra["partial"]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.model import (
+    Diagnostic,
+    ImagePart,
+    Message,
+    OpaquePart,
+    Part,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+    ToolResultPart,
+)
+from kimi_gateway.dialects.openai_chat.content import parse_content, render_content
+from kimi_gateway.dialects.openai_chat.wire import (
+    as_list,
+    as_object,
+    as_str,
+    opt_bool,
+    opt_str,
+    wrong_type,
+)
+
+_KNOWN_KEYS = frozenset(
+    {
+        "role",
+        "content",
+        "name",
+        "tool_calls",
+        "tool_call_id",
+        "reasoning_content",
+        "reasoning",
+        "reasoning_details",
+        "partial",
+        "refusal",
+        "function_call",
+    }
+)
+# Output-only fields that SDKs echo back when a reply message is appended to the history.
+_ECHOED_KEYS = frozenset({"annotations"})
+_ROLES = ("system", "developer", "user", "assistant", "tool", "function")
+_THINKING_JOINER = "\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedMessages:
+    system: tuple[TextPart, ...]
+    messages: tuple[Message, ...]
+    partial: bool  # the last message is a Kimi partial-mode assistant prefix
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def parse_messages(value: Any) -> ParsedMessages:
+    items = as_list(value, "messages")
+    if not items:
+        raise TranslationError("'messages' must contain at least one message.", param="messages")
+    system: tuple[TextPart, ...] = ()
+    out: list[Message] = []
+    diagnostics: list[Diagnostic] = []
+    partial = False
+    in_tool_run = False  # out[-1] was built from tool messages
+    for i, raw in enumerate(items):
+        param = f"messages[{i}]"
+        msg = as_object(raw, param)
+        role = msg.get("role")
+        if role not in _ROLES:
+            raise TranslationError(
+                f"Invalid value for '{param}.role': {role!r}. Supported values are: "
+                "'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
+                param=f"{param}.role",
+            )
+        diagnostics.extend(_unknown_keys(msg, param))
+        partial = _partial(msg, param, is_last=i == len(items) - 1) or partial
+        if role in ("tool", "function"):
+            result = _tool_result(msg, param, diagnostics)
+            if in_tool_run:
+                out[-1] = Message("user", (*out[-1].parts, result))
+            else:
+                out.append(Message("user", (result,)))
+            in_tool_run = True
+            continue
+        in_tool_run = False
+        message = _message(msg, param, role, diagnostics)
+        if i == 0 and message.role == "system" and _is_plain_system(message):
+            system = tuple(p for p in message.parts if isinstance(p, TextPart))
+        else:
+            out.append(message)
+    return ParsedMessages(system, tuple(out), partial, tuple(diagnostics))
+
+
+def _is_plain_system(message: Message) -> bool:
+    return message.name is None and all(isinstance(p, TextPart) for p in message.parts)
+
+
+def _unknown_keys(msg: Mapping[str, Any], param: str) -> list[Diagnostic]:
+    return [
+        Diagnostic("dropped_message_field", f"{param}.{key} has no canonical form; dropped")
+        for key, value in msg.items()
+        if key not in _KNOWN_KEYS and key not in _ECHOED_KEYS and value is not None
+    ]
+
+
+def _partial(msg: Mapping[str, Any], param: str, *, is_last: bool) -> bool:
+    if not opt_bool(msg.get("partial"), f"{param}.partial"):
+        return False
+    if not is_last or msg.get("role") != "assistant":
+        raise TranslationError(
+            "'partial' is only allowed on the last message, which must be an assistant "
+            "message (Kimi partial mode).",
+            param=f"{param}.partial",
+        )
+    return True
+
+
+def _message(msg: Mapping[str, Any], param: str, role: str, diags: list[Diagnostic]) -> Message:
+    name = opt_str(msg.get("name"), f"{param}.name")
+    content_param = f"{param}.content"
+    if role == "assistant":
+        return Message("assistant", _assistant_parts(msg, param, diags), name)
+    if msg.get("content") is None:
+        raise wrong_type(content_param, "a string or an array of content parts", None)
+    parts = parse_content(msg.get("content"), content_param)
+    return Message("user" if role == "user" else "system", parts, name)
+
+
+def _assistant_parts(
+    msg: Mapping[str, Any], param: str, diags: list[Diagnostic]
+) -> tuple[Part, ...]:
+    parts: list[Part] = []
+    thinking = parse_reasoning(msg, param)
+    if thinking is not None:
+        parts.append(thinking)
+    parts.extend(parse_content(msg.get("content"), f"{param}.content"))
+    refusal = opt_str(msg.get("refusal"), f"{param}.refusal")
+    if refusal is not None:
+        parts.append(OpaquePart("refusal", {"type": "refusal", "refusal": refusal}))
+    calls = msg.get("tool_calls")
+    if calls is not None:
+        calls_param = f"{param}.tool_calls"
+        for j, call in enumerate(as_list(calls, calls_param)):
+            parts.append(parse_tool_call(call, f"{calls_param}[{j}]"))
+    if msg.get("function_call") is not None:
+        parts.append(_legacy_call(msg.get("function_call"), f"{param}.function_call"))
+        diags.append(
+            Diagnostic("legacy_function_call", f"{param}.function_call became a tool call")
+        )
+    return tuple(parts)
+
+
+def parse_reasoning(msg: Mapping[str, Any], param: str) -> ThinkingPart | None:
+    """Reasoning under any of the keys Kimi-compatible servers use (kimi-api.md §7.2)."""
+    text: str | None = None
+    for key in ("reasoning_content", "reasoning"):
+        if text is None:
+            text = opt_str(msg.get(key), f"{param}.{key}")
+    raw_details = msg.get("reasoning_details")
+    if raw_details is None:
+        return None if text is None else ThinkingPart(text)
+    details = as_list(raw_details, f"{param}.reasoning_details")
+    if text is None:
+        text = "".join(_detail_text(entry) for entry in details)
+    return ThinkingPart(text, provider_data={"reasoning_details": details})
+
+
+def _detail_text(entry: Any) -> str:
+    """The readable text of one ``reasoning_details`` entry (Kimi ``summary``, OpenRouter
+    ``text``); encrypted entries have none."""
+    if isinstance(entry, Mapping):
+        for key in ("summary", "text"):
+            if isinstance(entry.get(key), str):
+                return str(entry[key])
+    return ""
+
+
+def parse_tool_call(value: Any, param: str) -> ToolCallPart:
+    call = as_object(value, param)
+    kind = call.get("type") if call.get("type") is not None else "function"
+    if kind not in ("function", "builtin_function"):
+        raise TranslationError(
+            f"Invalid value for '{param}.type': {kind!r}. Supported values are: 'function' "
+            "and 'builtin_function'.",
+            param=f"{param}.type",
+        )
+    function = as_object(call.get("function"), f"{param}.function")
+    return ToolCallPart(
+        id=as_str(call.get("id"), f"{param}.id"),
+        name=as_str(function.get("name"), f"{param}.function.name"),
+        arguments=as_str(function.get("arguments"), f"{param}.function.arguments"),
+        kind="builtin_function" if kind == "builtin_function" else "function",
+    )
+
+
+def _legacy_call(value: Any, param: str) -> ToolCallPart:
+    """A pre-tools ``function_call``; its name doubles as the call id, which the matching
+    ``function`` message (``name``) refers to."""
+    call = as_object(value, param)
+    name = as_str(call.get("name"), f"{param}.name")
+    return ToolCallPart(name, name, as_str(call.get("arguments"), f"{param}.arguments"))
+
+
+def _tool_result(msg: Mapping[str, Any], param: str, diags: list[Diagnostic]) -> ToolResultPart:
+    name = opt_str(msg.get("name"), f"{param}.name")
+    if msg.get("role") == "function":
+        call_id = as_str(msg.get("name"), f"{param}.name")
+        diags.append(Diagnostic("legacy_function_message", f"{param} became a tool result"))
+    else:
+        call_id = as_str(msg.get("tool_call_id"), f"{param}.tool_call_id")
+    content: list[TextPart | ImagePart] = []
+    for j, part in enumerate(parse_content(msg.get("content"), f"{param}.content")):
+        if isinstance(part, OpaquePart):
+            raise TranslationError(
+                f"Content parts of type {part.type!r} are not supported in tool messages.",
+                param=f"{param}.content[{j}].type",
+            )
+        if part != TextPart(""):  # "" is an empty result, kept empty (quirks fill it)
+            content.append(part)
+    return ToolResultPart(call_id, tuple(content), name=name)
+
+
+# --- rendering -------------------------------------------------------------------------------
+
+
+def render_messages(
+    system: tuple[TextPart, ...], messages: tuple[Message, ...], *, partial: bool = False
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if system:
+        out.append({"role": "system", "content": render_content(system, "system")})
+    for i, message in enumerate(messages):
+        param = f"messages[{i}]"
+        if message.role == "assistant":
+            out.append(_render_assistant(message, param))
+        elif message.role == "user":
+            out.extend(_render_user(message, param))
+        else:
+            out.append(_with_name({"role": "system"}, message, param))
+    if partial and out and out[-1]["role"] == "assistant":
+        out[-1]["partial"] = True
+    return out
+
+
+def _with_name(head: dict[str, Any], message: Message, param: str) -> dict[str, Any]:
+    head["content"] = render_content(message.parts, f"{param}.parts")
+    if message.name is not None:
+        head["name"] = message.name
+    return head
+
+
+def _render_user(message: Message, param: str) -> list[dict[str, Any]]:
+    """Tool results become ``tool`` messages; the content around them user messages, in order."""
+    out: list[dict[str, Any]] = []
+    run: list[Part] = []
+    for j, part in enumerate(message.parts):
+        if isinstance(part, ThinkingPart | ToolCallPart):
+            raise TranslationError(
+                f"A user message cannot contain a {type(part).__name__}.",
+                param=f"{param}.parts[{j}]",
+            )
+        if not isinstance(part, ToolResultPart):
+            run.append(part)
+            continue
+        if run:
+            out.append(_user_text(run, message, param))
+            run = []
+        out.append(render_tool_result(part, f"{param}.parts[{j}]"))
+    if run or not out:
+        out.append(_user_text(run, message, param))
+    return out
+
+
+def _user_text(run: list[Part], message: Message, param: str) -> dict[str, Any]:
+    return _with_name({"role": "user"}, Message("user", tuple(run), message.name), param)
+
+
+def render_tool_result(part: ToolResultPart, param: str) -> dict[str, Any]:
+    tool: dict[str, Any] = {
+        "role": "tool",
+        "content": render_content(part.content, f"{param}.content"),
+        "tool_call_id": part.tool_call_id,
+    }
+    if part.name is not None:
+        tool["name"] = part.name
+    return tool
+
+
+def _render_assistant(message: Message, param: str) -> dict[str, Any]:
+    content = tuple(p for p in message.parts if isinstance(p, TextPart | ImagePart | OpaquePart))
+    thinking = [p for p in message.parts if isinstance(p, ThinkingPart) and not p.redacted]
+    calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
+    for j, part in enumerate(message.parts):
+        if isinstance(part, ToolResultPart):
+            raise TranslationError(
+                "An assistant message cannot contain a tool result.", param=f"{param}.parts[{j}]"
+            )
+    out: dict[str, Any] = {"role": "assistant"}
+    out["content"] = None if calls and not content else render_content(content, param)
+    if message.name is not None:
+        out["name"] = message.name
+    if thinking:
+        out["reasoning_content"] = _THINKING_JOINER.join(p.text for p in thinking)
+        details = reasoning_details(thinking)
+        if details is not None:
+            out["reasoning_details"] = details
+    if calls:
+        out["tool_calls"] = [render_tool_call(call) for call in calls]
+    return out
+
+
+def reasoning_details(thinking: list[ThinkingPart]) -> list[Any] | None:
+    found = [
+        details
+        for p in thinking
+        if p.provider_data is not None
+        and isinstance(details := p.provider_data.get("reasoning_details"), list)
+    ]
+    return [entry for details in found for entry in details] if found else None
+
+
+def render_tool_call(call: ToolCallPart) -> dict[str, Any]:
+    return {
+        "id": call.id,
+        "type": call.kind,
+        "function": {"name": call.name, "arguments": call.arguments},
+    }
