@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from kimi_gateway.cli.setup import setup_app
 from kimi_gateway.settings import SettingsError, load_settings
 
 app = typer.Typer(
@@ -16,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(setup_app)
 
 ConfigOption = Annotated[
     Path | None,
