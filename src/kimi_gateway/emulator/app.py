@@ -1,0 +1,169 @@
+"""The emulator's composition root: every face mounted on one Starlette app, plus the
+request log, the in-flight counter, the nginx-style HTML 404 and the control endpoints.
+
+`GET /_emulator/requests` and `POST /_emulator/reset` are the emulator's own (not Kimi's): they
+let out-of-process users read the request log and start afresh. Any other unknown path, a
+doubled `/v1` included, gets nginx's HTML 404 (kimi-api.md §13.2, §16.1 item 1).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kimi_gateway.emulator.account_routes import account_routes
+from kimi_gateway.emulator.auth import platform_authenticator
+from kimi_gateway.emulator.config import EmulatorConfig
+from kimi_gateway.emulator.errors import html_response, not_found_page
+from kimi_gateway.emulator.files import FileStore, file_routes
+from kimi_gateway.emulator.openai_face import openai_routes
+from kimi_gateway.emulator.state import EmulatorState
+
+CONTROL_PREFIX = "/_emulator/"
+_SECRET_HEADERS = ("authorization", "x-api-key", "cookie")
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def redacted_headers(scope: Scope) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in scope["headers"]:
+        name = raw_name.decode("latin-1").lower()
+        headers[name] = "***" if name in _SECRET_HEADERS else raw_value.decode("latin-1")
+    return headers
+
+
+def _parsed_body(body: bytes, headers: dict[str, str]) -> Any:
+    if not body or "json" not in headers.get("content-type", "json"):
+        return None
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _is_generation(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return scope["method"] == "POST" and path.endswith(("/chat/completions", "/messages"))
+
+
+class RecordingMiddleware:
+    """Log each request (secrets redacted), count generations in flight, tag the response."""
+
+    def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        headers = redacted_headers(scope)
+        entry: dict[str, Any] = {
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope["query_string"].decode("latin-1"),
+            "headers": headers,
+            "body": _parsed_body(body, headers),
+            "status": None,
+        }
+        self.state.log_request(entry)
+        await self._serve(scope, body, entry, send)
+
+    async def _serve(self, scope: Scope, body: bytes, entry: dict[str, Any], send: Send) -> None:
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return {"type": "http.disconnect"}
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        request_id = uuid.uuid4().hex
+
+        async def tagged(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry["status"] = message["status"]
+                # §1.1 [O-code] MP: every response carries a request id.
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"msh-request-id", request_id.encode()),
+                ]
+            await send(message)
+
+        generation = _is_generation(scope)
+        if generation:
+            self.state.enter()
+        try:
+            await self.app(scope, replay, tagged)
+        finally:
+            if generation:
+                self.state.leave()
+
+
+def _control_routes(state: EmulatorState) -> list[BaseRoute]:
+    async def requests(request: Request) -> Response:
+        return Response(orjson.dumps(state.requests()), media_type="application/json")
+
+    async def reset(request: Request) -> Response:
+        state.reset()
+        return Response(orjson.dumps({"reset": True}), media_type="application/json")
+
+    return [
+        Route(CONTROL_PREFIX + "requests", requests, methods=["GET"]),
+        Route(CONTROL_PREFIX + "reset", reset, methods=["POST"]),
+    ]
+
+
+async def _not_found(request: Request) -> Response:
+    return html_response(not_found_page())
+
+
+def _anthropic_routes(state: EmulatorState, config: EmulatorConfig) -> list[BaseRoute]:
+    # IMPORT SPOT for E3's Anthropic faces (/anthropic/v1/messages, /coding/v1/messages).
+    try:
+        from kimi_gateway.emulator import anthropic_face  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        return []
+    routes: list[BaseRoute] = anthropic_face.anthropic_routes(state, config)
+    return routes
+
+
+def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = None) -> Starlette:
+    """Every face of both products on one app; `state` defaults to a fresh one for `config`."""
+    state = state or EmulatorState(config)
+    if state.files is None:
+        state.files = FileStore(seed=config.seed)
+    routes: list[BaseRoute] = [
+        *_control_routes(state),
+        *openai_routes(state),
+        *account_routes(state),
+        *file_routes(state.files, platform_authenticator_for(state), prefix="/v1/files"),
+        *_anthropic_routes(state, config),
+        Route("/{path:path}", _not_found, methods=_ALL_METHODS),
+    ]
+    return Starlette(routes=routes, middleware=[Middleware(RecordingMiddleware, state=state)])
+
+
+def platform_authenticator_for(state: EmulatorState) -> Any:
+    """Authenticate against the state's current config (it changes on reconfigure)."""
+
+    def authenticate(request: Request) -> None:
+        platform_authenticator(state.config)(request)
+
+    return authenticate

@@ -1,0 +1,110 @@
+"""The OpenAI-dialect chat endpoints: Open Platform `/v1/chat/completions` and Kimi Code's
+`/coding/v1/chat/completions` (kimi-api.md §5-8, §13).
+
+One handler serves both products: authenticate (each product its own keys, §1), cap Kimi Code's
+request size (§13.1), validate (openai_request.py), plan the scripted turn (script.py), wait
+the first-byte delay, then answer JSON (openai_render.py) or SSE (openai_stream.py). Errors
+that happen before the first byte are JSON even for streaming requests (§2.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from kimi_gateway.emulator import auth
+from kimi_gateway.emulator.errors import EmulatorError, invalid_request, openai_error_response
+from kimi_gateway.emulator.openai_render import completion_body, new_envelope
+from kimi_gateway.emulator.openai_request import ChatRequest, parse_chat_request
+from kimi_gateway.emulator.openai_stream import stream_parts
+from kimi_gateway.emulator.script import ReplyPlan, plan_reply
+from kimi_gateway.emulator.state import EmulatorState
+from kimi_gateway.emulator.wire import CUT, Part, WireResponse, first_byte_delay, paced
+
+KIMI_CODE_MAX_BYTES = 2_097_152  # §13.1 [O] KCDOCS
+
+
+async def read_json(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise invalid_request("Invalid request: the body is not valid JSON") from None  # invented
+
+
+async def _plan(
+    request: Request, state: EmulatorState, kimi_code: bool
+) -> tuple[ChatRequest, ReplyPlan]:
+    config = state.config
+    if kimi_code:
+        auth.authenticate_kimi_code(request, config)
+        size = len(await request.body())
+        if size > KIMI_CODE_MAX_BYTES:
+            # §2.3/§13.4 [O] KCDOCS.
+            raise invalid_request(f"total message size {size} exceeds limit {KIMI_CODE_MAX_BYTES}")
+    else:
+        auth.authenticate_platform(request, config)
+    body = await read_json(request)
+    chat = parse_chat_request(body, config, kimi_code=kimi_code, path=request.url.path)
+    return chat, plan_reply(chat.turn, state)
+
+
+async def _once(parts: list[Part]) -> AsyncIterator[Part]:
+    for part in parts:
+        yield part
+
+
+def _json_reply(
+    state: EmulatorState, chat: ChatRequest, plan: ReplyPlan
+) -> Response | WireResponse:
+    if plan.mid_error is not None:
+        return openai_error_response(plan.mid_error)  # no stream: the whole reply is refused
+    envelope = new_envelope(state, chat.reported_model)
+    body = orjson.dumps(completion_body(state, envelope, plan, chat.n))
+    if not plan.cut:
+        return Response(body, media_type="application/json")
+    # A cut without a stream: announce the whole length, send half, drop the connection.
+    headers = {"content-type": "application/json", "content-length": str(len(body))}
+    return WireResponse(200, headers, _once([body[: len(body) // 2], CUT]))
+
+
+def _stream_reply(
+    state: EmulatorState, chat: ChatRequest, plan: ReplyPlan, kimi_code: bool
+) -> WireResponse:
+    envelope = new_envelope(state, chat.reported_model)
+    details = kimi_code and state.config.reasoning_details
+    parts = stream_parts(
+        state, envelope, plan, n=chat.n, include_usage=chat.include_usage, reasoning_details=details
+    )
+    headers = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
+    return WireResponse(200, headers, paced(parts, plan.chunk_delay_ms))
+
+
+def chat_endpoint(state: EmulatorState, *, kimi_code: bool) -> Any:
+    async def endpoint(request: Request) -> Response | WireResponse:
+        try:
+            chat, plan = await _plan(request, state, kimi_code)
+        except EmulatorError as err:
+            return openai_error_response(err)
+        await first_byte_delay(plan.delay_ms)
+        if plan.error is not None:
+            return openai_error_response(plan.error)
+        if chat.stream:
+            return _stream_reply(state, chat, plan, kimi_code)
+        return _json_reply(state, chat, plan)
+
+    return endpoint
+
+
+def openai_routes(state: EmulatorState) -> list[BaseRoute]:
+    return [
+        Route("/v1/chat/completions", chat_endpoint(state, kimi_code=False), methods=["POST"]),
+        Route(
+            "/coding/v1/chat/completions", chat_endpoint(state, kimi_code=True), methods=["POST"]
+        ),
+    ]

@@ -1,0 +1,194 @@
+"""Kimi's per-model request rules: a table of family rules plus small validators.
+
+The table (`RULES`) is data, keyed by catalog.ModelProfile.family; the validators read it and
+raise `EmulatorError` 400 with Kimi's messages (kimi-api.md §2.3, §4.2, §8.4). Messages the
+sources do not quote are marked "invented" and follow the style of the quoted ones. The
+validators work on plain request values, so every face can use them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from kimi_gateway.emulator.errors import invalid_request
+
+
+@dataclass(frozen=True)
+class FamilyRules:
+    """How one model family treats sampling and thinking (§4.2 [O] OAS unless noted)."""
+
+    thinking: Literal["never", "always", "switchable"]
+    # Accepted `thinking.type` values; () means the field is ignored.
+    thinking_types: tuple[str, ...] = ()
+    # Accepted `thinking.keep` values (None = null/absent); None means `keep` is ignored.
+    keep_values: tuple[str | None, ...] | None = None
+    # k2.5/k2.6/k2.7-code: temperature 1.0 thinking / 0.6 not, top_p 0.95, n 1, penalties 0.
+    fixed_sampling: bool = False
+    temperature_default: float = 1.0
+    # Accepted `reasoning_effort` values; () means the field is ignored.
+    reasoning_efforts: tuple[str, ...] = ()
+    # A `reasoning_effort` value that turns thinking off (§4.2 [3M] HALRO on Kimi Code).
+    effort_off: str | None = None
+
+
+_SWITCH = ("enabled", "disabled")
+
+RULES: dict[str, FamilyRules] = {
+    "moonshot-v1": FamilyRules("never", temperature_default=0.0),
+    "kimi-k2": FamilyRules("never", temperature_default=0.6),
+    "kimi-k2-thinking": FamilyRules("always", temperature_default=1.0),
+    "kimi-k2.5": FamilyRules("switchable", _SWITCH, fixed_sampling=True),
+    "kimi-k2.6": FamilyRules("switchable", _SWITCH, ("all", None), fixed_sampling=True),
+    "kimi-k2.7-code": FamilyRules("always", ("enabled",), ("all", None), fixed_sampling=True),
+    # §4.2: k3 thinking is always on per OAS, but HALRO [3M] found `disabled` accepted.
+    "kimi-k3": FamilyRules(
+        "switchable", _SWITCH, ("all", None), reasoning_efforts=("low", "high", "max")
+    ),
+    "kimi-code": FamilyRules(
+        "switchable",
+        _SWITCH,
+        reasoning_efforts=("none", "low", "medium", "high", "max"),
+        effort_off="none",
+    ),
+}
+
+MAX_STOP_ENTRIES = 5  # §5.1 [O], message §2.3 [3M] HALRO
+MAX_STOP_BYTES = 32
+MAX_TOOLS = 128  # §5.1 older docs, §13 Kimi Code
+NEAR_ZERO_TEMPERATURE = 0.01  # §4.2 "very close to 0"; the exact threshold is unpublished
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def resolve_thinking(family: FamilyRules, body: dict[str, Any]) -> bool:
+    """Validate `thinking` / `reasoning_effort` against the family and say if thinking is on."""
+    thinking = body.get("thinking")
+    on = family.thinking != "never"
+    if family.thinking_types and thinking is not None:
+        if not isinstance(thinking, dict):
+            raise invalid_request("invalid thinking: must be an object")  # invented
+        kind = thinking.get("type", "enabled")
+        if kind not in family.thinking_types:
+            if len(family.thinking_types) == 1:
+                # §2.3 [3M] HALRO (k2.7-code, type=disabled).
+                only = family.thinking_types[0]
+                raise invalid_request(
+                    f"invalid thinking: only type={only} is allowed for this model"
+                )
+            allowed = ", ".join(family.thinking_types)
+            raise invalid_request(f"invalid thinking: type must be one of {allowed}")  # invented
+        if family.keep_values is not None and thinking.get("keep") not in family.keep_values:
+            # §4.2 [O] OAS: other keep values "give an error"; the text is invented.
+            raise invalid_request("invalid thinking: only keep=all is allowed for this model")
+        on = kind == "enabled"
+    effort = body.get("reasoning_effort")
+    if family.reasoning_efforts and effort is not None:
+        if effort not in family.reasoning_efforts:
+            allowed = ", ".join(family.reasoning_efforts)
+            raise invalid_request(f"invalid reasoning_effort: must be one of {allowed}")  # invented
+        if effort == family.effort_off:
+            on = False
+    return on
+
+
+def _check_fixed(name: str, value: Any, expected: float) -> None:
+    given = _num(value)
+    if value is not None and (given is None or not math.isclose(given, expected, abs_tol=1e-9)):
+        # §2.3 [3M] HALRO: "invalid temperature: only 1 is allowed for this model"; the top_p,
+        # n and penalty texts follow the same pattern (§2.3 "only 0.95 is allowed"-style).
+        raise invalid_request(f"invalid {name}: only {_fmt(expected)} is allowed for this model")
+
+
+def check_sampling(family: FamilyRules, body: dict[str, Any], thinking: bool) -> None:
+    """Fixed sampling (k2.5/k2.6/k2.7-code), temperature range, n with temperature ≈ 0."""
+    if family.fixed_sampling:
+        # §4.2 [O] OAS: 1.0 with thinking, 0.6 without; a wrong value is a 400, omitting is OK.
+        _check_fixed("temperature", body.get("temperature"), 1.0 if thinking else 0.6)
+        _check_fixed("top_p", body.get("top_p"), 0.95)
+        _check_fixed("n", body.get("n"), 1)
+        _check_fixed("presence_penalty", body.get("presence_penalty"), 0)
+        _check_fixed("frequency_penalty", body.get("frequency_penalty"), 0)
+        return
+    temperature = _num(body.get("temperature"))
+    if temperature is not None and not 0.0 <= temperature <= 1.0:
+        # §4.2 [O] range [0,1]; the rejection text is invented.
+        raise invalid_request(f"invalid temperature: {_fmt(temperature)}, must be in [0, 1]")
+    n = body.get("n")
+    if n is None:
+        return
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= 5:
+        raise invalid_request("invalid n: must be an integer in [1, 5]")  # invented; §4.2 1-5
+    effective = family.temperature_default if temperature is None else temperature
+    if n > 1 and effective < NEAR_ZERO_TEMPERATURE:
+        # §4.2 [O] DOCS-OLD/CB: "when temperature is very close to 0 only 1 result can be
+        # returned"; the exact error text is not published.
+        raise invalid_request(
+            "invalid n: when temperature is very close to 0 only 1 result can be returned"
+        )
+
+
+def check_stop(stop: Any) -> None:
+    """§5.1: at most 5 entries of at most 32 bytes; texts §2.3 [3M] HALRO."""
+    if stop is None:
+        return
+    entries = [stop] if isinstance(stop, str) else stop
+    if not isinstance(entries, list):
+        raise invalid_request("invalid stop: must be a string or an array of strings")  # invented
+    if len(entries) > MAX_STOP_ENTRIES:
+        raise invalid_request(
+            "stop array too long. Expected an array with maximum length "
+            f"{MAX_STOP_ENTRIES}, but got {len(entries)}"
+        )
+    for entry in entries:
+        if not isinstance(entry, str):
+            raise invalid_request("invalid stop: must be a string or an array of strings")
+        if len(entry.encode()) > MAX_STOP_BYTES:
+            raise invalid_request(f"stop sequence must not be longer than {MAX_STOP_BYTES}")
+
+
+def check_tool_choice(
+    model: str, tool_choice: Any, thinking: bool, rejected_with_thinking: tuple[str, ...]
+) -> None:
+    """§8.4: `required` and named tool_choice are refused with thinking on (k2.5–k2.7)."""
+    if tool_choice is None or tool_choice in ("auto", "none"):
+        return
+    if tool_choice == "required":
+        form = "required"
+    elif isinstance(tool_choice, dict) and tool_choice.get("type") == "function":
+        form = "specified"
+    else:
+        raise invalid_request(f"invalid tool_choice: {tool_choice}")  # invented
+    if thinking and model in rejected_with_thinking:
+        # §2.3 [3M] HALRO (k2.6 with thinking; accepted on k3).
+        raise invalid_request(f"tool_choice '{form}' is incompatible with thinking enabled")
+
+
+def check_context(prompt: int, max_tokens: int | None, context: int, kimi_code: bool) -> None:
+    """§2.2: the prompt alone, then prompt + max_tokens, against the context window."""
+    if prompt > context:
+        raise invalid_request("Input token length too long")
+    if max_tokens is not None and prompt + max_tokens > context:
+        if kimi_code:
+            # §2.2/§13.4 [O] KCDOCS: no space before the colon on Kimi Code.
+            raise invalid_request(f"Your request exceeded model token limit: {context}")
+        raise invalid_request(f"Your request exceeded model token limit : {context}")
+
+
+def check_max_tokens(body: dict[str, Any]) -> int | None:
+    """`max_completion_tokens` (preferred) or the deprecated `max_tokens`; the same (§5.1)."""
+    value = body.get("max_completion_tokens", body.get("max_tokens"))
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise invalid_request("invalid max_tokens: must be a positive integer")  # invented
+    return value

@@ -1,0 +1,59 @@
+"""An ASGI response that can misbehave on purpose: slow parts and a dropped connection.
+
+`WireResponse` sends its status and headers, then each part of an async iterator. A `CUT` part
+ends the exchange without finishing the body, so the server closes the connection mid-response
+(kimi-api.md §7.1 "If the stream is cut, the usage chunk is lost"; §16.1 item 5). Faces build
+the parts; this module knows nothing about dialects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from typing import Final
+
+from starlette.types import Receive, Scope, Send
+
+
+class _Cut:
+    """Marker type of the CUT sentinel."""
+
+
+CUT: Final = _Cut()
+
+Part = bytes | _Cut
+
+
+class WireResponse:
+    def __init__(self, status: int, headers: Mapping[str, str], parts: AsyncIterator[Part]) -> None:
+        self.status = status
+        self.headers = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        self.parts = parts
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        try:
+            async for part in self.parts:
+                if isinstance(part, _Cut):
+                    # Returning without the final body message makes the server drop the
+                    # connection: the client sees an incomplete response.
+                    return
+                await send({"type": "http.response.body", "body": part, "more_body": True})
+        except OSError:  # the client went away; nothing left to send to
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def paced(parts: Iterable[Part], delay_ms: int) -> AsyncIterator[Part]:
+    """Yield the parts, waiting `delay_ms` between them (slow-chunk faults)."""
+    first = True
+    for part in parts:
+        if not first and delay_ms > 0:
+            await asyncio.sleep(delay_ms / 1000)
+        first = False
+        yield part
+
+
+async def first_byte_delay(delay_ms: int) -> None:
+    if delay_ms > 0:
+        await asyncio.sleep(delay_ms / 1000)
