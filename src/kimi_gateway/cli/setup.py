@@ -158,8 +158,8 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
 # --- Codex ------------------------------------------------------------------------------------
 
 CODEX_NOT_YET = (
-    "Codex CLI speaks only the OpenAI Responses API (POST {base}/responses; its chat wire API\n"
-    "was removed). kimi-gateway does not serve /v1/responses yet, so Codex cannot use it today.\n"
+    "Codex CLI speaks only the OpenAI Responses API (POST {base}/responses);\n"
+    "kimi-gateway does not serve /v1/responses yet, so Codex cannot use it today.\n"
     "Below is the ~/.codex/config.toml it will need once /v1/responses is served."
 )
 
