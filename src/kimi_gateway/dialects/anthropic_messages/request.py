@@ -1,0 +1,273 @@
+"""Anthropic Messages requests ↔ canonical Request (parse_request / render_request).
+
+Top-level mapping: ``system`` (string or text blocks) → ``Request.system``; ``messages`` with
+roles user/assistant and the mid-conversation ``system`` role (Claude Code's beta, field-lessons
+§1) → Message, kept in order and never merged; ``max_tokens`` (required on parse), temperature,
+top_p, ``stop_sequences`` → ``stop``, ``stream``, ``metadata`` (verbatim: which field becomes a
+cache key is a Kimi quirk, kimi-api.md §13.1); tools and tool_choice (tools.py); ``thinking`` →
+ThinkingConfig (enabled + budget_tokens / adaptive / disabled, Kimi's ``keep``) with
+``output_config.effort`` → ``effort`` and ``output_config.format`` → ``response_format`` in
+OpenAI's shape (``{"type":"json_schema","json_schema":{"name","schema"}}``).
+
+Everything else is kept in ``Request.extra`` under its wire name: ``top_k``,
+``context_management``, ``service_tier``, ``container``, ``mcp_servers``, the rest of
+``output_config`` (including ``effort`` when no ``thinking`` is given: absent thinking means the
+model's default, which no canonical mode says), and ``server_tools`` (tools.py). render_request
+renders back only those Anthropic keys; other ``extra`` keys (another dialect's, or unknown
+fields, which parse reports as ``unknown_field``) are never sent to an Anthropic upstream
+(field-lessons §2.7: translate or drop every field explicitly). ``n``, penalties, ``user``,
+``prompt_cache_key``, ``include_usage`` and ``Message.name`` have no Anthropic form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, TypeAlias
+
+from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.model import (
+    Diagnostic,
+    Message,
+    Request,
+    Role,
+    TextPart,
+    ThinkingConfig,
+)
+from kimi_gateway.dialects.anthropic_messages import fields
+from kimi_gateway.dialects.anthropic_messages.content import check_keys, parse_cache, parse_content
+from kimi_gateway.dialects.anthropic_messages.content_render import render_content
+from kimi_gateway.dialects.anthropic_messages.tools import (
+    parse_tool_choice,
+    parse_tools,
+    render_tool_choice,
+    render_tools,
+)
+
+ThinkingMode: TypeAlias = Literal["enabled", "disabled", "adaptive"]
+_MAPPED = frozenset(
+    {
+        "model",
+        "messages",
+        "system",
+        "max_tokens",
+        "tools",
+        "tool_choice",
+        "thinking",
+        "output_config",
+        "temperature",
+        "top_p",
+        "stop_sequences",
+        "stream",
+        "metadata",
+    }
+)
+# Anthropic request fields without a canonical form, kept by name and rendered back as they came.
+PASSTHROUGH = ("top_k", "context_management", "service_tier", "container", "mcp_servers")
+_ROLES: dict[str, Role] = {"user": "user", "assistant": "assistant", "system": "system"}
+_THINKING_MODES: dict[str, ThinkingMode] = {
+    "enabled": "enabled",
+    "disabled": "disabled",
+    "adaptive": "adaptive",
+}
+
+
+def parse_request(body: Mapping[str, Any]) -> Request:
+    """A client's Anthropic Messages request body → canonical Request."""
+    body = fields.mapping(body, "body")
+    diags: list[Diagnostic] = []
+    if body.get("max_tokens") is None:
+        raise TranslationError("max_tokens: required", param="max_tokens")
+    tools, server_tools = parse_tools(body.get("tools"), diags)
+    thinking, response_format, output_rest = _parse_output(body, diags)
+    extra = _extra(body, diags)
+    if server_tools:
+        extra["server_tools"] = server_tools
+    if output_rest:
+        extra["output_config"] = output_rest
+    metadata = body.get("metadata")
+    return Request(
+        model=fields.string(body.get("model"), "model"),
+        messages=_parse_messages(body.get("messages"), diags),
+        system=_parse_system(body.get("system"), diags),
+        tools=tools,
+        tool_choice=parse_tool_choice(body.get("tool_choice")),
+        max_tokens=fields.integer(body.get("max_tokens"), "max_tokens"),
+        temperature=fields.opt_number(body.get("temperature"), "temperature"),
+        top_p=fields.opt_number(body.get("top_p"), "top_p"),
+        stop=_parse_stop(body.get("stop_sequences")),
+        stream=bool(body.get("stream") is not None and fields.boolean(body["stream"], "stream")),
+        thinking=thinking,
+        response_format=response_format,
+        metadata={} if metadata is None else dict(fields.mapping(metadata, "metadata")),
+        extra=extra,
+        diagnostics=tuple(diags),
+    )
+
+
+def _parse_messages(value: Any, diags: list[Diagnostic]) -> tuple[Message, ...]:
+    messages: list[Message] = []
+    for i, item in enumerate(fields.sequence(value, "messages")):
+        param = f"messages[{i}]"
+        message = fields.mapping(item, param)
+        role = _ROLES.get(fields.string(message.get("role"), f"{param}.role"))
+        if role is None:
+            raise TranslationError(
+                f"{param}.role: unknown role {message['role']!r} (user, assistant, system)",
+                param=f"{param}.role",
+            )
+        check_keys(message, {"role", "content"}, param, diags)
+        parts = parse_content(message.get("content"), f"{param}.content", diags)
+        messages.append(Message(role, parts))
+    return tuple(messages)
+
+
+def _parse_system(value: Any, diags: list[Diagnostic]) -> tuple[TextPart, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (TextPart(value),)
+    parts: list[TextPart] = []
+    for i, item in enumerate(fields.sequence(value, "system")):
+        param = f"system[{i}]"
+        block = fields.mapping(item, param)
+        kind = fields.string(block.get("type"), f"{param}.type")
+        if kind != "text":
+            raise TranslationError(
+                f"{param}.type: system blocks must be text, got {kind!r}", param=f"{param}.type"
+            )
+        check_keys(block, {"type", "text", "cache_control"}, param, diags)
+        text = fields.string(block.get("text"), f"{param}.text")
+        parts.append(TextPart(text, cache=parse_cache(block, param, diags)))
+    return tuple(parts)
+
+
+def _parse_stop(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    items = fields.sequence(value, "stop_sequences")
+    return tuple(fields.string(item, f"stop_sequences[{i}]") for i, item in enumerate(items))
+
+
+def _parse_output(
+    body: Mapping[str, Any], diags: list[Diagnostic]
+) -> tuple[ThinkingConfig | None, dict[str, Any] | None, dict[str, Any]]:
+    """ThinkingConfig, response_format and the unmapped rest of ``output_config``."""
+    raw = body.get("output_config")
+    output = {} if raw is None else dict(fields.mapping(raw, "output_config"))
+    thinking = _parse_thinking(body.get("thinking"), diags)
+    if thinking is not None and output.get("effort") is not None:
+        effort = fields.string(output.pop("effort"), "output_config.effort")
+        thinking = ThinkingConfig(thinking.mode, thinking.budget_tokens, effort, thinking.keep)
+    response_format = None
+    if output.get("format") is not None:
+        wire_format = fields.mapping(output.pop("format"), "output_config.format")
+        response_format = _parse_format(wire_format)
+    return thinking, response_format, {k: v for k, v in output.items() if v is not None}
+
+
+def _parse_thinking(value: Any, diags: list[Diagnostic]) -> ThinkingConfig | None:
+    if value is None:
+        return None
+    thinking = fields.mapping(value, "thinking")
+    wire_mode = fields.string(thinking.get("type"), "thinking.type")
+    mode = _THINKING_MODES.get(wire_mode)
+    if mode is None:
+        raise TranslationError(
+            f"thinking.type: unknown value {wire_mode!r} (enabled, disabled, adaptive)",
+            param="thinking.type",
+        )
+    check_keys(thinking, {"type", "budget_tokens", "keep"}, "thinking", diags)
+    return ThinkingConfig(
+        mode,
+        budget_tokens=fields.opt_integer(thinking.get("budget_tokens"), "thinking.budget_tokens"),
+        keep=fields.opt_string(thinking.get("keep"), "thinking.keep"),
+    )
+
+
+def _parse_format(value: Mapping[str, Any]) -> dict[str, Any]:
+    """Anthropic ``{"type":"json_schema","schema":S}`` → OpenAI's response_format shape."""
+    if value.get("type") == "json_schema" and isinstance(value.get("schema"), Mapping):
+        return {"type": "json_schema", "json_schema": {"name": "output", "schema": value["schema"]}}
+    return dict(value)
+
+
+def _extra(body: Mapping[str, Any], diags: list[Diagnostic]) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in _MAPPED or value is None:
+            continue
+        extra[key] = value
+        if key not in PASSTHROUGH:
+            detail = f"{key} is not an Anthropic Messages field known here; not forwarded"
+            diags.append(Diagnostic("unknown_field", detail))
+    return extra
+
+
+def render_request(request: Request) -> dict[str, Any]:
+    """Canonical Request → an Anthropic Messages request body for an upstream."""
+    body: dict[str, Any] = {"model": request.model}
+    if request.max_tokens is not None:
+        body["max_tokens"] = request.max_tokens
+    if request.system:
+        body["system"] = render_content(request.system)
+    body["messages"] = [
+        {"role": m.role, "content": render_content(m.parts, role=m.role)} for m in request.messages
+    ]
+    server_tools = request.extra.get("server_tools")
+    if request.tools or server_tools:
+        body["tools"] = render_tools(request.tools, _list(server_tools))
+    if request.tool_choice is not None:
+        body["tool_choice"] = render_tool_choice(request.tool_choice)
+    _render_sampling(request, body)
+    _render_output(request, body)
+    if request.metadata:
+        body["metadata"] = dict(request.metadata)
+    for key in PASSTHROUGH:
+        if request.extra.get(key) is not None:
+            body[key] = request.extra[key]
+    return body
+
+
+def _render_sampling(request: Request, body: dict[str, Any]) -> None:
+    if request.temperature is not None:
+        body["temperature"] = request.temperature
+    if request.top_p is not None:
+        body["top_p"] = request.top_p
+    if request.stop:
+        body["stop_sequences"] = list(request.stop)
+    if request.stream:
+        body["stream"] = True
+
+
+def _render_output(request: Request, body: dict[str, Any]) -> None:
+    rest = request.extra.get("output_config")
+    output: dict[str, Any] = dict(rest) if isinstance(rest, Mapping) else {}
+    thinking = request.thinking
+    if thinking is not None:
+        wire: dict[str, Any] = {"type": thinking.mode}
+        if thinking.budget_tokens is not None:
+            wire["budget_tokens"] = thinking.budget_tokens
+        if thinking.keep is not None:
+            wire["keep"] = thinking.keep
+        body["thinking"] = wire
+        if thinking.effort is not None:
+            output["effort"] = thinking.effort
+    if request.response_format is not None:
+        output["format"] = _render_format(request.response_format)
+    if output:
+        body["output_config"] = output
+
+
+def _render_format(value: Mapping[str, Any]) -> dict[str, Any]:
+    """OpenAI's response_format shape → Anthropic ``output_config.format``."""
+    kind = value.get("type")
+    spec = value.get("json_schema")
+    if kind == "json_schema" and isinstance(spec, Mapping) and "schema" in spec:
+        return {"type": "json_schema", "schema": spec["schema"]}
+    if kind == "json_object":
+        return {"type": "json_schema", "schema": {"type": "object"}}
+    return dict(value)
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list | tuple) else []
