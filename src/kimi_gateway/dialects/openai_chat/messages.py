@@ -58,7 +58,7 @@ _KNOWN_KEYS = frozenset(
 # Output-only fields that SDKs echo back when a reply message is appended to the history.
 _ECHOED_KEYS = frozenset({"annotations"})
 _ROLES = ("system", "developer", "user", "assistant", "tool", "function")
-_THINKING_JOINER = "\n\n"
+THINKING_JOINER = "\n\n"  # between thinking blocks merged into one reasoning_content
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +316,7 @@ def _render_assistant(message: Message, param: str) -> dict[str, Any]:
     if message.name is not None:
         out["name"] = message.name
     if thinking:
-        out["reasoning_content"] = _THINKING_JOINER.join(p.text for p in thinking)
+        out["reasoning_content"] = THINKING_JOINER.join(p.text for p in thinking)
         details = reasoning_details(thinking)
         if details is not None:
             out["reasoning_details"] = details
