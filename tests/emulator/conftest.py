@@ -1,0 +1,45 @@
+"""Clients for the emulator tests: the official openai SDK and raw httpx,
+all pointed at the session emulator (`kimi_emulator`, reset before each test)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import openai
+import pytest
+
+from kimi_gateway.emulator.server import EmulatorServer
+
+PLATFORM_KEY = "sk-test-platform"
+KIMI_CODE_KEY = "sk-kimi-test"
+
+WEATHER_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "get_weather",
+        "description": "Weather of a city",
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}},
+            "required": ["city"],
+        },
+    },
+}
+
+
+@pytest.fixture
+def client(kimi_emulator: EmulatorServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=kimi_emulator.platform_url, api_key=PLATFORM_KEY, max_retries=0)
+
+
+@pytest.fixture
+def code_client(kimi_emulator: EmulatorServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=kimi_emulator.kimi_code_url, api_key=KIMI_CODE_KEY, max_retries=0)
+
+
+@pytest.fixture
+def raw(kimi_emulator: EmulatorServer) -> Iterator[httpx.Client]:
+    headers = {"authorization": f"Bearer {PLATFORM_KEY}"}
+    with httpx.Client(base_url=kimi_emulator.url, headers=headers, timeout=10) as made:
+        yield made
