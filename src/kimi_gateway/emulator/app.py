@@ -20,6 +20,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kimi_gateway.emulator.account_routes import account_routes
+from kimi_gateway.emulator.anthropic_face import anthropic_routes
 from kimi_gateway.emulator.auth import platform_authenticator
 from kimi_gateway.emulator.config import EmulatorConfig
 from kimi_gateway.emulator.errors import html_response, not_found_page
@@ -134,16 +135,6 @@ async def _not_found(request: Request) -> Response:
     return html_response(not_found_page())
 
 
-def _anthropic_routes(state: EmulatorState, config: EmulatorConfig) -> list[BaseRoute]:
-    # IMPORT SPOT for E3's Anthropic faces (/anthropic/v1/messages, /coding/v1/messages).
-    try:
-        from kimi_gateway.emulator import anthropic_face  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:
-        return []
-    routes: list[BaseRoute] = anthropic_face.anthropic_routes(state, config)
-    return routes
-
-
 def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = None) -> Starlette:
     """Every face of both products on one app; `state` defaults to a fresh one for `config`."""
     state = state or EmulatorState(config)
@@ -154,7 +145,7 @@ def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = No
         *openai_routes(state),
         *account_routes(state),
         *file_routes(state.files, platform_authenticator_for(state), prefix="/v1/files"),
-        *_anthropic_routes(state, config),
+        *anthropic_routes(state, config),
         Route("/{path:path}", _not_found, methods=_ALL_METHODS),
     ]
     return Starlette(routes=routes, middleware=[Middleware(RecordingMiddleware, state=state)])
