@@ -118,7 +118,7 @@ def _include_usage(body: Mapping[str, Any]) -> bool:
 
 
 def _stream_diags(body: Mapping[str, Any]) -> list[Diagnostic]:
-    options = body.get("stream_options") or {}
+    options = opt_object(body.get("stream_options"), "stream_options") or {}
     return [
         Diagnostic("dropped_param", f"stream_options.{key} has no canonical form; dropped")
         for key, value in options.items()

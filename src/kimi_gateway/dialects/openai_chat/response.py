@@ -59,7 +59,8 @@ def parse_response(body: Mapping[str, Any]) -> Response:
 
 def _parse(body: Any) -> Response:
     body = as_object(body, "body")
-    choices = as_list(body.get("choices") or [], "choices")
+    raw_choices = body.get("choices")
+    choices = [] if raw_choices is None else as_list(raw_choices, "choices")
     diagnostics: list[Diagnostic] = []
     if len(choices) > 1:
         diagnostics.append(

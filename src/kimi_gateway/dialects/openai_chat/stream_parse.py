@@ -200,7 +200,8 @@ class StreamParser:
 
 def _first_choice(chunk: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The choice with index 0 (other choices of n > 1 are not carried)."""
-    choices = as_list(chunk.get("choices") or [], "choices")
+    raw = chunk.get("choices")
+    choices = [] if raw is None else as_list(raw, "choices")
     for i, raw in enumerate(choices):
         choice = as_object(raw, f"choices[{i}]")
         if choice.get("index", 0) == 0:

@@ -1,0 +1,544 @@
+"""parse_request: every Chat Completions field → canonical Request (whole values asserted)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.model import (
+    Diagnostic,
+    ImagePart,
+    Message,
+    OpaquePart,
+    Request,
+    TextPart,
+    ThinkingConfig,
+    ThinkingPart,
+    Tool,
+    ToolCallPart,
+    ToolChoice,
+    ToolResultPart,
+)
+from kimi_gateway.dialects.openai_chat import parse_request
+
+USER = {"role": "user", "content": "hi"}
+
+
+def parse(**fields: Any) -> Request:
+    return parse_request({"model": "kimi-k2.6", "messages": [USER], **fields})
+
+
+def test_minimal_request() -> None:
+    assert parse() == Request("kimi-k2.6", (Message("user", (TextPart("hi"),)),))
+
+
+def test_system_developer_and_mid_conversation_system() -> None:
+    request = parse_request(
+        {
+            "model": "m",
+            "messages": [
+                {
+                    "role": "developer",
+                    "content": [{"type": "text", "text": "a"}, {"type": "text", "text": "b"}],
+                },
+                {"role": "system", "content": "second"},
+                USER,
+                {"role": "system", "content": "mid", "name": "sys"},
+            ],
+        }
+    )
+    assert request == Request(
+        "m",
+        (
+            Message("system", (TextPart("second"),)),
+            Message("user", (TextPart("hi"),)),
+            Message("system", (TextPart("mid"),), name="sys"),
+        ),
+        system=(TextPart("a"), TextPart("b")),
+    )
+
+
+def test_named_first_system_message_stays_a_message() -> None:
+    request = parse_request(
+        {"model": "m", "messages": [{"role": "system", "content": "s", "name": "n"}, USER]}
+    )
+    assert request.system == ()
+    assert request.messages[0] == Message("system", (TextPart("s"),), name="n")
+
+
+def test_consecutive_same_role_messages_are_kept() -> None:
+    request = parse_request(
+        {"model": "m", "messages": [USER, {"role": "user", "content": "again", "name": "bob"}]}
+    )
+    assert request.messages == (
+        Message("user", (TextPart("hi"),)),
+        Message("user", (TextPart("again"),), name="bob"),
+    )
+
+
+def test_user_content_parts_images_and_video() -> None:
+    content = [
+        {"type": "text", "text": "look", "cache_control": {"type": "ephemeral"}},
+        {
+            "type": "image_url",
+            "image_url": {"url": "data:image/jpeg;base64,/9j/AA==", "detail": "low"},
+        },
+        {"type": "image_url", "image_url": {"url": "https://example.com/a.png"}},
+        {"type": "image_url", "image_url": {"url": "ms://file-abc"}},
+        {"type": "image_url", "image_url": "data:text/plain,notbase64"},
+        {"type": "video_url", "video_url": {"url": "ms://video-1"}},
+    ]
+    request = parse(messages=[{"role": "user", "content": content}])
+    assert request.messages == (
+        Message(
+            "user",
+            (
+                TextPart("look", cache=True),
+                ImagePart("base64", "/9j/AA==", "image/jpeg", "low"),
+                ImagePart("url", "https://example.com/a.png"),
+                ImagePart("file", "file-abc"),
+                ImagePart("url", "data:text/plain,notbase64"),
+                OpaquePart(
+                    "video_url", {"type": "video_url", "video_url": {"url": "ms://video-1"}}
+                ),
+            ),
+        ),
+    )
+
+
+def test_assistant_reasoning_tool_calls_byte_exact_and_builtin() -> None:
+    arguments = '{ "city" : "Paris",\n "unit": "°C" }'
+    search_args = '{"search_result":{"search_id":"s-1"},"usage":{"total_tokens":8933}}'
+    message = {
+        "role": "assistant",
+        "content": None,
+        "reasoning_content": "weather first",
+        "tool_calls": [
+            {
+                "index": 0,
+                "id": "get_weather:0",
+                "type": "function",
+                "function": {"name": "get_weather", "arguments": arguments},
+            },
+            {
+                "id": "t-web_search-1",
+                "type": "builtin_function",
+                "function": {"name": "$web_search", "arguments": search_args},
+            },
+        ],
+    }
+    request = parse(messages=[USER, message])
+    assert request.messages[1] == Message(
+        "assistant",
+        (
+            ThinkingPart("weather first"),
+            ToolCallPart("get_weather:0", "get_weather", arguments),
+            ToolCallPart("t-web_search-1", "$web_search", search_args, "builtin_function"),
+        ),
+    )
+
+
+def test_empty_reasoning_content_is_kept() -> None:
+    request = parse(messages=[USER, {"role": "assistant", "content": "x", "reasoning_content": ""}])
+    assert request.messages[1] == Message("assistant", (ThinkingPart(""), TextPart("x")))
+
+
+def test_reasoning_key_and_reasoning_details() -> None:
+    details = [
+        {"type": "summary", "summary": "Plan: "},
+        {"type": "summary", "summary": "answer."},
+        {"type": "encrypted", "encrypted": "QUJD"},
+    ]
+    only_details = parse(
+        messages=[USER, {"role": "assistant", "content": "a", "reasoning_details": details}]
+    )
+    assert only_details.messages[1] == Message(
+        "assistant",
+        (
+            ThinkingPart("Plan: answer.", provider_data={"reasoning_details": details}),
+            TextPart("a"),
+        ),
+    )
+    with_reasoning = parse(messages=[USER, {"role": "assistant", "content": "a", "reasoning": "r"}])
+    assert with_reasoning.messages[1] == Message("assistant", (ThinkingPart("r"), TextPart("a")))
+
+
+def test_tool_messages_merge_into_one_user_message_empty_content_kept() -> None:
+    request = parse(
+        messages=[
+            USER,
+            {
+                "role": "assistant",
+                "tool_calls": [
+                    {"id": "a:0", "type": "function", "function": {"name": "a", "arguments": "{}"}},
+                    {"id": "b:1", "type": "function", "function": {"name": "b", "arguments": "{}"}},
+                    {"id": "c:2", "type": "function", "function": {"name": "c", "arguments": "{}"}},
+                ],
+            },
+            {"role": "tool", "tool_call_id": "a:0", "content": ""},
+            {
+                "role": "tool",
+                "tool_call_id": "b:1",
+                "content": [{"type": "text", "text": "B"}],
+                "name": "b",
+            },
+            {"role": "tool", "tool_call_id": "c:2", "content": None},
+            {"role": "user", "content": "next"},
+        ]
+    )
+    assert request.messages[2:] == (
+        Message(
+            "user",
+            (
+                ToolResultPart("a:0", ()),
+                ToolResultPart("b:1", (TextPart("B"),), name="b"),
+                ToolResultPart("c:2", ()),
+            ),
+        ),
+        Message("user", (TextPart("next"),)),
+    )
+
+
+def test_partial_mode_goes_to_extra() -> None:
+    request = parse(messages=[USER, {"role": "assistant", "content": "Once upon", "partial": True}])
+    assert (request.messages[1], dict(request.extra)) == (
+        Message("assistant", (TextPart("Once upon"),)),
+        {"partial": True},
+    )
+    assert (
+        parse(messages=[USER, {"role": "assistant", "content": "x", "partial": False}]).extra == {}
+    )
+
+
+def test_tools_and_tool_choice_forms() -> None:
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get",
+                "description": "d",
+                "parameters": {"type": "object"},
+                "strict": True,
+            },
+        },
+        {"type": "builtin_function", "function": {"name": "$web_search"}},
+    ]
+    request = parse(
+        tools=tools,
+        tool_choice={"type": "function", "function": {"name": "get"}},
+        parallel_tool_calls=False,
+    )
+    assert (request.tools, request.tool_choice) == (
+        (
+            Tool("get", "d", {"type": "object"}, strict=True),
+            Tool("$web_search", kind="builtin_function"),
+        ),
+        ToolChoice("tool", "get", parallel=False),
+    )
+    for mode in ("auto", "none", "required"):
+        assert parse(tools=tools, tool_choice=mode).tool_choice == ToolChoice(mode)  # type: ignore[arg-type]
+    assert parse(tools=tools, parallel_tool_calls=True).tool_choice == ToolChoice(
+        "auto", parallel=True
+    )
+    assert parse(parallel_tool_calls=True).tool_choice is None
+
+
+def test_legacy_functions_become_tools_with_diagnostics() -> None:
+    request = parse(
+        functions=[{"name": "f", "parameters": {"type": "object"}}], function_call={"name": "f"}
+    )
+    assert (request.tools, request.tool_choice, request.diagnostics) == (
+        (Tool("f", parameters={"type": "object"}),),
+        ToolChoice("tool", "f"),
+        (
+            Diagnostic("legacy_functions", "'functions' became 'tools'"),
+            Diagnostic("legacy_function_call", "'function_call' → 'tool_choice'"),
+        ),
+    )
+    assert parse(functions=[{"name": "f"}], function_call="none").tool_choice == ToolChoice("none")
+
+
+def test_legacy_function_messages() -> None:
+    request = parse(
+        messages=[
+            USER,
+            {
+                "role": "assistant",
+                "content": None,
+                "function_call": {"name": "f", "arguments": "{}"},
+            },
+            {"role": "function", "name": "f", "content": "42"},
+        ]
+    )
+    assert request.messages[1:] == (
+        Message("assistant", (ToolCallPart("f", "f", "{}"),)),
+        Message("user", (ToolResultPart("f", (TextPart("42"),), name="f"),)),
+    )
+    assert request.diagnostics == (
+        Diagnostic("legacy_function_call", "messages[1].function_call became a tool call"),
+        Diagnostic("legacy_function_message", "messages[2] became a tool result"),
+    )
+
+
+def test_sampling_limits_stop_stream_and_the_rest() -> None:
+    request = parse(
+        max_tokens=100,
+        temperature=0.6,
+        top_p=0.95,
+        n=2,
+        presence_penalty=0.5,
+        frequency_penalty=-1,
+        stop="END",
+        stream=True,
+        stream_options={"include_usage": True},
+        response_format={"type": "json_object"},
+        metadata={"k": "v"},
+        user="u-1",
+        prompt_cache_key="session-1",
+    )
+    assert request == Request(
+        "kimi-k2.6",
+        (Message("user", (TextPart("hi"),)),),
+        max_tokens=100,
+        temperature=0.6,
+        top_p=0.95,
+        n=2,
+        presence_penalty=0.5,
+        frequency_penalty=-1,
+        stop=("END",),
+        stream=True,
+        include_usage=True,
+        response_format={"type": "json_object"},
+        metadata={"k": "v"},
+        user="u-1",
+        prompt_cache_key="session-1",
+    )
+
+
+def test_max_completion_tokens_wins_and_stop_list() -> None:
+    request = parse(max_tokens=10, max_completion_tokens=20, stop=["a", "b"])
+    assert (request.max_tokens, request.stop) == (20, ("a", "b"))
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"thinking": {"type": "enabled"}}, ThinkingConfig("enabled")),
+        ({"thinking": {"type": "disabled"}}, ThinkingConfig("disabled")),
+        ({"thinking": {"type": "enabled", "keep": "all"}}, ThinkingConfig("enabled", keep="all")),
+        ({"thinking": {"type": "enabled", "budget_tokens": 2048}}, ThinkingConfig("enabled", 2048)),
+        ({"reasoning_effort": "high"}, ThinkingConfig("enabled", effort="high")),
+        ({"reasoning_effort": "none"}, ThinkingConfig("disabled", effort="none")),
+        (
+            {"thinking": {"type": "disabled"}, "reasoning_effort": "low"},
+            ThinkingConfig("disabled", effort="low"),
+        ),
+    ],
+)
+def test_thinking_and_reasoning_effort(fields: dict[str, Any], expected: ThinkingConfig) -> None:
+    assert parse(**fields).thinking == expected
+
+
+def test_other_fields_go_to_extra_by_name_nulls_dropped() -> None:
+    fields = {
+        "seed": 7,
+        "logit_bias": {"50256": -100},
+        "logprobs": True,
+        "top_logprobs": 3,
+        "service_tier": "auto",
+        "store": False,
+        "modalities": ["text"],
+        "audio": {"voice": "alloy", "format": "mp3"},
+        "web_search_options": {},
+        "prediction": {"type": "content", "content": "x"},
+        "safety_identifier": "h",
+        "verbosity": "low",
+        "totally_unknown": {"a": [1]},
+    }
+    request = parse(**fields, echo=None)
+    assert dict(request.extra) == fields
+
+
+def test_unknown_message_fields_are_reported_echoed_ones_ignored() -> None:
+    request = parse(
+        messages=[
+            USER,
+            {
+                "role": "assistant",
+                "content": "x",
+                "refusal": None,
+                "annotations": [],
+                "audio": {"id": "a"},
+            },
+        ]
+    )
+    assert request.diagnostics == (
+        Diagnostic("dropped_message_field", "messages[1].audio has no canonical form; dropped"),
+    )
+
+
+def test_refusal_in_history_is_kept_as_an_opaque_part() -> None:
+    request = parse(messages=[USER, {"role": "assistant", "content": None, "refusal": "no"}])
+    assert request.messages[1] == Message(
+        "assistant", (OpaquePart("refusal", {"type": "refusal", "refusal": "no"}),)
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"messages": [USER]}, "model"),
+        ({"model": 5, "messages": [USER]}, "model"),
+        ({"model": "m"}, "messages"),
+        ({"model": "m", "messages": {"role": "user"}}, "messages"),
+        ({"model": "m", "messages": []}, "messages"),
+        ({"model": "m", "messages": ["hi"]}, "messages[0]"),
+        ({"model": "m", "messages": [{"role": "robot", "content": "x"}]}, "messages[0].role"),
+        ({"model": "m", "messages": [{"content": "x"}]}, "messages[0].role"),
+        ({"model": "m", "messages": [USER, {"role": "user", "content": 3}]}, "messages[1].content"),
+        ({"model": "m", "messages": [{"role": "user", "content": None}]}, "messages[0].content"),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": [{"type": "text"}]}]},
+            "messages[0].content[0].text",
+        ),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": [{"text": "x"}]}]},
+            "messages[0].content[0].type",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {}}]}],
+            },
+            "messages[0].content[0].image_url.url",
+        ),
+        (
+            {"model": "m", "messages": [USER, {"role": "assistant", "tool_calls": {}}]},
+            "messages[1].tool_calls",
+        ),
+        (
+            {"model": "m", "messages": [USER, {"role": "assistant", "tool_calls": [{"id": "a"}]}]},
+            "messages[1].tool_calls[0].function",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [
+                    USER,
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {
+                                "id": "a",
+                                "type": "function",
+                                "function": {"name": "f", "arguments": {"x": 1}},
+                            }
+                        ],
+                    },
+                ],
+            },
+            "messages[1].tool_calls[0].function.arguments",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [
+                    USER,
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {
+                                "id": "a",
+                                "type": "custom",
+                                "function": {"name": "f", "arguments": ""},
+                            }
+                        ],
+                    },
+                ],
+            },
+            "messages[1].tool_calls[0].type",
+        ),
+        (
+            {"model": "m", "messages": [USER, {"role": "tool", "content": "x"}]},
+            "messages[1].tool_call_id",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [
+                    USER,
+                    {"role": "tool", "tool_call_id": "a", "content": [{"type": "input_audio"}]},
+                ],
+            },
+            "messages[1].content[0].type",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [{"role": "assistant", "content": "x", "partial": True}, USER],
+            },
+            "messages[0].partial",
+        ),
+        (
+            {"model": "m", "messages": [{"role": "user", "content": "x", "partial": True}]},
+            "messages[0].partial",
+        ),
+        (
+            {
+                "model": "m",
+                "messages": [USER, {"role": "assistant", "content": "x", "reasoning_content": 1}],
+            },
+            "messages[1].reasoning_content",
+        ),
+        ({"model": "m", "messages": [USER], "temperature": "hot"}, "temperature"),
+        ({"model": "m", "messages": [USER], "temperature": True}, "temperature"),
+        ({"model": "m", "messages": [USER], "max_tokens": 1.5}, "max_tokens"),
+        ({"model": "m", "messages": [USER], "n": "2"}, "n"),
+        ({"model": "m", "messages": [USER], "stop": ["a", 1]}, "stop[1]"),
+        ({"model": "m", "messages": [USER], "stream": "yes"}, "stream"),
+        (
+            {"model": "m", "messages": [USER], "stream_options": {"include_usage": 1}},
+            "stream_options.include_usage",
+        ),
+        ({"model": "m", "messages": [USER], "tools": [{"type": "web_search"}]}, "tools[0].type"),
+        (
+            {"model": "m", "messages": [USER], "tools": [{"type": "function", "function": {}}]},
+            "tools[0].function.name",
+        ),
+        ({"model": "m", "messages": [USER], "tool_choice": "any"}, "tool_choice"),
+        (
+            {"model": "m", "messages": [USER], "tool_choice": {"type": "function", "function": {}}},
+            "tool_choice.function.name",
+        ),
+        ({"model": "m", "messages": [USER], "function_call": "always"}, "function_call"),
+        ({"model": "m", "messages": [USER], "thinking": {"type": "on"}}, "thinking.type"),
+        ({"model": "m", "messages": [USER], "thinking": "enabled"}, "thinking"),
+        ({"model": "m", "messages": [USER], "reasoning_effort": 3}, "reasoning_effort"),
+        ({"model": "m", "messages": [USER], "response_format": "json"}, "response_format"),
+        ({"model": "m", "messages": [USER], "metadata": []}, "metadata"),
+    ],
+)
+def test_type_errors_name_the_field(body: dict[str, Any], param: str) -> None:
+    with pytest.raises(TranslationError) as caught:
+        parse_request(body)
+    assert (caught.value.param, caught.value.status) == (param, 400)
+
+
+def test_body_not_an_object() -> None:
+    with pytest.raises(TranslationError) as caught:
+        parse_request([])  # type: ignore[arg-type]
+    assert caught.value.param == "body"
+
+
+def test_does_not_mutate_its_argument() -> None:
+    body = {
+        "model": "m",
+        "messages": [USER, {"role": "tool", "tool_call_id": "a", "content": ""}],
+        "seed": 1,
+        "max_tokens": 3,
+    }
+    before = repr(body)
+    parse_request(body)
+    assert repr(body) == before
