@@ -1,0 +1,121 @@
+"""What a deployment may choose about Kimi fix-ups: :class:`QuirkPolicy`, and how a fix-up
+records a change of meaning (:func:`noted`).
+
+Defaults are the safe side: never send a request Kimi is known to reject, never fetch a URL,
+never drop something without a diagnostic. ``strict`` turns every change of meaning into a
+400 :class:`TranslationError` instead (issue 3 §4).
+
+What does not belong here: per-model facts (``profiles.py``), the fix-ups (``quirks*.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import Literal, TypeAlias
+
+from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.model import Diagnostic, Request
+from kimi_gateway.upstreams.kimi.profiles import ModelProfile
+
+UpstreamDialect = Literal["openai_chat", "anthropic_messages"]
+SamplingParam = Literal["temperature", "top_p", "n", "presence_penalty", "frequency_penalty"]
+SamplingAction = Literal["omit", "force", "clamp", "pass"]
+
+ReasoningLookup: TypeAlias = Callable[[str], "str | None"]
+"""Reasoning text a caller stored for an assistant turn, keyed by one of its tool-call ids."""
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingOverride:
+    """A per-model exception to the profile's sampling rule (field-lessons §2.3: Kimi's own
+    validation can be wrong, Kimi-K2 #124, so an override may *omit* a parameter).
+
+    ``model`` is an exact id or an ``fnmatch`` pattern (``"kimi-k2.*"``). ``action``: ``omit``
+    never sends the parameter, ``force`` always sends ``value``, ``clamp`` clamps into
+    [``low``, ``high``], ``pass`` sends what the client sent.
+    """
+
+    model: str
+    param: SamplingParam
+    action: SamplingAction
+    value: float | None = None
+    low: float = 0.0
+    high: float = 1.0
+
+    def matches(self, model: str) -> bool:
+        return fnmatchcase(model.lower(), self.model.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class QuirkPolicy:
+    """Choices for the fix-ups whose right answer depends on the deployment."""
+
+    strict: bool = False  # every change of meaning becomes a 400 naming it
+    # A wrong value on a fixed-sampling model (§4.2): omit it (safe, the server uses the fixed
+    # value) or send the fixed value.
+    fixed_sampling: Literal["omit", "force"] = "omit"
+    sampling_overrides: tuple[SamplingOverride, ...] = ()
+    default_temperature: float | None = None  # KIMI_TEMPERATURE; only where the range allows
+    # n > 1 with temperature ≈ 0 (§4.2 [O]): raise temperature (LiteLLM) or refuse.
+    n_with_low_temperature: Literal["raise_temperature", "reject"] = "raise_temperature"
+    min_temperature_for_n: float = 0.3  # [3C] LITELLM's threshold and value
+    # tool_choice required/named where the profile rejects it under thinking (§8.4).
+    # disable_thinking falls back to nudge on models whose thinking cannot be turned off.
+    forced_tool_choice: Literal["disable_thinking", "nudge", "reject"] = "disable_thinking"
+    nudge_text: str = "Please select a tool to handle the current issue."  # §8.4 [O] DOCS-OLD
+    nudge_named_text: str = "Please use the {name} tool to handle the current issue."
+    # An assistant tool-call turn without reasoning while thinking is on (§8.3, lesson 1).
+    # disable_thinking falls back to placeholder on always-thinking models.
+    missing_reasoning: Literal["placeholder", "disable_thinking", "reject"] = "placeholder"
+    reasoning_placeholder: str = " "  # [3C] LITELLM fills a single space
+    stop_overflow: Literal["truncate", "reject"] = "truncate"  # §5.1: ≤ 5 entries of ≤ 32 bytes
+    empty_tool_result_text: str = "(empty)"  # lesson 9: Kimi rejects an empty tool message
+    fetch_images: bool = False  # http(s) image URLs: off = refuse (no SSRF); on = server fetches
+    trim_tools: bool = False  # over the tool cap: off = refuse; on = keep the first N
+    derive_prompt_cache_key: bool = True  # Kimi Code requires one (§13.1)
+    default_max_tokens: int | None = None  # KIMI_MAX_TOKENS, when the request sets none
+    clamp_max_tokens_to_context: bool = False  # uses a rough prompt estimate; off by default
+    # Anthropic thinking budget → k3 reasoning_effort: ≤ low → "low", ≤ high → "high", else max.
+    effort_budget_low: int = 4096
+    effort_budget_high: int = 32768
+
+    def sampling_override(self, model: str, param: SamplingParam) -> SamplingOverride | None:
+        """The last matching override wins, so later entries refine earlier ones."""
+        found = None
+        for override in self.sampling_overrides:
+            if override.param == param and override.matches(model):
+                found = override
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class QuirkContext:
+    """What every fix-up may read besides the request: one value, so all share a signature."""
+
+    profile: ModelProfile
+    policy: QuirkPolicy
+    dialect: UpstreamDialect = "openai_chat"
+    reasoning_lookup: ReasoningLookup | None = None
+
+    @property
+    def openai(self) -> bool:
+        return self.dialect == "openai_chat"
+
+    def note(self, request: Request, code: str, detail: str, param: str) -> tuple[Diagnostic, ...]:
+        return noted(request, self.policy, code, detail, param)
+
+
+def noted(
+    request: Request, policy: QuirkPolicy, code: str, detail: str, param: str
+) -> tuple[Diagnostic, ...]:
+    """The request's diagnostics plus one for a change of meaning; in strict mode, a 400."""
+    if policy.strict:
+        raise TranslationError(f"strict mode: the request would be changed: {detail}", param=param)
+    return (*request.diagnostics, Diagnostic(code=code, detail=detail))
+
+
+def refuse(detail: str, param: str) -> TranslationError:
+    """A request Kimi would reject and no policy allows us to fix."""
+    return TranslationError(detail, param=param)

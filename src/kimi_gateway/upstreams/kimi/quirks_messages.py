@@ -1,0 +1,227 @@
+"""Fix-ups of message content: empty parts, empty tool results, unknown blocks, images, and
+replayed ``reasoning_details``.
+
+Each takes the canonical Request and a QuirkContext and returns a new Request. Omitting an empty
+part or filling an empty tool result changes no meaning and records nothing; flattening a block
+or dropping a message does, and is recorded (or refused in strict mode). The image hook
+(:func:`image_urls_to_fetch` / :func:`inline_fetched_images`) lets the server fetch http(s)
+images when a deployment allows it; the fetching itself is not done here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import orjson
+
+from kimi_gateway.core.model import (
+    ImagePart,
+    Message,
+    OpaquePart,
+    Part,
+    Request,
+    TextPart,
+    ThinkingPart,
+    ToolResultPart,
+)
+from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
+
+_HTTP = ("http://", "https://")
+# Block types the OpenAI face of Kimi takes as content parts (§5.1 [O]: text, image_url,
+# video_url); the dialect keeps video_url as an OpaquePart.
+_KIMI_OPENAI_BLOCKS = frozenset({"video_url"})
+
+
+def _blank(part: Part) -> bool:
+    return isinstance(part, TextPart) and not part.text.strip()
+
+
+def omit_empty_text(request: Request, ctx: QuirkContext) -> Request:
+    """§8.2 [O-code] KOSONG-PY: an empty text part gives 400 "text content is empty" — beside
+    tool calls, and in any content array. Blank text carries no meaning, so it is dropped
+    silently wherever other content remains; the system prompt loses its "" parts too."""
+    messages = tuple(_without_blank(m) for m in request.messages)
+    system = tuple(p for p in request.system if p.text)
+    return replace(request, messages=messages, system=system)
+
+
+def _without_blank(message: Message) -> Message:
+    kept = tuple(p for p in message.parts if not _blank(p))
+    if not kept or len(kept) == len(message.parts):
+        return message  # all blank: drop_empty_assistant_turns or Kimi decides
+    return replace(message, parts=kept)
+
+
+def drop_empty_assistant_turns(request: Request, ctx: QuirkContext) -> Request:
+    """§2.3 [O-code] KOSONG-TS: "the message at position N with role 'assistant' must not be
+    empty" — seen when a client replays a content-filtered reply. Such a turn said nothing;
+    it is dropped with a diagnostic (its reasoning, if any, goes with it)."""
+    kept: list[Message] = []
+    dropped: list[int] = []
+    for i, message in enumerate(request.messages):
+        if message.role == "assistant" and _says_nothing(message):
+            dropped.append(i)
+        else:
+            kept.append(message)
+    if not dropped:
+        return request
+    where = ", ".join(f"messages[{i}]" for i in dropped)
+    detail = f"{where}: empty assistant message(s) dropped (Kimi rejects them, §2.3)"
+    return replace(
+        request,
+        messages=tuple(kept),
+        diagnostics=ctx.note(request, "dropped_empty_message", detail, f"messages[{dropped[0]}]"),
+    )
+
+
+def _says_nothing(message: Message) -> bool:
+    return all(_blank(p) or isinstance(p, ThinkingPart) for p in message.parts)
+
+
+def fill_empty_tool_results(request: Request, ctx: QuirkContext) -> Request:
+    """field-lessons §2.9 (claude-code-router #245): Kimi rejects a tool message without
+    content ("must not be empty", §2.3). An empty result becomes the policy's stated
+    placeholder, ``(empty)`` by default; the model learns the same thing."""
+    filler = (TextPart(ctx.policy.empty_tool_result_text),)
+
+    def fill(part: Part) -> Part:
+        if isinstance(part, ToolResultPart) and all(_blank(p) for p in part.content):
+            return replace(part, content=filler)
+        return part
+
+    return _map_parts(request, fill)
+
+
+def _map_parts(request: Request, change: Any) -> Request:
+    messages = tuple(replace(m, parts=tuple(change(p) for p in m.parts)) for m in request.messages)
+    return replace(request, messages=messages)
+
+
+def flatten_opaque_parts(request: Request, ctx: QuirkContext) -> Request:
+    """field-lessons §2.11: blocks Kimi does not know (Claude Code's ``tool_reference``, a
+    ``refusal``, Anthropic ``document``…) are rejected; they are sent as text instead."""
+    keep = _KIMI_OPENAI_BLOCKS if ctx.openai and ctx.profile.video_input else frozenset()
+    notes: list[str] = []
+    messages: list[Message] = []
+    for i, message in enumerate(request.messages):
+        parts: list[Part] = []
+        for j, part in enumerate(message.parts):
+            if isinstance(part, OpaquePart) and part.type not in keep:
+                notes.append(f"messages[{i}].content[{j}] ({part.type})")
+                part = TextPart(opaque_text(part))
+            parts.append(part)
+        messages.append(replace(message, parts=tuple(parts)))
+    if not notes:
+        return request
+    detail = f"{', '.join(notes)}: block(s) Kimi does not accept sent as text"
+    return replace(
+        request,
+        messages=tuple(messages),
+        diagnostics=ctx.note(request, "flattened_block", detail, "messages"),
+    )
+
+
+def opaque_text(part: OpaquePart) -> str:
+    """A block's visible text when it has one, else its JSON under its type name."""
+    data = part.data
+    for key in ("text", "refusal", "tool_name", "content"):
+        if isinstance(data.get(key), str) and data[key]:
+            return str(data[key])
+    rest = {k: v for k, v in data.items() if k != "type"}
+    return f"[{part.type}] {orjson.dumps(rest, default=str).decode()}"
+
+
+def _images(request: Request) -> list[tuple[str, ImagePart]]:
+    found: list[tuple[str, ImagePart]] = []
+    for i, message in enumerate(request.messages):
+        for j, part in enumerate(message.parts):
+            if isinstance(part, ImagePart):
+                found.append((f"messages[{i}].content[{j}]", part))
+            if isinstance(part, ToolResultPart):
+                for k, inner in enumerate(part.content):
+                    if isinstance(inner, ImagePart):
+                        found.append((f"messages[{i}].content[{j}].content[{k}]", inner))
+    return found
+
+
+def _is_http(part: ImagePart) -> bool:
+    return part.source == "url" and part.data.lower().startswith(_HTTP)
+
+
+def check_images(request: Request, ctx: QuirkContext) -> Request:
+    """§5.2/§13.3: Kimi takes base64 data or ``ms://`` uploads, not http(s) URLs ("unsupported
+    image url"); fetching them would let any client make the gateway fetch any URL (SSRF), so
+    that is the server's opt-in (``fetch_images``). Models without image input refuse images."""
+    for param, part in _images(request):
+        if not ctx.profile.image_input:
+            raise refuse(f"{request.model} does not accept image input (§4.1)", param)
+        if _is_http(part) and not ctx.policy.fetch_images:
+            raise refuse(
+                "Kimi does not accept image URLs (kimi-api.md §5.2: 'unsupported image url'); "
+                "send the image as base64 data or upload it and use ms://<file_id>",
+                f"{param}.image_url.url",
+            )
+    return request
+
+
+def image_urls_to_fetch(request: Request) -> tuple[str, ...]:
+    """The http(s) image URLs of a request, in order and unique: the server's fetch list."""
+    urls: list[str] = []
+    for _, part in _images(request):
+        if _is_http(part) and part.data not in urls:
+            urls.append(part.data)
+    return tuple(urls)
+
+
+def inline_fetched_images(request: Request, fetched: Mapping[str, tuple[str, str]]) -> Request:
+    """The request with each fetched URL replaced by base64 data: ``{url: (media_type, b64)}``."""
+
+    def inline(part: Any) -> Any:
+        if isinstance(part, ImagePart) and part.source == "url" and part.data in fetched:
+            media_type, data = fetched[part.data]
+            return replace(part, source="base64", data=data, media_type=media_type)
+        if isinstance(part, ToolResultPart):
+            return replace(part, content=tuple(inline(p) for p in part.content))
+        return part
+
+    return _map_parts(request, inline)
+
+
+def clean_reasoning_details(request: Request, ctx: QuirkContext) -> Request:
+    """§7.2 [3M] OPENCODE #50232: Kimi Code refuses replayed ``reasoning_details`` entries that
+    keep their streaming ``index`` ("must not contain streaming index"). Pieces sharing an index
+    are joined and the index dropped, as Moonshot's fix does; the meaning is unchanged."""
+
+    def clean(part: Part) -> Part:
+        data = part.provider_data if isinstance(part, ThinkingPart) else None
+        details = None if data is None else data.get("reasoning_details")
+        if not isinstance(part, ThinkingPart) or not isinstance(details, list):
+            return part
+        if not any(isinstance(d, Mapping) and "index" in d for d in details):
+            return part
+        return replace(part, provider_data={**(data or {}), "reasoning_details": _merged(details)})
+
+    return _map_parts(request, clean)
+
+
+def _merged(details: list[Any]) -> list[Any]:
+    by_index: dict[Any, dict[str, Any]] = {}
+    out: list[Any] = []
+    for entry in details:
+        if not isinstance(entry, Mapping) or "index" not in entry:
+            out.append(entry)
+            continue
+        body = {k: v for k, v in entry.items() if k != "index"}
+        seen = by_index.get(entry["index"])
+        if seen is None:
+            by_index[entry["index"]] = body
+            out.append(body)
+            continue
+        for key, value in body.items():
+            if isinstance(value, str) and isinstance(seen.get(key), str) and key != "type":
+                seen[key] += value
+            else:
+                seen.setdefault(key, value)
+    return out

@@ -1,0 +1,218 @@
+"""Fix-ups of the sampling fields: temperature, top_p, n, penalties, stop, max_tokens.
+
+Each function takes the canonical Request and a QuirkContext and returns a new Request; every
+change of meaning is recorded as a Diagnostic (or refused in strict mode). Which values a model
+takes is profile data (profiles.py, kimi-api.md §4.2); what to do about a wrong one is policy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import Any
+
+from kimi_gateway.core.model import Diagnostic, ImagePart, Request, TextPart, ToolResultPart
+from kimi_gateway.upstreams.kimi.policy import QuirkContext, SamplingParam, refuse
+from kimi_gateway.upstreams.kimi.profiles import Fixed, Range, SamplingRule, Unsupported
+
+_PARAMS: tuple[SamplingParam, ...] = (
+    "temperature",
+    "top_p",
+    "n",
+    "presence_penalty",
+    "frequency_penalty",
+)
+# Values whose omission changes nothing on any model (§4.2 [O]: n defaults to 1, penalties 0).
+_NEUTRAL: dict[SamplingParam, float] = {"n": 1, "presence_penalty": 0.0, "frequency_penalty": 0.0}
+MAX_STOP_ENTRIES = 5  # §5.1 [O]; message §2.3 [3M] HALRO
+MAX_STOP_BYTES = 32
+_CHARS_PER_TOKEN = 3  # a deliberately high estimate of prompt tokens (fewer chars per token)
+_IMAGE_TOKENS = 1024  # §5.2 [O] HC: the flat per-image price before k2.5
+
+
+def fix_sampling(request: Request, ctx: QuirkContext, thinking: bool) -> Request:
+    """Per-model sampling rules (§4.2): fixed values, ranges, parameters a model lacks, and the
+    policy's per-model overrides (field-lessons §2.3). ``thinking`` is the final thinking state,
+    which picks the fixed temperature (1.0 on, 0.6 off)."""
+    for param in _PARAMS:
+        request = _fix_param(request, ctx, param, thinking)
+    return request
+
+
+def _rule(ctx: QuirkContext, param: SamplingParam) -> SamplingRule:
+    if not ctx.openai and param in ("n", "presence_penalty", "frequency_penalty"):
+        return Unsupported()  # Anthropic Messages has no such fields
+    rule: SamplingRule = getattr(ctx.profile.sampling, param)
+    return rule
+
+
+def _fix_param(
+    request: Request, ctx: QuirkContext, param: SamplingParam, thinking: bool
+) -> Request:
+    value: float | None = getattr(request, param)
+    override = ctx.policy.sampling_override(request.model, param)
+    if override is not None:
+        if override.action == "pass":
+            return request
+        if override.action == "omit":
+            return _set(request, ctx, param, None, "an override omits it")
+        if override.action == "force":
+            return _set(request, ctx, param, override.value, "an override forces it", value)
+        return _clamp(request, ctx, param, Range(override.low, override.high))
+    rule = _rule(ctx, param)
+    if isinstance(rule, Unsupported):
+        if value is not None and _NEUTRAL.get(param) == value:
+            return _assign(request, param, None, request.diagnostics)
+        return _set(request, ctx, param, None, f"{request.model} does not take it (§4.2)")
+    if isinstance(rule, Fixed):
+        return _fixed(request, ctx, param, rule.thinking if thinking else rule.plain)
+    if value is None and param == "temperature" and ctx.policy.default_temperature is not None:
+        request = replace(request, temperature=ctx.policy.default_temperature)
+    return _clamp(request, ctx, param, rule)
+
+
+def _fixed(request: Request, ctx: QuirkContext, param: SamplingParam, fixed: float) -> Request:
+    """§4.2 [O]: a wrong value on a fixed-sampling model is a 400; omitting it is safe."""
+    value: float | None = getattr(request, param)
+    if value is None or math.isclose(value, fixed, abs_tol=1e-9):
+        return request
+    why = f"{request.model} only accepts {fixed:g} here (§4.2)"
+    if ctx.policy.fixed_sampling == "force":
+        return _set(request, ctx, param, fixed, why, value)
+    return _set(request, ctx, param, None, why)
+
+
+def _clamp(request: Request, ctx: QuirkContext, param: SamplingParam, rule: Range) -> Request:
+    value: float | None = getattr(request, param)
+    if value is None or rule.low <= value <= rule.high:
+        return request
+    clamped = min(max(value, rule.low), rule.high)
+    if param == "n":
+        clamped = int(clamped)
+    why = f"outside [{rule.low:g}, {rule.high:g}] (§4.2)"
+    return _set(request, ctx, param, clamped, why, value)
+
+
+def _set(
+    request: Request,
+    ctx: QuirkContext,
+    param: SamplingParam,
+    new: float | None,
+    why: str,
+    old: float | None = None,
+) -> Request:
+    old = getattr(request, param) if old is None else old
+    if old is None or old == new:
+        return _assign(request, param, new, request.diagnostics)
+    if new is None:
+        code, detail = "omitted_param", f"{param}={old:g} not sent: {why}"
+    else:
+        code, detail = "changed_param", f"{param}={old:g} sent as {new:g}: {why}"
+    return _assign(request, param, new, ctx.note(request, code, detail, param))
+
+
+def _assign(
+    request: Request, param: SamplingParam, value: float | None, diagnostics: tuple[Diagnostic, ...]
+) -> Request:
+    changes: dict[str, Any] = {param: value, "diagnostics": diagnostics}
+    return replace(request, **changes)
+
+
+def raise_temperature_for_n(request: Request, ctx: QuirkContext) -> Request:
+    """§4.2 [O] DOCS-OLD: n > 1 with temperature ≈ 0 is a 400 ("only 1 result can be
+    returned"); [3C] LITELLM raises temperature to 0.3."""
+    if request.n is None or request.n <= 1:
+        return request
+    temperature = request.temperature
+    if temperature is None:
+        temperature = ctx.profile.sampling.default_temperature
+    floor = ctx.policy.min_temperature_for_n
+    if temperature is None or temperature >= floor:
+        return request
+    if ctx.policy.n_with_low_temperature == "reject":
+        raise refuse(
+            f"n={request.n} needs a temperature of at least {floor:g} on Kimi, which returns "
+            "only one result when temperature is close to 0 (kimi-api.md §4.2)",
+            "n",
+        )
+    detail = f"temperature={temperature:g} sent as {floor:g}: n={request.n} needs it (§4.2)"
+    return replace(
+        request,
+        temperature=floor,
+        diagnostics=ctx.note(request, "changed_param", detail, "temperature"),
+    )
+
+
+def limit_stop(request: Request, ctx: QuirkContext) -> Request:
+    """§5.1 [O]: at most 5 stop sequences of at most 32 bytes each (400 otherwise, §2.3)."""
+    stop = request.stop
+    too_long = [s for s in stop if len(s.encode()) > MAX_STOP_BYTES]
+    if len(stop) <= MAX_STOP_ENTRIES and not too_long:
+        return request
+    if ctx.policy.stop_overflow == "reject":
+        raise refuse(
+            f"Kimi accepts at most {MAX_STOP_ENTRIES} stop sequences of at most "
+            f"{MAX_STOP_BYTES} bytes each (kimi-api.md §5.1); got {len(stop)}",
+            "stop",
+        )
+    cut: list[str] = []
+    for entry in (_cut_utf8(s, MAX_STOP_BYTES) for s in stop):
+        if entry and entry not in cut:
+            cut.append(entry)
+    kept = tuple(cut[:MAX_STOP_ENTRIES])
+    detail = f"stop {list(stop)!r} sent as {list(kept)!r}: Kimi takes ≤ 5 entries of ≤ 32 bytes"
+    return replace(
+        request, stop=kept, diagnostics=ctx.note(request, "changed_param", detail, "stop")
+    )
+
+
+def _cut_utf8(text: str, limit: int) -> str:
+    """The longest prefix of ``text`` whose UTF-8 form fits in ``limit`` bytes."""
+    return text.encode()[:limit].decode("utf-8", errors="ignore")
+
+
+def set_max_tokens(request: Request, ctx: QuirkContext) -> Request:
+    """The configured default (KIMI_MAX_TOKENS), the model's output cap (§4.1), and optionally
+    the context window (§2.2: prompt + max_tokens over the context is a 400). Anthropic
+    Messages requires the field, so it is filled from the profile there."""
+    profile, policy = ctx.profile, ctx.policy
+    value = request.max_tokens
+    if value is None:
+        value = policy.default_max_tokens
+    if value is None and not ctx.openai:
+        value = profile.default_max_tokens or 32768  # §5.4 [3C] a Kimi Code "max output"
+    request = replace(request, max_tokens=value)
+    if value is None:
+        return request
+    limit = profile.max_output_tokens
+    if policy.clamp_max_tokens_to_context and profile.context_window is not None:
+        room = max(1, profile.context_window - estimate_prompt_tokens(request))
+        limit = room if limit is None else min(limit, room)
+    if limit is None or value <= limit:
+        return request
+    detail = f"max_tokens={value} sent as {limit}: the model's room for output (§4.1, §2.2)"
+    return replace(
+        request,
+        max_tokens=limit,
+        diagnostics=ctx.note(request, "changed_param", detail, "max_tokens"),
+    )
+
+
+def estimate_prompt_tokens(request: Request) -> int:
+    """A rough, high estimate of the prompt's tokens: text characters / 3, images 1024 each."""
+    chars = sum(len(p.text) for p in request.system)
+    images = 0
+    for message in request.messages:
+        for part in message.parts:
+            inner = part.content if isinstance(part, ToolResultPart) else (part,)
+            for piece in inner:
+                if isinstance(piece, ImagePart):
+                    images += 1
+                elif isinstance(piece, TextPart):
+                    chars += len(piece.text)
+                else:
+                    chars += len(str(piece))
+    chars += sum(
+        len(str(tool.parameters or "")) + len(tool.description or "") for tool in request.tools
+    )
+    return chars // _CHARS_PER_TOKEN + images * _IMAGE_TOKENS

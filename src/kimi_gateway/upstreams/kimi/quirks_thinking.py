@@ -1,0 +1,253 @@
+"""Fix-ups around thinking: the thinking settings per model, forced tool_choice under thinking,
+and the reasoning Kimi demands on earlier tool-call turns.
+
+- :func:`map_thinking_config`: Anthropic budget/adaptive/effort and OpenAI ``reasoning_effort``
+  become what the model's wire takes (kimi-api.md §4.2): ``thinking.type`` (+ ``keep``) on
+  k2.5/k2.6/k2.7-code, ``reasoning_effort`` low/high/max on k3, nothing on models without a
+  switch. The result is an explicit ThinkingConfig the dialect renders as is.
+- :func:`resolve_forced_tool_choice`: §8.4, field-lessons §2.2.
+- :func:`restore_reasoning`: §8.3, field-lessons §2.1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from kimi_gateway.core.model import (
+    Message,
+    Request,
+    TextPart,
+    ThinkingConfig,
+    ThinkingPart,
+    ToolCallPart,
+    ToolChoice,
+)
+from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
+
+# Anthropic / OpenAI effort names → k3's (§4.2 [O] low | high | max); the exact ones map silently.
+_K3_EFFORT = {
+    "minimal": "low",
+    "low": "low",
+    "medium": "high",
+    "high": "high",
+    "xhigh": "max",
+    "max": "max",
+}
+
+
+def thinking_on(request: Request, ctx: QuirkContext) -> bool:
+    """Whether Kimi will think for this request, given the profile and the request's setting."""
+    profile = ctx.profile
+    if profile.thinking != "switchable":
+        return profile.thinking == "always"
+    if request.thinking is None:
+        return profile.thinking_default_on
+    return request.thinking.mode != "disabled"
+
+
+def _with_thinking(
+    request: Request, ctx: QuirkContext, thinking: ThinkingConfig | None, why: str | None
+) -> Request:
+    diagnostics = request.diagnostics
+    if why is not None:
+        diagnostics = ctx.note(request, "changed_thinking", why, "thinking")
+    return replace(request, thinking=thinking, diagnostics=diagnostics)
+
+
+def map_thinking_config(request: Request, ctx: QuirkContext) -> Request:
+    """The client's thinking settings in the form this model's wire takes (§4.2)."""
+    config = request.thinking
+    if config is None:
+        return request
+    if not ctx.openai:
+        return _anthropic_thinking(request, ctx, config)
+    control = ctx.profile.thinking_control
+    if control == "reasoning_effort":
+        return _effort_thinking(request, ctx, config)
+    if control == "thinking_type":
+        return _typed_thinking(request, ctx, config)
+    asked_off = config.mode == "disabled"
+    if ctx.profile.thinking == "always" and asked_off:
+        return _with_thinking(request, ctx, None, f"{request.model} always thinks (§4.1)")
+    if ctx.profile.thinking == "none" and not asked_off:
+        return _with_thinking(request, ctx, None, f"{request.model} cannot think (§4.1)")
+    return replace(request, thinking=None)
+
+
+def _lost_settings(config: ThinkingConfig) -> list[str]:
+    lost = []
+    if config.budget_tokens is not None:
+        lost.append(f"budget_tokens={config.budget_tokens}")
+    if config.effort is not None and config.effort != "none":
+        lost.append(f"effort={config.effort}")
+    return lost
+
+
+def _typed_thinking(request: Request, ctx: QuirkContext, config: ThinkingConfig) -> Request:
+    """k2.5/k2.6/k2.7-code: ``thinking: {"type": enabled|disabled, "keep"?}`` only."""
+    profile = ctx.profile
+    off = config.mode == "disabled" or config.effort == "none"
+    notes: list[str] = []
+    if off and profile.thinking == "always":
+        notes.append(f"{request.model} cannot turn thinking off (§4.2)")
+        off = False
+    keep = config.keep if config.keep in profile.keep_values else None
+    if config.keep is not None and keep is None:
+        notes.append(f"keep={config.keep!r} is not accepted by {request.model} (§4.2)")
+    if not off:
+        notes.extend(f"{lost} has no Kimi form (§4.2)" for lost in _lost_settings(config))
+    mapped = ThinkingConfig("disabled") if off else ThinkingConfig("enabled", keep=keep)
+    return _with_thinking(request, ctx, mapped, "; ".join(notes) or None)
+
+
+def _effort_thinking(request: Request, ctx: QuirkContext, config: ThinkingConfig) -> Request:
+    """k3: ``reasoning_effort`` low | high | max; thinking cannot be turned off (§4.2 [O])."""
+    profile = ctx.profile
+    notes: list[str] = []
+    effort: str | None
+    if config.mode == "disabled" or config.effort == "none":
+        effort = profile.reasoning_efforts[0] if profile.reasoning_efforts else None
+        notes.append(f"{request.model} cannot turn thinking off; reasoning_effort={effort} (§4.2)")
+    elif config.effort is not None:
+        effort = _K3_EFFORT.get(config.effort)
+        if effort != config.effort:
+            notes.append(f"effort={config.effort} sent as reasoning_effort={effort} (§4.2)")
+    elif config.budget_tokens is not None:
+        effort = _effort_for_budget(config.budget_tokens, ctx)
+        notes.append(f"budget_tokens={config.budget_tokens} sent as reasoning_effort={effort}")
+    else:
+        effort = None  # the model's default (max)
+    if effort not in profile.reasoning_efforts:
+        effort = None
+    mapped = None if effort is None else ThinkingConfig("enabled", effort=effort)
+    return _with_thinking(request, ctx, mapped, "; ".join(notes) or None)
+
+
+def _effort_for_budget(budget: int, ctx: QuirkContext) -> str:
+    if budget <= ctx.policy.effort_budget_low:
+        return "low"
+    return "high" if budget <= ctx.policy.effort_budget_high else "max"
+
+
+def _anthropic_thinking(request: Request, ctx: QuirkContext, config: ThinkingConfig) -> Request:
+    """Kimi's Anthropic faces take Anthropic's thinking as is (§13.3: enabled with
+    budget_tokens, adaptive, ``output_config.effort``); only impossible asks are changed."""
+    profile = ctx.profile
+    if config.mode == "disabled" and profile.thinking == "always":
+        return _with_thinking(request, ctx, None, f"{request.model} always thinks (§4.1)")
+    if config.mode != "disabled" and profile.thinking == "none":
+        return _with_thinking(request, ctx, None, f"{request.model} cannot think (§4.1)")
+    return request
+
+
+def disable_thinking(request: Request, ctx: QuirkContext, why: str) -> Request:
+    """Thinking off for this one request (only models with a switch), with a diagnostic."""
+    return _with_thinking(request, ctx, ThinkingConfig("disabled"), f"thinking disabled: {why}")
+
+
+def _can_disable(ctx: QuirkContext) -> bool:
+    return ctx.profile.thinking == "switchable"
+
+
+def resolve_forced_tool_choice(request: Request, ctx: QuirkContext) -> Request:
+    """§8.4 [3M] HALRO: ``required``/named tool_choice is a 400 with thinking on k2.5–k2.7
+    ("tool_choice 'required' is incompatible with thinking enabled") but fine on k3 and with
+    thinking off. Policy: turn thinking off, nudge (LiteLLM), or refuse."""
+    choice = request.tool_choice
+    if choice is None or choice.mode not in ("required", "tool"):
+        return request
+    on = thinking_on(request, ctx)
+    profile = ctx.profile
+    if profile.tool_choice_forced_thinking if on else profile.tool_choice_forced:
+        return request
+    form = "required" if choice.mode == "required" else f"the tool {choice.name}"
+    action = ctx.policy.forced_tool_choice
+    if action == "reject":
+        raise refuse(
+            f"tool_choice forcing {form} is not accepted by {request.model}"
+            + (" with thinking on" if on else "")
+            + " (kimi-api.md §8.4); use tool_choice auto, or turn thinking off",
+            "tool_choice",
+        )
+    if action == "disable_thinking" and on and _can_disable(ctx) and profile.tool_choice_forced:
+        return disable_thinking(request, ctx, f"tool_choice forcing {form} needs it off (§8.4)")
+    return _nudge(request, ctx, choice)
+
+
+def _nudge(request: Request, ctx: QuirkContext, choice: ToolChoice) -> Request:
+    """[3C] LITELLM / [O] DOCS-OLD §8.4: drop tool_choice, append a user message asking for it."""
+    policy = ctx.policy
+    text = policy.nudge_text
+    if choice.mode == "tool" and choice.name is not None:
+        text = policy.nudge_named_text.format(name=choice.name)
+    kept = None if choice.parallel is None else ToolChoice("auto", parallel=choice.parallel)
+    detail = f"tool_choice {choice.mode!r} replaced by the user message {text!r} (§8.4)"
+    return replace(
+        request,
+        tool_choice=kept,
+        messages=(*request.messages, Message("user", (TextPart(text),))),
+        diagnostics=ctx.note(request, "nudged_tool_choice", detail, "tool_choice"),
+    )
+
+
+def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
+    """§8.3 [O]: with thinking on, every assistant tool-call message needs its reasoning, else
+    400 "thinking is enabled but reasoning_content is missing in assistant tool call message at
+    index N" (field-lessons §2.1). Restore it from the caller's store, else apply the policy."""
+    if not ctx.openai or not thinking_on(request, ctx):
+        return request
+    messages = list(request.messages)
+    missing: list[int] = []
+    for i, message in enumerate(messages):
+        if not _lacks_reasoning(message):
+            continue
+        restored = _lookup(message, ctx)
+        if restored is None:
+            missing.append(i)
+        else:
+            messages[i] = replace(message, parts=(ThinkingPart(restored), *message.parts))
+    request = replace(request, messages=tuple(messages))
+    return _missing_reasoning(request, ctx, missing) if missing else request
+
+
+def _lacks_reasoning(message: Message) -> bool:
+    if message.role != "assistant":
+        return False
+    calls = any(isinstance(p, ToolCallPart) for p in message.parts)
+    shown = any(isinstance(p, ThinkingPart) and not p.redacted for p in message.parts)
+    return calls and not shown
+
+
+def _lookup(message: Message, ctx: QuirkContext) -> str | None:
+    if ctx.reasoning_lookup is None:
+        return None
+    for part in message.parts:
+        if isinstance(part, ToolCallPart):
+            found = ctx.reasoning_lookup(part.id)
+            if found is not None:
+                return found
+    return None
+
+
+def _missing_reasoning(request: Request, ctx: QuirkContext, missing: list[int]) -> Request:
+    where = ", ".join(f"messages[{i}]" for i in missing)
+    action = ctx.policy.missing_reasoning
+    if action == "reject":
+        raise refuse(
+            f"thinking is on for {request.model} and the assistant tool-call turn(s) {where} "
+            "lack their reasoning, which Kimi requires (kimi-api.md §8.3); send the "
+            "reasoning_content back, or turn thinking off",
+            f"messages[{missing[0]}].reasoning_content",
+        )
+    if action == "disable_thinking" and _can_disable(ctx):
+        return disable_thinking(request, ctx, f"{where} lack reasoning (§8.3)")
+    placeholder = ThinkingPart(ctx.policy.reasoning_placeholder)
+    messages = list(request.messages)
+    for i in missing:
+        messages[i] = replace(messages[i], parts=(placeholder, *messages[i].parts))
+    detail = f"{where}: missing reasoning sent as a placeholder (§8.3)"
+    return replace(
+        request,
+        messages=tuple(messages),
+        diagnostics=ctx.note(request, "placeholder_reasoning", detail, "messages"),
+    )

@@ -1,0 +1,196 @@
+"""Fix-ups of tools and of the request's top-level fields Kimi does not take.
+
+Tools: ``$``-prefixed names become Kimi built-ins (§8.5), duplicates go (§13.4), Kimi Code's
+128-tool cap is enforced (field-lessons §2.10), schemas become MFJS (§8.6, schema_mfjs.py).
+Fields: an allow-list of what Kimi accepts per wire (§5.1, §14); everything else in
+``Request.extra`` is dropped with a diagnostic per field (field-lessons §2.7); ``user`` becomes
+``safety_identifier``; Kimi Code gets a ``prompt_cache_key`` (§13.1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from kimi_gateway.core.model import Request, TextPart, Tool, ToolChoice
+from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
+from kimi_gateway.upstreams.kimi.schema_mfjs import SchemaError, normalise_schema
+
+# §5.1 [O] OAS ChatRequestBase: the extra fields the OpenAI faces accept. ``partial`` is the
+# openai_chat dialect's marker for Kimi partial mode (§5.3), rendered on the last message.
+OPENAI_EXTRA_ALLOWED = frozenset(
+    {"prediction", "safety_identifier", "logprobs", "top_logprobs", "partial"}
+)
+# §14 [3M] HALRO: the Anthropic route accepts ``output_config`` (effort, format); the dialect
+# keeps only its unmapped rest there. Nothing else from Anthropic's extras is known to work.
+ANTHROPIC_EXTRA_ALLOWED = frozenset({"output_config"})
+_OUTPUT_CONFIG_ALLOWED = frozenset({"effort", "format"})
+BUILTIN_PREFIX = "$"  # §8.5 [O-code] KOSONG-PY: "$"-named tools are builtin_function
+
+
+def drop_unsupported_params(request: Request, ctx: QuirkContext) -> Request:
+    """field-lessons §2.7: every field Kimi does not take is dropped explicitly, by name
+    (§5.2: seed, logit_bias, service_tier, store, modalities, audio, web_search_options …;
+    Anthropic's context_management, top_k, server tools on the OpenAI wire)."""
+    allowed = OPENAI_EXTRA_ALLOWED if ctx.openai else ANTHROPIC_EXTRA_ALLOWED
+    extra = dict(request.extra)
+    for key in sorted(k for k in extra if k not in allowed):
+        detail = f"'{key}' is not accepted by Kimi (kimi-api.md §5.2, §14); not sent"
+        request = replace(request, diagnostics=ctx.note(request, "dropped_param", detail, key))
+        del extra[key]
+    output = extra.get("output_config")
+    if isinstance(output, Mapping) and set(output) - _OUTPUT_CONFIG_ALLOWED:
+        dropped = sorted(set(output) - _OUTPUT_CONFIG_ALLOWED)
+        detail = f"output_config keys {dropped} are not accepted by Kimi (§14); not sent"
+        request = replace(
+            request, diagnostics=ctx.note(request, "dropped_param", detail, "output_config")
+        )
+        extra["output_config"] = {k: v for k, v in output.items() if k in _OUTPUT_CONFIG_ALLOWED}
+    return replace(request, extra=extra)
+
+
+def map_openai_identity(request: Request, ctx: QuirkContext) -> Request:
+    """§5.2: Kimi's spec has no ``user``, ``metadata`` or ``parallel_tool_calls``. ``user`` is
+    OpenAI's end-user id, which §5.1's ``safety_identifier`` replaces; ``metadata`` is the
+    client's bookkeeping (kept for the cache key, not sent); ``parallel_tool_calls: false``
+    cannot be honoured."""
+    if not ctx.openai:
+        return request
+    extra = dict(request.extra)
+    if request.user is not None:
+        extra.setdefault("safety_identifier", request.user)
+    if request.metadata:
+        detail = "metadata is not accepted by Kimi's chat API (§5.2); not sent"
+        request = replace(
+            request, diagnostics=ctx.note(request, "dropped_param", detail, "metadata")
+        )
+    choice = request.tool_choice
+    if choice is not None and choice.parallel is not None:
+        if choice.parallel is False:
+            detail = "parallel_tool_calls=false has no Kimi form (§5.2); the model may call several"
+            request = replace(
+                request,
+                diagnostics=ctx.note(request, "dropped_param", detail, "parallel_tool_calls"),
+            )
+        choice = ToolChoice(choice.mode, choice.name)
+    return replace(request, user=None, metadata={}, extra=extra, tool_choice=choice)
+
+
+def mark_builtin_tools(request: Request, ctx: QuirkContext) -> Request:
+    """§8.5 [O-code] KOSONG-PY: a tool named ``$…`` (``$web_search``) is declared as
+    ``builtin_function``; its calls' arguments are echoed byte-exact (already text)."""
+    if not ctx.openai:
+        return request
+    tools = tuple(
+        replace(t, kind="builtin_function") if t.name.startswith(BUILTIN_PREFIX) else t
+        for t in request.tools
+    )
+    return replace(request, tools=tools)
+
+
+def dedupe_tools(request: Request, ctx: QuirkContext) -> Request:
+    """§13.4 [O] KCDOCS: "function name {x} is duplicated" — the first declaration is kept."""
+    seen: set[str] = set()
+    kept: list[Tool] = []
+    for tool in request.tools:
+        if tool.name in seen:
+            detail = f"a second tool named {tool.name!r} was dropped (Kimi rejects duplicates)"
+            request = replace(
+                request, diagnostics=ctx.note(request, "dropped_tool", detail, "tools")
+            )
+            continue
+        seen.add(tool.name)
+        kept.append(tool)
+    return replace(request, tools=tuple(kept))
+
+
+def cap_tools(request: Request, ctx: QuirkContext) -> Request:
+    """field-lessons §2.10 (Kimi-K2 #90): Kimi Code takes at most 128 tools ("a max of 128
+    tools can be supported"). Refuse with the limit named, or keep the first 128 (policy)."""
+    cap = ctx.profile.max_tools
+    if cap is None or len(request.tools) <= cap:
+        return request
+    if not ctx.policy.trim_tools:
+        raise refuse(
+            f"{len(request.tools)} tools were sent; {request.model} accepts at most {cap} "
+            "(field-lessons §2.10). Send fewer tools, or enable trim_tools to keep the first "
+            f"{cap}",
+            "tools",
+        )
+    kept, dropped = request.tools[:cap], request.tools[cap:]
+    choice = request.tool_choice
+    if choice is not None and choice.mode == "tool" and choice.name not in {t.name for t in kept}:
+        raise refuse(f"tool_choice names {choice.name!r}, beyond the first {cap} tools", "tools")
+    names = ", ".join(t.name for t in dropped)
+    detail = f"only the first {cap} tools were sent (the limit); dropped: {names}"
+    return replace(
+        request, tools=kept, diagnostics=ctx.note(request, "dropped_tool", detail, "tools")
+    )
+
+
+def normalise_tool_schemas(request: Request, ctx: QuirkContext) -> Request:
+    """§8.6: tool parameters (and a strict response_format schema on the OpenAI wire) in
+    Moonshot Flavored JSON Schema; each change of what a schema accepts is recorded."""
+    tools: list[Tool] = []
+    for i, tool in enumerate(request.tools):
+        param = f"tools[{i}].function.parameters"
+        if tool.kind == "builtin_function" or tool.parameters is None:
+            tools.append(tool)
+            continue
+        schema, request = _normalised(request, ctx, tool.parameters, param)
+        tools.append(replace(tool, parameters=schema))
+    request = replace(request, tools=tuple(tools))
+    return _normalise_response_format(request, ctx)
+
+
+def _normalised(
+    request: Request, ctx: QuirkContext, schema: Mapping[str, Any], param: str
+) -> tuple[dict[str, Any], Request]:
+    try:
+        fixed, notes = normalise_schema(schema)
+    except SchemaError as error:
+        raise refuse(f"{param}: {error} (Kimi accepts MFJS only, §8.6)", param) from None
+    for note in notes:
+        detail = f"{param}: {note} (MFJS, §8.6)"
+        request = replace(request, diagnostics=ctx.note(request, "changed_schema", detail, param))
+    return fixed, request
+
+
+def _normalise_response_format(request: Request, ctx: QuirkContext) -> Request:
+    fmt = request.response_format
+    spec = None if fmt is None else fmt.get("json_schema")
+    if not ctx.openai or fmt is None or not isinstance(spec, Mapping):
+        return request
+    schema = spec.get("schema")
+    if not isinstance(schema, Mapping):
+        return request
+    fixed, request = _normalised(request, ctx, schema, "response_format.json_schema.schema")
+    return replace(request, response_format={**fmt, "json_schema": {**spec, "schema": fixed}})
+
+
+def ensure_prompt_cache_key(request: Request, ctx: QuirkContext) -> Request:
+    """§5.1/§13.1 [O] OAS: ``prompt_cache_key`` is required on the Kimi Code plan; Moonshot's
+    client sends its session id. Absent one: ``metadata.user_id`` (what Kimi Code's Anthropic
+    face keys its cache on, [O-code] KOSONG-TS), else a stable hash of the conversation's start,
+    which stays the same for every turn of one conversation."""
+    if not ctx.openai or request.prompt_cache_key is not None:
+        return request
+    if not ctx.profile.requires_prompt_cache_key or not ctx.policy.derive_prompt_cache_key:
+        return request
+    user_id = request.metadata.get("user_id")
+    key = user_id if isinstance(user_id, str) and user_id else conversation_key(request)
+    return replace(request, prompt_cache_key=key)
+
+
+def conversation_key(request: Request) -> str:
+    """``kgw-`` + a hash of the system prompt and the first user message's text."""
+    digest = hashlib.sha256(request.model.encode())
+    for system_part in request.system:
+        digest.update(b"\x00s" + system_part.text.encode())
+    first_user = next((m for m in request.messages if m.role == "user"), None)
+    for part in first_user.parts if first_user else ():
+        if isinstance(part, TextPart):
+            digest.update(b"\x00u" + part.text.encode())
+    return "kgw-" + digest.hexdigest()[:32]
