@@ -148,11 +148,11 @@ def classify(status: int | None, kimi_type: str | None, message: str) -> ErrorKi
         kind = "invalid_request" if status is not None and 400 <= status < 500 else "server"
     if kind == "invalid_request" and status == 413:
         kind = "request_too_large"
-    if kind in ("rate_limit", "overloaded", "quota_exhausted") or status in (402, 429):
-        if _BILLING.search(message):
-            return "quota_exhausted"
-        if kind == "rate_limit" and "overload" in message.lower():
-            return "overloaded"
+    limited = kind in ("rate_limit", "overloaded", "quota_exhausted") or status in (402, 429)
+    if limited and _BILLING.search(message):
+        return "quota_exhausted"
+    if kind in ("rate_limit", "server") and "overload" in message.lower():
+        return "overloaded"
     return kind
 
 
