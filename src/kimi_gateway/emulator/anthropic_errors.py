@@ -53,14 +53,13 @@ def anthropic_error_type(err: EmulatorError) -> str:
 
 
 def anthropic_error_body(err: EmulatorError, request_id: str | None) -> dict[str, object]:
-    """`{"type":"error","error":{type,message}}`, plus `request_id` when given."""
-    body: dict[str, object] = {
-        "type": "error",
-        "error": {"type": anthropic_error_type(err), "message": err.message},
-    }
-    if request_id is not None:
-        body["request_id"] = request_id
-    return body
+    """Anthropic's envelope. With a `request_id` (platform), in HALRO's key order
+    `type, error, request_id`; without (Kimi Code), in the order Kimi Code was captured
+    sending, `{"error":{…},"type":"error"}` ([3M] MoonshotAI/Kimi-K2 #90)."""
+    error = {"type": anthropic_error_type(err), "message": err.message}
+    if request_id is None:
+        return {"error": error, "type": "error"}
+    return {"type": "error", "error": error, "request_id": request_id}
 
 
 def _anthropic_response(err: EmulatorError, request_id: str | None) -> Response:
