@@ -3,7 +3,8 @@ all pointed at the session emulator (`kimi_emulator`, reset before each test).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import httpx
 import openai
@@ -43,3 +44,15 @@ def raw(kimi_emulator: EmulatorServer) -> Iterator[httpx.Client]:
     headers = {"authorization": f"Bearer {PLATFORM_KEY}"}
     with httpx.Client(base_url=kimi_emulator.url, headers=headers, timeout=10) as made:
         yield made
+
+
+def drain(raw: httpx.Client, path: str, body: object, sink: list[bytes]) -> None:
+    """Stream a POST into `sink` (so a test can see what arrived before a cut)."""
+    with raw.stream("POST", path, json=body) as response:
+        sink.extend(response.iter_bytes())
+
+
+def consume(stream: Iterable[Any], sink: list[Any]) -> None:
+    """Read an SDK stream into `sink`, chunk by chunk."""
+    for chunk in stream:
+        sink.append(chunk)

@@ -20,36 +20,84 @@ def _obj(**properties: Any) -> dict[str, Any]:
 
 
 REJECTED: list[tuple[str, Any, str, str]] = [
-    ("enum-only property", _obj(unit={"enum": ["c", "f"]}), "properties.unit", "type is not defined"),
-    ("type beside anyOf at the root",
-     {"type": "object", "anyOf": [{"type": "object", "properties": {}}]},
-     "root", "when using anyOf, type should be defined in anyOf items instead of the parent schema"),
-    ("type beside anyOf in a property",
-     _obj(skill={"type": "string", "anyOf": [{"type": "string"}, {"type": "null"}]}),
-     "properties.skill",
-     "when using anyOf, type should be defined in anyOf items instead of the parent schema"),
-    ("type beside $ref",
-     {**_obj(user={"type": "object", "$ref": "#/$defs/User"}),
-      "$defs": {"User": {"type": "object"}}},
-     "properties.user",
-     "when using $ref, type should be defined in the referenced schema instead of the parent schema"),
-    ("boolean enum value for a string", _obj(flag={"type": "string", "enum": ["yes", True]}),
-     "properties.flag.enum", "enum value (true) does not match any type in [string]"),
-    ("string enum value for an object", _obj(mode={"type": "object", "enum": ["move"]}),
-     "properties.mode.enum", "enum value (move) does not match any type in [object]"),
-    ("$ref outside $defs", _obj(user={"$ref": "#/definitions/User"}),
-     "properties.user.$ref", "references must start with #/$defs/"),
-    ("$ref with no $defs", _obj(user={"$ref": "#/$defs/User"}),
-     "properties.user.$ref", "$defs not found for reference: #/$defs/User"),
-    ("$ref to a missing def", {**_obj(user={"$ref": "#/$defs/Person"}), "$defs": {"User": {"type": "object"}}},
-     "properties.user.$ref", "invalid $ref path: #/$defs/Person"),
-    ("boolean property schema", _obj(tasks={"type": "array", "items": _obj(outputSchema=True)}),
-     "properties.tasks.items.properties", "property schema for 'outputSchema' must be an object"),
-    ("tuple items", _obj(pair={"type": "array", "items": [{"type": "string"}]}),
-     "properties.pair.items", "items must be an object"),
+    (
+        "enum-only property",
+        _obj(unit={"enum": ["c", "f"]}),
+        "properties.unit",
+        "type is not defined",
+    ),
+    (
+        "type beside anyOf at the root",
+        {"type": "object", "anyOf": [{"type": "object", "properties": {}}]},
+        "root",
+        "when using anyOf, type should be defined in anyOf items instead of the parent schema",
+    ),
+    (
+        "type beside anyOf in a property",
+        _obj(skill={"type": "string", "anyOf": [{"type": "string"}, {"type": "null"}]}),
+        "properties.skill",
+        "when using anyOf, type should be defined in anyOf items instead of the parent schema",
+    ),
+    (
+        "type beside $ref",
+        {
+            **_obj(user={"type": "object", "$ref": "#/$defs/User"}),
+            "$defs": {"User": {"type": "object"}},
+        },
+        "properties.user",
+        "when using $ref, type should be defined in the referenced schema instead of the parent "
+        "schema",
+    ),
+    (
+        "boolean enum value for a string",
+        _obj(flag={"type": "string", "enum": ["yes", True]}),
+        "properties.flag.enum",
+        "enum value (true) does not match any type in [string]",
+    ),
+    (
+        "string enum value for an object",
+        _obj(mode={"type": "object", "enum": ["move"]}),
+        "properties.mode.enum",
+        "enum value (move) does not match any type in [object]",
+    ),
+    (
+        "$ref outside $defs",
+        _obj(user={"$ref": "#/definitions/User"}),
+        "properties.user.$ref",
+        "references must start with #/$defs/",
+    ),
+    (
+        "$ref with no $defs",
+        _obj(user={"$ref": "#/$defs/User"}),
+        "properties.user.$ref",
+        "$defs not found for reference: #/$defs/User",
+    ),
+    (
+        "$ref to a missing def",
+        {**_obj(user={"$ref": "#/$defs/Person"}), "$defs": {"User": {"type": "object"}}},
+        "properties.user.$ref",
+        "invalid $ref path: #/$defs/Person",
+    ),
+    (
+        "boolean property schema",
+        _obj(tasks={"type": "array", "items": _obj(outputSchema=True)}),
+        "properties.tasks.items.properties",
+        "property schema for 'outputSchema' must be an object",
+    ),
+    (
+        "tuple items",
+        _obj(pair={"type": "array", "items": [{"type": "string"}]}),
+        "properties.pair.items",
+        "items must be an object",
+    ),
     ("unknown type", _obj(x={"type": "text"}), "properties.x", "invalid type"),
-    ("empty enum", _obj(x={"type": "string", "enum": []}), "properties.x.enum", "enum array cannot be empty"),
-]  # fmt: skip
+    (
+        "empty enum",
+        _obj(x={"type": "string", "enum": []}),
+        "properties.x.enum",
+        "enum array cannot be empty",
+    ),
+]
 
 
 def _post(raw: httpx.Client, name: str, parameters: Any) -> httpx.Response:
@@ -74,7 +122,8 @@ def test_root_must_be_an_object(raw: httpx.Client, schema: Any) -> None:
     assert response.json() == {
         "error": {
             "type": "invalid_request_error",
-            "message": 'Invalid request: tools.function.parameters.type is required and must be "object"',
+            "message": "Invalid request: tools.function.parameters.type is required and must "
+            'be "object"',
         }
     }
 
@@ -84,7 +133,8 @@ def test_bad_tool_names(raw: httpx.Client, name: str) -> None:
     response = _post(raw, name, {"type": "object"})
     assert response.status_code == 400
     assert response.json()["error"]["message"] == (
-        f"Invalid request: function name {name} is invalid, must match ^[a-zA-Z_][a-zA-Z0-9\\-_]{{0,255}}$"
+        f"Invalid request: function name {name} is invalid, "
+        "must match ^[a-zA-Z_][a-zA-Z0-9\\-_]{0,255}$"
     )
 
 

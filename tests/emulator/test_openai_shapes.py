@@ -81,7 +81,8 @@ def test_thinking_default_on_for_k26_gives_reasoning_content(client: openai.Open
     assert message.model_extra == {"reasoning_content": DEFAULT_REASONING}
     assert reply.usage is not None
     details = reply.usage.completion_tokens_details
-    assert details is not None and details.reasoning_tokens == count_text_tokens(DEFAULT_REASONING)
+    assert details is not None
+    assert details.reasoning_tokens == count_text_tokens(DEFAULT_REASONING)
 
 
 def test_non_stream_tool_call_ids_count_up(client: openai.OpenAI) -> None:
@@ -188,11 +189,19 @@ def test_stream_tool_calls_chunked_by_index(raw: httpx.Client) -> None:
     calls = [d["tool_calls"][0] for d in deltas if "tool_calls" in d]
     firsts = [c for c in calls if "id" in c]
     assert firsts == [
-        {"index": 0, "id": "get_weather:0", "type": "function",
-         "function": {"name": "get_weather", "arguments": ""}},
-        {"index": 1, "id": "get_weather:1", "type": "function",
-         "function": {"name": "get_weather", "arguments": ""}},
-    ]  # fmt: skip
+        {
+            "index": 0,
+            "id": "get_weather:0",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": ""},
+        },
+        {
+            "index": 1,
+            "id": "get_weather:1",
+            "type": "function",
+            "function": {"name": "get_weather", "arguments": ""},
+        },
+    ]
     pieces = [c for c in calls if "id" not in c]
     assert all(
         set(c) == {"index", "function"} and set(c["function"]) == {"arguments"} for c in pieces
@@ -239,7 +248,8 @@ async def test_async_sdk_stream_and_json(kimi_emulator: EmulatorServer) -> None:
             else:
                 usage = chunk.usage
         assert text == DEFAULT_REPLY
-        assert usage is not None and usage.prompt_tokens == 9
+        assert usage is not None
+        assert usage.prompt_tokens == 9
         reply = await client.chat.completions.create(model="kimi-k3", messages=HI)  # type: ignore[arg-type]
         assert reply.choices[0].message.content == DEFAULT_REPLY
 
@@ -254,7 +264,8 @@ def test_repeated_prefix_reports_cached_tokens(client: openai.OpenAI) -> None:
         model="moonshot-v1-8k",
         messages=[system, {"role": "user", "content": "two"}],  # type: ignore[list-item]
     )
-    assert first.usage is not None and second.usage is not None
+    assert first.usage is not None
+    assert second.usage is not None
     assert first.usage.model_extra == {"cached_tokens": 0}
     cached = 3 + 4 + count_text_tokens("system") + count_text_tokens(system["content"])
     assert second.usage.model_extra == {"cached_tokens": cached}

@@ -24,11 +24,15 @@ from kimi_gateway.emulator.script import (
 from kimi_gateway.emulator.state import EmulatorState
 from kimi_gateway.emulator.tokens import count_text_tokens, token_pieces
 
-from .conftest import WEATHER_TOOL
+from .conftest import WEATHER_TOOL, consume, drain
 
 
-def _turn(*messages: NeutralMessage, tools: tuple[str, ...] = (), thinking: bool = False,
-          max_tokens: int | None = None) -> TurnInput:  # fmt: skip
+def _turn(
+    *messages: NeutralMessage,
+    tools: tuple[str, ...] = (),
+    thinking: bool = False,
+    max_tokens: int | None = None,
+) -> TurnInput:
     return TurnInput("kimi-k2.6", messages, tools, thinking, max_tokens, "/v1/chat/completions")
 
 
@@ -56,8 +60,10 @@ def test_thinking_request_reasons_by_default() -> None:
 
 
 def test_markers_combine() -> None:
-    plan = _plan('@@think:Let me see@@ @@text:Done.@@ @@tool:a {"x": 1}@@ @@tool:b@@ @@delay:25@@',
-                 tools=("a", "b"))  # fmt: skip
+    plan = _plan(
+        '@@think:Let me see@@ @@text:Done.@@ @@tool:a {"x": 1}@@ @@tool:b@@ @@delay:25@@',
+        tools=("a", "b"),
+    )
     assert plan.reasoning == "Let me see"
     assert plan.text == "Done."
     assert plan.tool_calls == (ScriptedToolCall("a", '{"x": 1}'), ScriptedToolCall("b", "{}"))
@@ -113,17 +119,33 @@ def test_tool_result_can_script_the_next_step() -> None:
 @pytest.mark.parametrize(
     ("marker", "status", "type_", "message"),
     [
-        ("@@error:429@@", 429, "engine_overloaded_error",
-         "The engine is currently overloaded, please try again later"),
-        ("@@error:429:exceeded_current_quota_error@@", 429, "exceeded_current_quota_error",
-         "You exceeded your current token quota: 0, please check your account balance"),
-        ("@@error:400:content_filter@@", 400, "content_filter",
-         "The request was rejected because it was considered high risk"),
-        ("@@error:503@@", 503, "server_unavailable",
-         "The service is temporarily unavailable, please try again later"),
+        (
+            "@@error:429@@",
+            429,
+            "engine_overloaded_error",
+            "The engine is currently overloaded, please try again later",
+        ),
+        (
+            "@@error:429:exceeded_current_quota_error@@",
+            429,
+            "exceeded_current_quota_error",
+            "You exceeded your current token quota: 0, please check your account balance",
+        ),
+        (
+            "@@error:400:content_filter@@",
+            400,
+            "content_filter",
+            "The request was rejected because it was considered high risk",
+        ),
+        (
+            "@@error:503@@",
+            503,
+            "server_unavailable",
+            "The service is temporarily unavailable, please try again later",
+        ),
         ("@@error:418@@", 418, "invalid_request_error", "Invalid request: scripted error 418"),
     ],
-)  # fmt: skip
+)
 def test_error_markers(marker: str, status: int, type_: str, message: str) -> None:
     error = _plan(marker).error
     assert isinstance(error, EmulatorError)
@@ -179,17 +201,19 @@ def test_delay_marker_delays_first_byte(client: openai.OpenAI) -> None:
 
 
 def test_cut_stream_stops_without_done(raw: httpx.Client) -> None:
-    body = {"model": "moonshot-v1-8k", "messages": [{"role": "user", "content": "@@cut@@"}],
-            "stream": True, "stream_options": {"include_usage": True}}  # fmt: skip
-    received = b""
-    with (
-        pytest.raises(httpx.RemoteProtocolError),
-        raw.stream("POST", "/v1/chat/completions", json=body) as r,
-    ):
-        for part in r.iter_bytes():
-            received += part
+    body = {
+        "model": "moonshot-v1-8k",
+        "messages": [{"role": "user", "content": "@@cut@@"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    parts: list[bytes] = []
+    with pytest.raises(httpx.RemoteProtocolError):
+        drain(raw, "/v1/chat/completions", body, parts)
+    received = b"".join(parts)
     assert received.count(b"data: ") == 2
-    assert b"[DONE]" not in received and b'"choices":[]' not in received
+    assert b"[DONE]" not in received
+    assert b'"choices":[]' not in received
 
 
 def test_cut_stream_seen_by_sdk(client: openai.OpenAI) -> None:
@@ -197,8 +221,7 @@ def test_cut_stream_seen_by_sdk(client: openai.OpenAI) -> None:
         model="moonshot-v1-8k", messages=[{"role": "user", "content": "@@cut@@"}], stream=True
     )
     with pytest.raises(openai.APIError):
-        for _ in stream:
-            pass
+        consume(stream, [])
 
 
 def test_cut_non_stream_truncates_body(raw: httpx.Client) -> None:

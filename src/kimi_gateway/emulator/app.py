@@ -55,6 +55,16 @@ def _is_generation(scope: Scope) -> bool:
     return scope["method"] == "POST" and path.endswith(("/chat/completions", "/messages"))
 
 
+def _tagged_headers(
+    headers: list[tuple[bytes, bytes]], request_id: str
+) -> list[tuple[bytes, bytes]]:
+    """§1.1 [O-code] MP: a per-request `Msh-Request-Id`, and `Server: nginx`."""
+    tagged = [*headers, (b"msh-request-id", request_id.encode())]
+    if not any(name.lower() == b"server" for name, _ in headers):
+        tagged.append((b"server", b"nginx"))
+    return tagged
+
+
 class RecordingMiddleware:
     """Log each request (secrets redacted), count generations in flight, tag the response."""
 
@@ -100,11 +110,7 @@ class RecordingMiddleware:
         async def tagged(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry["status"] = message["status"]
-                # §1.1 [O-code] MP: every response carries a request id.
-                message["headers"] = [
-                    *message.get("headers", []),
-                    (b"msh-request-id", request_id.encode()),
-                ]
+                message["headers"] = _tagged_headers(message.get("headers", []), request_id)
             await send(message)
 
         generation = _is_generation(scope)

@@ -40,7 +40,12 @@ class EmulatorServer:
         port = sock.getsockname()[1]
         app = create_emulator_app(self.config, self.state)
         settings = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=1
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            server_header=False,  # the app sends nginx's, as Kimi does (§1.1)
         )
         self._server = uvicorn.Server(settings)
         self._thread = threading.Thread(
@@ -102,4 +107,4 @@ def run_emulator(host: str, port: int, config_path: str | None) -> None:
     """Serve the emulator until interrupted (the `kimi-gateway emulate` command)."""
     config = load_emulator_config(config_path)
     app = create_emulator_app(config, EmulatorState(config))
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
