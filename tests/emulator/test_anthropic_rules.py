@@ -1,5 +1,5 @@
-"""Kimi's rules on the Anthropic faces: auth and the mixed error shapes (kimi-api.md §14),
-Kimi Code's caps and gates (§13), request validation, signatures, models, tool_choice."""
+"""Kimi's rules on the Anthropic faces, part one: auth and the mixed error shapes
+(kimi-api.md §14), Kimi Code's caps and gates (§13), request and message validation."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from typing import Any
 
 import pytest
 
-from kimi_gateway.emulator.anthropic_signing import sign_thinking, signing_key
 from kimi_gateway.emulator.config import EmulatorConfig
-from kimi_gateway.emulator.script import DEFAULT_REPLY, TOOL_RESULT_PREFIX
+from kimi_gateway.emulator.script import TOOL_RESULT_PREFIX
 from kimi_gateway.emulator.server import EmulatorServer
 
 from .test_anthropic_support import (
@@ -27,7 +26,7 @@ from .test_anthropic_support import (
 REQUEST_ID = re.compile(r"[0-9a-f]{8}")
 
 
-def _anthropic_error(response: Any, status: int, kind: str, message: str) -> None:
+def anthropic_error(response: Any, status: int, kind: str, message: str) -> None:
     """Assert an Anthropic-shape error; a platform body also carries an 8-hex request_id."""
     assert response.status_code == status, response.text
     body = error_of(response)
@@ -36,9 +35,9 @@ def _anthropic_error(response: Any, status: int, kind: str, message: str) -> Non
     assert body == {"type": "error", "error": {"type": kind, "message": message}}
 
 
-def _bad(server: EmulatorServer, path: str, body: dict[str, Any], message: str) -> None:
+def bad(server: EmulatorServer, path: str, body: dict[str, Any], message: str) -> None:
     full = {"model": "k3" if path == CODING else "kimi-k3", "max_tokens": 100, **body}
-    _anthropic_error(post(server, path, full), 400, "invalid_request_error", message)
+    anthropic_error(post(server, path, full), 400, "invalid_request_error", message)
 
 
 # --- auth and the mixed shapes -------------------------------------------------------------
@@ -74,7 +73,7 @@ def test_platform_quota_429_is_openai_shaped(kimi_emulator_factory: Any) -> None
 def test_kimi_code_errors_are_anthropic_shaped(kimi_emulator: EmulatorServer) -> None:
     body = {"model": "kimi-for-coding", "max_tokens": 10, "messages": HI}
     cross = post(kimi_emulator, CODING, body, key="sk-platform-key")
-    _anthropic_error(
+    anthropic_error(
         cross,
         401,
         "authentication_error",
@@ -97,7 +96,7 @@ def test_kimi_code_accepts_bearer_keys(kimi_emulator: EmulatorServer) -> None:
 def test_user_agent_gate_when_configured(kimi_emulator_factory: Any) -> None:
     server = kimi_emulator_factory(EmulatorConfig(require_coding_agent_ua=True))
     body = {"model": "kimi-for-coding", "max_tokens": 100, "messages": HI}
-    _anthropic_error(
+    anthropic_error(
         post(server, CODING, body, **{"user-agent": "python-httpx/0.28"}),
         403,
         "access_terminated_error",
@@ -113,7 +112,7 @@ def test_user_agent_gate_when_configured(kimi_emulator_factory: Any) -> None:
 def test_count_tokens_is_method_not_found(kimi_emulator: EmulatorServer) -> None:
     body = {"model": "kimi-for-coding", "messages": HI}
     for path in (CODING, PLATFORM):
-        _anthropic_error(
+        anthropic_error(
             post(kimi_emulator, path + "/count_tokens", body),
             404,
             "not_found_error",
@@ -132,7 +131,7 @@ def test_two_mebibyte_request_cap(kimi_emulator: EmulatorServer) -> None:
         return head + b" " * (size - len(head) - len(tail)) + tail
 
     over = body_of(2_097_153)
-    _anthropic_error(
+    anthropic_error(
         post(kimi_emulator, CODING, over),
         400,
         "invalid_request_error",
@@ -150,13 +149,13 @@ def _tools(count: int) -> list[dict[str, Any]]:
 
 def test_tool_count_cap_and_duplicates(kimi_emulator: EmulatorServer) -> None:
     for path in (CODING, PLATFORM):
-        _bad(
+        bad(
             kimi_emulator,
             path,
             {"tools": _tools(129), "messages": HI},
             "a max of 128 tools can be supported",
         )
-        _bad(
+        bad(
             kimi_emulator,
             path,
             {"tools": [BASH_TOOL, BASH_TOOL], "messages": HI},
@@ -175,7 +174,7 @@ def test_tool_schema_rules_apply(kimi_emulator: EmulatorServer) -> None:
         "name": "pick",
         "input_schema": {"type": "object", "properties": {"c": {"enum": ["a"]}}},
     }
-    _bad(
+    bad(
         kimi_emulator,
         CODING,
         {"tools": [tool], "messages": HI},
@@ -194,7 +193,7 @@ def _image(source: dict[str, Any]) -> list[dict[str, Any]]:
 def test_image_sources(kimi_emulator: EmulatorServer) -> None:
     url = {"type": "url", "url": "https://example.com/cat.png"}
     for path in (CODING, PLATFORM):
-        _bad(kimi_emulator, path, {"messages": _image(url)}, "unsupported image url")
+        bad(kimi_emulator, path, {"messages": _image(url)}, "unsupported image url")
     b64 = {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}
     ok = post(kimi_emulator, CODING, {"model": "k3", "max_tokens": 99, "messages": _image(b64)})
     assert ok.status_code == 200
@@ -225,7 +224,7 @@ def _result(tool_use_id: str) -> dict[str, Any]:
 def test_message_validation(
     kimi_emulator: EmulatorServer, messages: list[Any], message: str
 ) -> None:
-    _bad(kimi_emulator, PLATFORM, {"messages": messages}, message)
+    bad(kimi_emulator, PLATFORM, {"messages": messages}, message)
 
 
 @pytest.mark.parametrize(
@@ -259,7 +258,7 @@ def test_message_validation(
 def test_top_level_validation(
     kimi_emulator: EmulatorServer, body: dict[str, Any], message: str
 ) -> None:
-    _anthropic_error(post(kimi_emulator, PLATFORM, body), 400, "invalid_request_error", message)
+    anthropic_error(post(kimi_emulator, PLATFORM, body), 400, "invalid_request_error", message)
 
 
 def test_tool_result_pairs_with_an_earlier_tool_use(kimi_emulator: EmulatorServer) -> None:
@@ -316,165 +315,6 @@ def _tool_reference_history() -> list[dict[str, Any]]:
 def test_tool_reference_refused_on_kimi_code_only(kimi_emulator: EmulatorServer) -> None:
     """field-lessons §2.11; [3M] kimi-cli #1449: 400 "Invalid request Error"."""
     body = {"messages": _tool_reference_history()}
-    _bad(kimi_emulator, CODING, body, "Invalid request Error")
+    bad(kimi_emulator, CODING, body, "Invalid request Error")
     platform = post(kimi_emulator, PLATFORM, {"model": "kimi-k3", "max_tokens": 200, **body})
     assert platform.json()["content"][-1]["text"] == TOOL_RESULT_PREFIX + "WebSearch"
-
-
-# --- signatures -------------------------------------------------------------------------------
-
-
-def _replay(thinking: str, signature: str) -> list[dict[str, Any]]:
-    return [
-        {"role": "user", "content": "first"},
-        {
-            "role": "assistant",
-            "content": [
-                {"type": "thinking", "thinking": thinking, "signature": signature},
-                {"type": "text", "text": "answer"},
-            ],
-        },
-        {"role": "user", "content": "second"},
-    ]
-
-
-def test_replayed_thinking_signatures(kimi_emulator: EmulatorServer) -> None:
-    good = sign_thinking(signing_key(0), "I thought.")
-    ok = {"model": "k3", "max_tokens": 200}
-    assert (
-        post(kimi_emulator, CODING, {**ok, "messages": _replay("I thought.", good)}).status_code
-        == 200
-    )
-    # Claude Code replays unsigned blocks with "" (field-lessons §1): accepted.
-    assert (
-        post(kimi_emulator, CODING, {**ok, "messages": _replay("I thought.", "")}).status_code
-        == 200
-    )
-    # Edited thinking or a forged signature: refused (§13.3).
-    for thinking, signature in (("I thought differently.", good), ("I thought.", "forged")):
-        _bad(
-            kimi_emulator,
-            CODING,
-            {"messages": _replay(thinking, signature)},
-            "messages.1.content.0: Invalid `signature` in `thinking` block",
-        )
-    # The platform route does not check signatures (no evidence that it does).
-    platform = post(
-        kimi_emulator,
-        PLATFORM,
-        {"model": "kimi-k3", "max_tokens": 200, "messages": _replay("I thought.", "forged")},
-    )
-    assert platform.status_code == 200
-
-
-# --- models, thinking and tool_choice ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "kimi-for-coding",
-        "kimi-for-coding-highspeed",
-        "k3",
-        "k3-256k",
-        "kimi-k2.7",
-        "k2.7",
-        "kimi-k2.5",
-    ],
-)
-def test_kimi_code_model_names_report_kimi_for_coding(
-    kimi_emulator: EmulatorServer, name: str
-) -> None:
-    reply = post(kimi_emulator, CODING, {"model": name, "max_tokens": 200, "messages": HI})
-    assert reply.json()["model"] == "kimi-for-coding"
-
-
-def test_unknown_models(kimi_emulator: EmulatorServer, kimi_emulator_factory: Any) -> None:
-    body = {"max_tokens": 200, "messages": HI}
-    missing = "Not found the model nope or Permission denied"
-    _anthropic_error(
-        post(kimi_emulator, CODING, {**body, "model": "nope"}), 404, "not_found_error", missing
-    )
-    _anthropic_error(
-        post(kimi_emulator, PLATFORM, {**body, "model": "gpt-4o"}),
-        404,
-        "not_found_error",
-        "Not found the model or Permission denied",
-    )
-    # §13.1 [3M] HALRO: Kimi Code answers unknown names with 200 and echoes them (opt-in).
-    echoing = kimi_emulator_factory(EmulatorConfig(kimi_code_unknown_model="accept"))
-    reply = post(echoing, CODING, {**body, "model": "halro-no-such-model"}).json()
-    assert reply["model"] == "halro-no-such-model"
-
-
-def test_context_limits_per_face(kimi_emulator: EmulatorServer) -> None:
-    _bad(
-        kimi_emulator,
-        CODING,
-        {"max_tokens": 262_144, "messages": HI},
-        "Your request exceeded model token limit: 262144",
-    )
-    _bad(
-        kimi_emulator,
-        PLATFORM,
-        {"model": "kimi-k2.6", "max_tokens": 262_144, "messages": HI},
-        "Your request exceeded model token limit : 262144",
-    )
-
-
-def test_named_tool_choice_with_thinking(kimi_emulator: EmulatorServer) -> None:
-    """§8.4 [3M] HALRO: refused with thinking on k2.x and on Kimi Code, accepted on k3."""
-    named = {
-        "tools": [BASH_TOOL],
-        "messages": BASH_TURN,
-        "tool_choice": {"type": "tool", "name": "Bash"},
-    }
-    message = "tool_choice 'specified' is incompatible with thinking enabled"
-    _bad(kimi_emulator, CODING, named, message)
-    _bad(kimi_emulator, PLATFORM, {**named, "model": "kimi-k2.6"}, message)
-    assert (
-        post(kimi_emulator, PLATFORM, {"model": "kimi-k3", "max_tokens": 200, **named}).status_code
-        == 200
-    )
-    off = {"model": "kimi-k2.6", "max_tokens": 200, "thinking": {"type": "disabled"}, **named}
-    assert post(kimi_emulator, PLATFORM, off).status_code == 200
-    unknown = {**named, "tool_choice": {"type": "tool", "name": "Nope"}}
-    _bad(kimi_emulator, PLATFORM, unknown, "tool_choice.name: tool 'Nope' is not in tools")
-
-
-def test_tool_choice_any_and_none(kimi_emulator: EmulatorServer) -> None:
-    body = {
-        "model": "kimi-for-coding",
-        "max_tokens": 200,
-        "tools": [BASH_TOOL],
-        "messages": BASH_TURN,
-    }
-    called = post(kimi_emulator, CODING, {**body, "tool_choice": {"type": "any"}}).json()
-    assert called["stop_reason"] == "tool_use"
-    silent = post(kimi_emulator, CODING, {**body, "tool_choice": {"type": "none"}}).json()
-    assert silent["stop_reason"] == "end_turn"
-    assert silent["content"][-1] == {"type": "text", "text": DEFAULT_REPLY}
-
-
-def test_accepted_fields_claude_code_and_kimi_cli_send(kimi_emulator: EmulatorServer) -> None:
-    body = {
-        "model": "kimi-for-coding",
-        "max_tokens": 32000,
-        "system": [{"type": "text", "text": "Be brief.", "cache_control": {"type": "ephemeral"}}],
-        "messages": [*HI, {"role": "system", "content": "mid-conversation system"}],
-        "metadata": {"user_id": '{"session_id":"s1"}'},
-        "thinking": {"type": "adaptive"},
-        "output_config": {
-            "effort": "high",
-            "format": {"type": "json_schema", "schema": {"type": "object"}},
-        },
-        "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
-        "temperature": 0.3,
-        "top_k": 5,
-        "some_future_field": True,
-    }
-    response = post(
-        kimi_emulator, CODING + "?beta=true", body, **{"anthropic-beta": "made-up-beta-2099-01-01"}
-    )
-    assert response.status_code == 200, response.text
-    assert [block["type"] for block in response.json()["content"]] == ["thinking", "text"]
