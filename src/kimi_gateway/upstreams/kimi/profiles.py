@@ -204,7 +204,8 @@ def _on_kimi_code(profile: ModelProfile, name: str) -> ModelProfile:
     262,144-token context and a 2 MiB body cap [O] KCDOCS; at most 128 tools (field-lessons
     §2.10, Kimi-K2 #90); prompt_cache_key required [O] OAS (§5.1, §13.1); images base64 or
     ms:// only [O] KCDOCS. Sampling is undocumented there: send none [?]. Default output 32768
-    is [3C] (§5.4, autobot docs).
+    is [3C] (§5.4, autobot docs). A named tool_choice with thinking on is refused for every
+    Kimi Code model, k3 included ([3M] HALRO compatibility/kimi_code.go, §8.4).
     """
     return replace(
         profile,
@@ -216,6 +217,7 @@ def _on_kimi_code(profile: ModelProfile, name: str) -> ModelProfile:
         sampling=_NO_SAMPLING,
         default_max_tokens=32768,
         max_output_tokens=None,
+        tool_choice_forced_thinking=False,
     )
 
 

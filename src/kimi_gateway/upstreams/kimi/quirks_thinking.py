@@ -154,7 +154,9 @@ def resolve_forced_tool_choice(request: Request, ctx: QuirkContext) -> Request:
     ("tool_choice 'required' is incompatible with thinking enabled") but fine on k3 and with
     thinking off. Policy: turn thinking off, nudge (LiteLLM), or refuse."""
     choice = request.tool_choice
-    if choice is None or choice.mode not in ("required", "tool"):
+    # §14 [3M] HALRO: the Anthropic faces accept ``any`` (required); only a named tool clashes.
+    forced = ("required", "tool") if ctx.openai else ("tool",)
+    if choice is None or choice.mode not in forced:
         return request
     on = thinking_on(request, ctx)
     profile = ctx.profile
