@@ -1,9 +1,9 @@
 """The Anthropic Messages reply of the emulator, as one JSON body or as SSE events.
 
 What belongs here: the face-neutral description of one finished reply (:class:`AnthropicReply`,
-built by ``anthropic_face`` from a ``script.ReplyPlan``), the non-streaming ``message`` body, and
-the exact SSE event sequence with its ``event:`` lines. What does not: validation, auth, error
-bodies (``anthropic_errors``) and timing (the face sleeps and cuts).
+built by ``anthropic_reply`` from a ``script.ReplyPlan``), the non-streaming ``message`` body,
+and the exact SSE event sequence with its ``event:`` lines. What does not: validation, auth,
+error bodies (``anthropic_errors``), cuts and filters (``anthropic_reply``), timing (the face).
 
 Event sequence (kimi-api.md §14, [3M] HALRO; Anthropic's documented stream): ``message_start``
 (``content: []``, ``stop_reason: null``, usage with the input side), then per block
