@@ -280,3 +280,15 @@ def test_failed_requests_are_not_billed(kimi_emulator_factory: Factory) -> None:
     with _raw(server) as raw:
         balance = raw.get("/v1/users/me/balance").json()["data"]["available_balance"]
     assert balance == 100.0
+
+
+def test_path_rules_reach_other_endpoints(kimi_emulator_factory: Factory) -> None:
+    server = kimi_emulator_factory(
+        faults=[{"kind": "server_unavailable", "path": "/v1/files"}, {"kind": "server_error"}]
+    )
+    with _raw(server) as raw:
+        files = raw.get("/v1/files")
+        models = raw.get("/v1/models")  # the path-less rule only hits generation endpoints
+        chat = raw.post("/v1/chat/completions", json=HI)
+    assert (files.status_code, files.json()["error"]["type"]) == (503, "server_unavailable")
+    assert (models.status_code, chat.status_code) == (200, 500)

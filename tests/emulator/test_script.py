@@ -258,3 +258,17 @@ def test_tool_loop_through_the_sdk(client: openai.OpenAI) -> None:
     )  # type: ignore[arg-type,list-item]
     assert second.choices[0].message.content == "TOOL_RESULT_SEEN: sunny, 21 C"
     assert second.choices[0].finish_reason == "stop"
+
+
+def test_tool_choice_none_suppresses_scripted_calls(raw: httpx.Client) -> None:
+    body = {
+        "model": "moonshot-v1-8k",
+        "messages": [{"role": "user", "content": '@@tool:get_weather {"city":"Oslo"}@@'}],
+        "tools": [WEATHER_TOOL],
+        "tool_choice": "none",
+    }
+    choice = raw.post("/v1/chat/completions", json=body).json()["choices"][0]
+    assert (choice["finish_reason"], choice["message"]) == (
+        "stop",
+        {"role": "assistant", "content": DEFAULT_REPLY},
+    )

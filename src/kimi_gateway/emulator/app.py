@@ -23,10 +23,12 @@ from kimi_gateway.emulator.account_routes import account_routes
 from kimi_gateway.emulator.anthropic_face import anthropic_routes
 from kimi_gateway.emulator.auth import platform_authenticator
 from kimi_gateway.emulator.config import EmulatorConfig
-from kimi_gateway.emulator.errors import html_response, not_found_page
+from kimi_gateway.emulator.errors import html_response, not_found_page, openai_error_response
+from kimi_gateway.emulator.faults import draw_faults
 from kimi_gateway.emulator.files import FileStore, file_routes
 from kimi_gateway.emulator.openai_face import openai_routes
 from kimi_gateway.emulator.state import EmulatorState
+from kimi_gateway.emulator.wire import first_byte_delay
 
 CONTROL_PREFIX = "/_emulator/"
 _SECRET_HEADERS = ("authorization", "x-api-key", "cookie")
@@ -66,7 +68,11 @@ def _tagged_headers(
 
 
 class RecordingMiddleware:
-    """Log each request (secrets redacted), count generations in flight, tag the response."""
+    """Log each request (secrets redacted), count generations in flight, tag the response.
+
+    Non-generation endpoints get their faults here (rules with a `path` and no `model`);
+    generation endpoints get theirs from script.plan_reply, which knows the model.
+    """
 
     def __init__(self, app: ASGIApp, state: EmulatorState) -> None:
         self.app = app
@@ -114,13 +120,19 @@ class RecordingMiddleware:
             await send(message)
 
         generation = _is_generation(scope)
-        if generation:
-            self.state.enter()
+        if not generation:
+            effect = draw_faults(self.state, scope["path"], "", path_rules_only=True)
+            await first_byte_delay(effect.delay_ms)
+            if effect.error is not None:
+                await openai_error_response(effect.error)(scope, replay, tagged)
+                return
+            await self.app(scope, replay, tagged)
+            return
+        self.state.enter()
         try:
             await self.app(scope, replay, tagged)
         finally:
-            if generation:
-                self.state.leave()
+            self.state.leave()
 
 
 def _control_routes(state: EmulatorState) -> list[BaseRoute]:

@@ -67,13 +67,21 @@ def _hits(state: EmulatorState, index: int, rule: FaultRule, path: str, model: s
         return state.random.random() < rule.probability
 
 
-def draw_faults(state: EmulatorState, path: str, model: str) -> FaultEffect:
-    """Evaluate every configured rule against one request, in order."""
+def draw_faults(
+    state: EmulatorState, path: str, model: str, *, path_rules_only: bool = False
+) -> FaultEffect:
+    """Evaluate the configured rules against one request, in order.
+
+    Generation endpoints evaluate every rule; other endpoints (files, models, balance…) pass
+    `path_rules_only=True`, so only rules that name a path and no model apply to them.
+    """
     error: EmulatorError | None = None
     delay = chunk_delay = mid_after = 0
     cut_after: int | None = None
     mid_error: EmulatorError | None = None
     for index, rule in enumerate(state.config.faults):
+        if path_rules_only and (rule.path is None or rule.model is not None):
+            continue
         if not _hits(state, index, rule, path, model):
             continue
         made = _error_for(state, rule)

@@ -109,7 +109,8 @@ def parse_chat_request(
     turn = TurnInput(
         model=body["model"],
         messages=messages,
-        offered_tools=offered + dynamic,
+        # tool_choice "none": the model may not call, so no marker can produce a call.
+        offered_tools=() if body.get("tool_choice") == "none" else offered + dynamic,
         thinking=thinking,
         max_tokens=max_tokens,
         path=path,
