@@ -128,3 +128,19 @@ def test_http_images_accepted_when_switched(kimi_emulator_factory: Any) -> None:
         ).status_code
         == 200
     )
+
+
+def test_documented_yaml_example_loads(tmp_path: Path) -> None:
+    doc = Path(__file__).parents[2] / "docs" / "emulator.md"
+    example = doc.read_text().split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "documented.yaml"
+    path.write_text(example)
+    config = load_emulator_config(str(path))
+    assert config.limits.tpd == 1_500_000
+    assert config.model_prices["kimi-k3"].output_per_mtok == Decimal("4.0")
+    assert config.tool_choice_thinking_rejected == (
+        "kimi-k2.5",
+        "kimi-k2.6",
+        "kimi-k2.7-code",
+        "kimi-k2.7-code-highspeed",
+    )
