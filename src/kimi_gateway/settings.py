@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AliasChoices, Field, SecretStr, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_HOST = "127.0.0.1"
@@ -36,15 +44,67 @@ ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "data_dir": ("KIMI_GATEWAY_DATA_DIR",),
     "database_url": ("KIMI_GATEWAY_DATABASE_URL",),
     "log_level": ("KIMI_GATEWAY_LOG_LEVEL",),
+    "anthropic_base_url": ("KIMI_ANTHROPIC_BASE_URL",),
+    "anthropic_route": ("KIMI_GATEWAY_ANTHROPIC_ROUTE",),
+    "report_model": ("KIMI_GATEWAY_REPORT_MODEL",),
+    "upstream_stream": ("KIMI_GATEWAY_UPSTREAM_STREAM",),
+    "max_body_bytes": ("KIMI_GATEWAY_MAX_BODY_BYTES",),
+    "max_tools": ("KIMI_GATEWAY_MAX_TOOLS",),
+    "connect_timeout": ("KIMI_GATEWAY_CONNECT_TIMEOUT",),
+    "first_byte_timeout": ("KIMI_GATEWAY_FIRST_BYTE_TIMEOUT",),
+    "idle_timeout": ("KIMI_GATEWAY_IDLE_TIMEOUT",),
+    "total_timeout": ("KIMI_GATEWAY_TOTAL_TIMEOUT",),
+    "access_log": ("KIMI_GATEWAY_ACCESS_LOG",),
+    "models_cache_seconds": ("KIMI_GATEWAY_MODELS_CACHE_SECONDS",),
+    "keys_refresh_seconds": ("KIMI_GATEWAY_KEYS_REFRESH_SECONDS",),
 }
 
+UpstreamName = Literal["platform", "platform_anthropic", "code_openai", "code_anthropic"]
+"""The Kimi surfaces a model can be routed to (kimi-api.md §1): the Open Platform's OpenAI face
+(region from ``region``), its Anthropic route (§14), and Kimi Code's OpenAI and Anthropic faces
+(§13)."""
 
-def _field(default: Any, name: str, description: str) -> Any:
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RouteConfig(_Frozen):
+    """Where one client-facing model name goes. Omitted fields take the defaults of routing:
+    the upstream by the client's dialect and which keys exist, the model id unchanged."""
+
+    upstream: UpstreamName | None = None
+    model: str | None = None
+
+
+class ClaudeModels(_Frozen):
+    """Kimi models that Claude model families map to (any name containing the family word).
+
+    None: chosen by which product has a key (Open Platform models, else Kimi Code's)."""
+
+    opus: str | None = None
+    sonnet: str | None = None
+    haiku: str | None = None
+
+
+class KeyConfig(_Frozen):
+    """A gateway key declared in the config file (keys made by ``keys create`` live in the DB).
+
+    Give the sha256 hex of the key rather than the key itself where you can."""
+
+    name: str
+    key: SecretStr | None = None
+    key_sha256: str | None = Field(None, pattern="^[0-9a-f]{64}$")
+    models: tuple[str, ...] = ()  # allowed model names; empty = all
+
+
+def _field(default: Any, name: str, description: str, **constraints: Any) -> Any:
     """A field readable from YAML under ``name`` and from its environment variables."""
     return Field(
         default,
         validation_alias=AliasChoices(name, *ENV_NAMES[name]),
         description=description,
+        **constraints,
     )
 
 
@@ -75,6 +135,40 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = _field(
         "info", "log_level", "log level"
     )
+    anthropic_base_url: str | None = _field(
+        None, "anthropic_base_url", "Open Platform Anthropic route base URL override"
+    )
+    # Routing (README "Routing"): YAML only.
+    routes: dict[str, RouteConfig] = Field(default_factory=dict)
+    claude_models: ClaudeModels = ClaudeModels()
+    anthropic_route: Literal["native", "translate"] = _field(
+        "native", "anthropic_route", "Anthropic clients on the Open Platform: §14 route or OpenAI"
+    )
+    report_model: Literal["requested", "upstream"] = _field(
+        "requested", "report_model", "which model name replies report"
+    )
+    upstream_stream: Literal["always", "match"] = _field(
+        "always", "upstream_stream", "stream from Kimi always (and fold), or as the client asked"
+    )
+    keys: tuple[KeyConfig, ...] = ()
+    # Limits on input and time (seconds).
+    max_body_bytes: int = _field(32 * 1024 * 1024, "max_body_bytes", "largest request body", ge=1)
+    max_tools: int = _field(512, "max_tools", "most tools one request may offer", ge=0)
+    connect_timeout: float = _field(10.0, "connect_timeout", "upstream connect timeout", gt=0)
+    first_byte_timeout: float = _field(
+        300.0, "first_byte_timeout", "wait for upstream headers", gt=0
+    )
+    idle_timeout: float = _field(
+        300.0, "idle_timeout", "longest pause between upstream chunks", gt=0
+    )
+    total_timeout: float = _field(3600.0, "total_timeout", "longest upstream call", gt=0)
+    access_log: str = _field("-", "access_log", "'-' for stderr, 'off', or a file path")
+    models_cache_seconds: float = _field(
+        300.0, "models_cache_seconds", "GET /v1/models cache", ge=0
+    )
+    keys_refresh_seconds: float = _field(
+        5.0, "keys_refresh_seconds", "gateway key reload period", gt=0
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -91,6 +185,26 @@ class Settings(BaseSettings):
     @property
     def has_upstream_key(self) -> bool:
         return self.api_key is not None or self.code_api_key is not None
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> Settings:
+        for key in self.keys:
+            if (key.key is None) == (key.key_sha256 is None):
+                raise ValueError(f"keys: {key.name!r} needs exactly one of key, key_sha256")
+        return self
+
+    def resolved_data_dir(self) -> Path:
+        """``data_dir``, else the per-user data directory (XDG_DATA_HOME, ~/.local/share)."""
+        if self.data_dir is not None:
+            return self.data_dir
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        return Path(base) / "kimi-gateway"
+
+    def resolved_database_url(self) -> str:
+        """``database_url``, else SQLite in the data directory."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.resolved_data_dir() / 'kimi-gateway.db'}"
 
 
 class SettingsError(Exception):

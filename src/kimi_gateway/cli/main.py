@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from kimi_gateway.cli.keys import keys_app
 from kimi_gateway.cli.setup import setup_app
 from kimi_gateway.settings import SettingsError, load_settings
 
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(setup_app)
+app.add_typer(keys_app)
 
 ConfigOption = Annotated[
     Path | None,
@@ -37,18 +39,19 @@ def serve(
     except SettingsError as exc:
         typer.echo(f"kimi-gateway: {exc}", err=True)
         raise typer.Exit(2) from None
-    from kimi_gateway.emulator.server import run_emulator
+    from kimi_gateway.server.runner import StartRefused
+    from kimi_gateway.server.runner import serve as run_gateway
 
-    listen_host = host or settings.host
-    listen_port = port or settings.port
-    banner = (
-        "!" * 78 + "\n"
-        "!! kimi-gateway: the gateway server is not built yet; `serve` runs the OFFLINE\n"
-        "!! KIMI EMULATOR on http://{h}:{p} (OpenAI face /v1, Anthropic /anthropic,\n"
-        "!! Kimi Code /coding/v1). Nothing here reaches the real Kimi.\n" + "!" * 78
-    ).format(h=listen_host, p=listen_port)
-    typer.echo(banner, err=True)
-    run_emulator(listen_host, listen_port, None)
+    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    try:
+        run_gateway(settings.model_copy(update=overrides), announce=_announce)
+    except StartRefused as exc:
+        typer.echo(f"kimi-gateway: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _announce(text: str) -> None:
+    typer.echo(text, err=True)
 
 
 @app.command()

@@ -1,0 +1,101 @@
+"""``kimi-gateway keys create|list|revoke``: manage gateway keys in the key store.
+
+The plain key is printed once, by ``create``; the store keeps only its hash. A running gateway
+picks changes up within ``keys_refresh_seconds``. Parses arguments and hands off to
+``ledger/keys.py``; no logic of its own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import orjson
+import typer
+
+from kimi_gateway.ledger.keys import KeyStore
+from kimi_gateway.settings import SettingsError, load_settings
+
+keys_app = typer.Typer(
+    name="keys", help="Create, list and revoke gateway keys.", no_args_is_help=True
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config file", envvar="KIMI_GATEWAY_CONFIG"),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="print JSON")]
+
+
+def _store(config: Path | None) -> KeyStore:
+    try:
+        settings = load_settings(config)
+    except SettingsError as exc:
+        typer.echo(f"kimi-gateway: {exc}", err=True)
+        raise typer.Exit(2) from None
+    return KeyStore(settings.resolved_database_url())
+
+
+@keys_app.command()
+def create(
+    name: Annotated[str, typer.Argument(help="a name to recognise the key by")],
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", "-m", help="allowed model name (repeat; none = all models)"),
+    ] = None,
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a key and print it (it is shown only this once)."""
+    store = _store(config)
+    try:
+        record, plain = store.create(name, model or ())
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(orjson.dumps({**record.public(), "key": plain}).decode())
+        return
+    typer.echo(plain)
+    typer.echo(
+        f"created {record.id} ({record.name}); models: {', '.join(record.models) or 'all'}."
+        " Keep the key now: only its hash is stored.",
+        err=True,
+    )
+
+
+@keys_app.command("list")
+def list_keys(
+    config: ConfigOption = None,
+    as_json: JsonOption = False,
+    all_keys: Annotated[bool, typer.Option("--all", help="include revoked keys")] = False,
+) -> None:
+    """List keys (never the keys themselves: id, name, prefix, models)."""
+    store = _store(config)
+    try:
+        records = store.all() if all_keys else store.active()
+    finally:
+        store.close()
+    if as_json:
+        typer.echo(orjson.dumps([record.public() for record in records]).decode())
+        return
+    for record in records:
+        state = "revoked" if record.revoked_at is not None else "active"
+        models = ",".join(record.models) or "*"
+        typer.echo(f"{record.id}\t{record.display}\t{state}\t{models}\t{record.name}")
+
+
+@keys_app.command()
+def revoke(
+    key_id: Annotated[str, typer.Argument(help="the key's id (see `keys list`)")],
+    config: ConfigOption = None,
+) -> None:
+    """Revoke a key by id."""
+    store = _store(config)
+    try:
+        revoked = store.revoke(key_id)
+    finally:
+        store.close()
+    if not revoked:
+        typer.echo(f"kimi-gateway: no active key with id {key_id}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {key_id}")

@@ -1,0 +1,227 @@
+"""The composition root: :func:`create_app` builds the gateway as one plain ASGI callable.
+
+Routing is a dict lookup on the exact path (plus three prefixes), not a framework router: the
+hot path stays short (issue 5). Every reply gets ``x-request-id`` and, in emulator mode,
+``x-kimi-gateway-upstream: emulator``; every request ends in one access-log line and the
+metrics. The lifespan builds the :class:`~kimi_gateway.server.runtime.Runtime` (HTTP client
+pool, emulator, key store) and closes it; nothing is built at import time and nothing is global.
+Errors are rendered in the route's dialect; unknown routes get OpenAI's shape.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+
+from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.ledger.keys import KeyStore
+from kimi_gateway.server import admin, endpoints, files, models
+from kimi_gateway.server.access_log import AccessRecord
+from kimi_gateway.server.asgi import ClientGone, Message, Receive, Scope, Send, send_json
+from kimi_gateway.server.banner import banner, refusal
+from kimi_gateway.server.count_tokens import count_tokens
+from kimi_gateway.server.dialects import ANTHROPIC, OPENAI, Dialect
+from kimi_gateway.server.exchange import Exchange
+from kimi_gateway.server.relay import handle_generation
+from kimi_gateway.server.runtime import Runtime, build_runtime
+from kimi_gateway.settings import Settings
+
+Handler = Callable[[Exchange], Awaitable[None]]
+_LOG = logging.getLogger("kimi_gateway.server")
+_EMULATOR_HEADER = (b"x-kimi-gateway-upstream", b"emulator")
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    name: str
+    methods: frozenset[str]
+    handler: Handler
+    dialect: Dialect = OPENAI
+
+
+def _routes() -> tuple[dict[str, Route], tuple[tuple[str, Route], ...]]:
+    post, get = frozenset({"POST"}), frozenset({"GET"})
+    exact = {
+        "/v1/chat/completions": Route("chat_completions", post, handle_generation),
+        "/v1/messages": Route("messages", post, handle_generation, ANTHROPIC),
+        "/v1/messages/count_tokens": Route("count_tokens", post, count_tokens, ANTHROPIC),
+        "/v1/models": Route("models", get, models.list_models),
+        "/": Route("root", frozenset({"GET", "HEAD"}), endpoints.root),
+        "/healthz": Route("healthz", get, endpoints.healthz),
+        "/readyz": Route("readyz", get, endpoints.readyz),
+        "/metrics": Route("metrics", get, endpoints.metrics),
+        "/admin/keys": Route("admin_keys", frozenset({"GET", "POST"}), admin.admin_keys),
+    }
+    files_route = Route("files", frozenset({"GET", "POST", "DELETE"}), files.relay_files)
+    prefixes = (
+        ("/v1/models/", Route("model", get, models.get_model)),
+        ("/v1/files/", files_route),
+        ("/admin/keys/", Route("admin_key", frozenset({"DELETE"}), admin.admin_key)),
+    )
+    return {**exact, "/v1/files": files_route}, prefixes
+
+
+class GatewayApp:
+    """The ASGI application. Build it with :func:`create_app`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        http_client: httpx.AsyncClient | None,
+        clock: Callable[[], float],
+        key_store: KeyStore | None,
+        announce: Callable[[str], None] | None,
+    ) -> None:
+        self.settings = settings
+        self.runtime: Runtime | None = None
+        self._http_client = http_client
+        self._clock = clock
+        self._key_store = key_store
+        self._announce = announce
+        self._exact, self._prefixes = _routes()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.start()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def start(self) -> None:
+        runtime = await build_runtime(
+            self.settings,
+            http_client=self._http_client,
+            key_store=self._key_store,
+            clock=self._clock,
+        )
+        refused = refusal(self.settings.host, runtime.keys.required)
+        if refused is not None:
+            await runtime.close()
+            raise RuntimeError(refused)
+        self.runtime = runtime
+        if self._announce is not None:
+            self._announce(banner(runtime))
+
+    async def stop(self) -> None:
+        if self.runtime is not None:
+            runtime, self.runtime = self.runtime, None
+            await runtime.close()
+
+    def _match(self, path: str) -> Route | None:
+        route = self._exact.get(path)
+        if route is None:
+            for prefix, candidate in self._prefixes:
+                if path.startswith(prefix):
+                    return candidate
+        return route
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime = self.runtime
+        if runtime is None:
+            body = {"error": {"message": "the gateway is not started", "type": "server_error"}}
+            await send_json(send, 503, body)
+            return
+        path: str = scope["path"]
+        method: str = scope["method"]
+        route = self._match(path)
+        request_id = "req_" + secrets.token_hex(10)
+        record = AccessRecord(request_id, method, route.name if route else "unknown", self._clock())
+        extra = [(b"x-request-id", request_id.encode())]
+        if runtime.emulated:
+            extra.append(_EMULATOR_HEADER)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                record.status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), *extra]}
+            await send(message)
+
+        ex = Exchange(scope, receive, send_with_headers, runtime, record, OPENAI)
+        try:
+            if route is None:
+                raise _unknown_route(method, path)
+            ex.dialect = route.dialect
+            if method not in route.methods:
+                allowed = ", ".join(sorted(route.methods))
+                raise GatewayError(
+                    "invalid_request", f"{method} is not allowed on {path} ({allowed})", status=405
+                )
+            await route.handler(ex)
+        except GatewayError as error:
+            if not ex.started:
+                await ex.error(error)
+        except ClientGone:
+            record.status = 499
+        except Exception:
+            _LOG.exception("unexpected error in request %s", request_id)
+            if not ex.started:
+                await ex.error(GatewayError("server", f"internal error (request {request_id})"))
+        finally:
+            self._finish(runtime, record)
+
+    def _finish(self, runtime: Runtime, record: AccessRecord) -> None:
+        finished = self._clock()
+        tokens = None
+        if record.input_tokens is not None:
+            cached = record.cached_tokens or 0
+            tokens = (record.input_tokens - cached, cached, record.output_tokens or 0)
+        runtime.metrics.observe(
+            record.route, record.upstream, record.status, finished - record.started, tokens
+        )
+        runtime.access.write(record.line(finished, time.time()))
+
+
+def _unknown_route(method: str, path: str) -> GatewayError:
+    message = f"Unknown request URL: {method} {path}."
+    if "/v1/v1/" in path:
+        message += " The client's base URL probably ends in /v1 already; remove one."
+    elif path.endswith(("/chat/completions", "/messages")):
+        message += (
+            " The gateway serves /v1/chat/completions (OpenAI clients: base URL ending in /v1)"
+            " and /v1/messages (Anthropic clients: base URL without /v1)."
+        )
+    return GatewayError("not_found", message)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    http_client: httpx.AsyncClient | None = None,
+    clock: Callable[[], float] | None = None,
+    key_store: KeyStore | None = None,
+    announce: Callable[[str], None] | None = None,
+) -> GatewayApp:
+    """The gateway for ``settings``.
+
+    ``http_client``: the pooled client for upstream calls (default: one built in the lifespan and
+    closed with it). ``clock``: monotonic seconds (default ``time.perf_counter``). ``key_store``:
+    the gateway key store (default: opened from ``settings``' database URL). ``announce``:
+    receives the start banner (the CLI prints it).
+    """
+    return GatewayApp(
+        settings,
+        http_client=http_client,
+        clock=clock or time.perf_counter,
+        key_store=key_store,
+        announce=announce,
+    )

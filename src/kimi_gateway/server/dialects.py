@@ -1,0 +1,66 @@
+"""The two client/upstream dialects as values the server can pass around.
+
+Each dialect package exports the same eight names (translation contract); :class:`Dialect`
+bundles them so a route or an upstream carries "its" dialect as data instead of ``if`` chains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.events import StreamEvent
+from kimi_gateway.core.model import Request, Response
+from kimi_gateway.core.sse import SSEEvent
+from kimi_gateway.dialects import anthropic_messages, openai_chat
+
+DialectName = Literal["openai", "anthropic"]
+
+
+class StreamParser(Protocol):
+    def feed(self, event: SSEEvent) -> list[StreamEvent]: ...
+    def close(self) -> list[StreamEvent]: ...
+
+
+class StreamRenderer(Protocol):
+    def render(self, event: StreamEvent) -> bytes: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    name: DialectName
+    parse_request: Callable[[Mapping[str, Any]], Request]
+    render_request: Callable[[Request], dict[str, Any]]
+    parse_response: Callable[[Mapping[str, Any]], Response]
+    render_response: Callable[[Response], dict[str, Any]]
+    stream_parser: Callable[[], StreamParser]
+    stream_renderer: Callable[..., StreamRenderer]
+    parse_error: Callable[[int, bytes, Mapping[str, str]], GatewayError]
+    render_error: Callable[[GatewayError], tuple[int, dict[str, Any]]]
+
+
+OPENAI = Dialect(
+    name="openai",
+    parse_request=openai_chat.parse_request,
+    render_request=openai_chat.render_request,
+    parse_response=openai_chat.parse_response,
+    render_response=openai_chat.render_response,
+    stream_parser=openai_chat.StreamParser,
+    stream_renderer=openai_chat.StreamRenderer,
+    parse_error=openai_chat.parse_error,
+    render_error=openai_chat.render_error,
+)
+
+ANTHROPIC = Dialect(
+    name="anthropic",
+    parse_request=anthropic_messages.parse_request,
+    render_request=anthropic_messages.render_request,
+    parse_response=anthropic_messages.parse_response,
+    render_response=anthropic_messages.render_response,
+    stream_parser=anthropic_messages.StreamParser,
+    stream_renderer=anthropic_messages.StreamRenderer,
+    parse_error=anthropic_messages.parse_error,
+    render_error=anthropic_messages.render_error,
+)

@@ -1,0 +1,80 @@
+"""One request/response exchange as the handlers see it: the ASGI triple, the runtime, the
+access record being filled in, the dialect its errors are rendered in, and the few steps every
+API handler shares (read a JSON body, authenticate, answer with an error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.server.access_log import AccessRecord
+from kimi_gateway.server.asgi import (
+    BodyTooLarge,
+    Receive,
+    Scope,
+    Send,
+    header,
+    read_body,
+    send_json,
+)
+from kimi_gateway.server.auth import Principal, presented_key
+from kimi_gateway.server.dialects import Dialect
+from kimi_gateway.server.runtime import Runtime
+
+
+@dataclass(slots=True)
+class Exchange:
+    scope: Scope
+    receive: Receive
+    send: Send
+    runtime: Runtime
+    record: AccessRecord
+    dialect: Dialect  # errors of this route are rendered in this dialect
+    started: bool = False  # the response head has been sent
+
+    async def json_body(self) -> dict[str, Any]:
+        """The body as a JSON object, or a 4xx GatewayError (413, 400) naming the problem."""
+        limit = self.runtime.settings.max_body_bytes
+        try:
+            raw = await read_body(self.scope, self.receive, limit)
+        except BodyTooLarge:
+            raise GatewayError(
+                "request_too_large", f"request body is larger than the limit of {limit} bytes"
+            ) from None
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise GatewayError(
+                "invalid_request", f"request body is not valid JSON: {exc}"
+            ) from None
+        if not isinstance(body, dict):
+            raise GatewayError("invalid_request", "request body must be a JSON object")
+        return body
+
+    def authenticate(self) -> Principal:
+        principal = self.runtime.keys.authenticate(presented_key(self.scope))
+        if principal is None:
+            raise GatewayError(
+                "authentication",
+                "a valid gateway key is required (Authorization: Bearer <key> or x-api-key)",
+            )
+        self.record.key_id = principal.key_id
+        return principal
+
+    def user_agent(self) -> str | None:
+        return header(self.scope, b"user-agent")
+
+    async def error(self, error: GatewayError, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
+        """Answer with ``error`` in this route's dialect (only before the head was sent)."""
+        status, body = self.dialect.render_error(error)
+        self.record.error = error.kind
+        extra = list(headers)
+        if error.retry_after is not None:
+            extra.append((b"retry-after", str(max(0, round(error.retry_after))).encode()))
+        self.started = True
+        await send_json(self.send, status, body, extra)

@@ -1,0 +1,259 @@
+"""POST /v1/chat/completions and POST /v1/messages: the gateway's hot path.
+
+client body ─parse (client dialect)─▶ Request ─route─▶ Target ─quirks+render (adapter)─▶ Kimi
+Kimi SSE ─parse (upstream dialect)─▶ events ─render (client dialect)─▶ client SSE, each event as
+it arrives; or, for a non-streaming client, the events folded into one Response (core/fold.py).
+With ``upstream_stream: match`` a non-streaming client gets a non-streaming upstream call.
+
+The same-dialect pair goes the same way (through the quirk layer, never raw) — one path, so the
+two cannot disagree. Errors before the first byte are answered in the client's dialect; after
+it, as the dialect's mid-stream error event. A client that disconnects cancels the upstream
+call (asgi.DisconnectWatch).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncGenerator
+
+import httpx
+import orjson
+
+from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.events import (
+    Done,
+    MessageStart,
+    StreamError,
+    StreamEvent,
+    UsageReport,
+)
+from kimi_gateway.core.fold import Folder
+from kimi_gateway.core.model import Diagnostic, Request
+from kimi_gateway.core.usage import Usage
+from kimi_gateway.server.asgi import (
+    JSON_TYPE,
+    SSE_HEADERS,
+    DisconnectWatch,
+    end_stream,
+    send_bytes,
+    send_chunk,
+    start_stream,
+)
+from kimi_gateway.server.dialects import StreamRenderer
+from kimi_gateway.server.exchange import Exchange
+from kimi_gateway.server.routing import Target
+from kimi_gateway.server.upstream_call import (
+    open_call,
+    stream_events,
+    transport_error,
+    upstream_error,
+)
+from kimi_gateway.upstreams.kimi import (
+    DIAGNOSTICS_HEADER,
+    UpstreamCall,
+    build_upstream_request,
+    diagnostics_header,
+    profile_for,
+)
+
+_DIAG_HEADER = DIAGNOSTICS_HEADER.encode()
+
+
+@dataclasses.dataclass(slots=True)
+class _Plan:
+    request: Request  # as the client sent it (parsed)
+    target: Target
+    call: UpstreamCall
+    reported_model: str
+    diagnostics: tuple[Diagnostic, ...]
+
+
+async def handle_generation(ex: Exchange) -> None:
+    """Parse, authorise, route, call Kimi, answer (streaming or not) in the client's dialect."""
+    plan = await _plan(ex)
+    deadline = asyncio.get_running_loop().time() + ex.runtime.settings.total_timeout
+    watch = DisconnectWatch(ex.receive)
+    try:
+        if plan.request.stream:
+            await _stream(ex, plan, watch, deadline)
+        else:
+            async with asyncio.timeout_at(deadline):
+                await _complete(ex, plan, watch)
+    except TimeoutError:
+        if not ex.started:
+            await ex.error(_total_timeout(ex))
+    except asyncio.CancelledError:
+        if not watch.disconnected:
+            raise
+        task = asyncio.current_task()
+        if task is not None:
+            task.uncancel()
+        ex.record.error = "client_closed"
+        if not ex.started:
+            ex.record.status = 499
+    finally:
+        watch.finish()
+
+
+def _total_timeout(ex: Exchange) -> GatewayError:
+    limit = ex.runtime.settings.total_timeout
+    return GatewayError(
+        "timeout", f"the request took longer than the gateway's limit of {limit:g} s"
+    )
+
+
+async def _plan(ex: Exchange) -> _Plan:
+    runtime = ex.runtime
+    principal = ex.authenticate()
+    body = await ex.json_body()
+    if not body.get("model"):
+        body["model"] = runtime.settings.default_model
+    request = ex.dialect.parse_request(body)
+    ex.record.model, ex.record.stream = request.model, request.stream
+    if len(request.tools) > runtime.settings.max_tools:
+        raise GatewayError(
+            "invalid_request",
+            f"too many tools: {len(request.tools)} (this gateway's limit is "
+            f"{runtime.settings.max_tools})",
+            param="tools",
+        )
+    target = runtime.router.resolve(request.model, ex.dialect.name)
+    ex.record.upstream, ex.record.upstream_model = target.upstream.name, target.model
+    if not principal.allows(request.model, target.model):
+        raise GatewayError(
+            "permission", f"this gateway key may not use the model {request.model!r}"
+        )
+    stream_upstream = request.stream or runtime.settings.upstream_stream == "always"
+    outgoing = dataclasses.replace(
+        request,
+        model=target.model,
+        stream=stream_upstream,
+        include_usage=stream_upstream or request.include_usage,
+    )
+    profile = profile_for(target.model, product=target.upstream.product)
+    call = build_upstream_request(outgoing, target.upstream.surface, profile, runtime.policy)
+    reported = request.model if runtime.settings.report_model == "requested" else target.model
+    return _Plan(request, target, call, reported, call.diagnostics)
+
+
+def _diag_headers(ex: Exchange, diagnostics: tuple[Diagnostic, ...]) -> list[tuple[bytes, bytes]]:
+    if not diagnostics:
+        return []
+    ex.record.diagnostics = [f"{d.code}: {d.detail}" for d in diagnostics]
+    value = diagnostics_header(diagnostics)
+    return [(_DIAG_HEADER, value.encode("ascii", "replace"))] if value else []
+
+
+async def _open(ex: Exchange, plan: _Plan) -> httpx.Response:
+    settings = ex.runtime.settings
+    response = await open_call(
+        ex.runtime.http,
+        plan.call,
+        plan.target.upstream,
+        user_agent=ex.user_agent(),
+        first_byte_timeout=settings.first_byte_timeout,
+        idle_timeout=settings.idle_timeout,
+    )
+    if response.status_code >= 300:
+        raise await upstream_error(response, plan.target.upstream)
+    return response
+
+
+def _events(
+    ex: Exchange, plan: _Plan, response: httpx.Response
+) -> AsyncGenerator[StreamEvent, None]:
+    upstream = plan.target.upstream
+    parser = upstream.dialect.stream_parser()
+    return stream_events(response, parser, upstream, ex.runtime.settings.idle_timeout)
+
+
+async def _stream(ex: Exchange, plan: _Plan, watch: DisconnectWatch, deadline: float) -> None:
+    async with asyncio.timeout_at(deadline):
+        events = _events(ex, plan, await _open(ex, plan))
+        try:
+            first = await anext(events, None)
+        except BaseException:
+            await events.aclose()
+            raise
+    if first is None or isinstance(first, StreamError):
+        await events.aclose()
+        raise first.error if first is not None else GatewayError("server", "empty Kimi stream")
+    renderer = ex.dialect.stream_renderer(include_usage=plan.request.include_usage)
+    await start_stream(ex.send, 200, [*SSE_HEADERS, *_diag_headers(ex, plan.diagnostics)])
+    ex.started = True
+    try:
+        async with asyncio.timeout_at(deadline):
+            await _forward(ex, plan, renderer, first, events)
+    except TimeoutError:
+        await _send_event(ex, renderer, StreamError(_total_timeout(ex)))
+    finally:
+        await events.aclose()
+    watch.finish()
+    await end_stream(ex.send)
+
+
+async def _forward(
+    ex: Exchange,
+    plan: _Plan,
+    renderer: StreamRenderer,
+    first: StreamEvent,
+    events: AsyncGenerator[StreamEvent, None],
+) -> None:
+    """Render and send each event as it arrives; the usage seen goes to the access record."""
+    usage = Usage()
+    event: StreamEvent | None = first
+    try:
+        while event is not None:
+            if isinstance(event, MessageStart):
+                event = MessageStart(event.id, plan.reported_model, event.created)
+            elif isinstance(event, UsageReport):
+                usage = usage.merge(event.usage)
+            await _send_event(ex, renderer, event)
+            if isinstance(event, StreamError | Done):
+                return
+            event = await anext(events, None)
+        # The parser's close() reports an early end itself; this covers a parser that did not.
+        await _send_event(
+            ex, renderer, StreamError(GatewayError("server", "Kimi's stream ended early"))
+        )
+    finally:
+        _record_usage(ex, usage)
+
+
+async def _send_event(ex: Exchange, renderer: StreamRenderer, event: StreamEvent) -> None:
+    if isinstance(event, StreamError):
+        ex.record.error = event.error.kind
+    chunk = renderer.render(event)
+    if chunk:
+        await send_chunk(ex.send, chunk)
+
+
+async def _complete(ex: Exchange, plan: _Plan, watch: DisconnectWatch) -> None:
+    response = await _open(ex, plan)
+    if plan.call.body.get("stream"):
+        folder = Folder()
+        async for event in _events(ex, plan, response):
+            folder.feed(event)  # a StreamError raises its GatewayError here
+        result = folder.response()
+    else:
+        try:
+            raw = await response.aread()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, plan.target.upstream, 0) from None
+        finally:
+            await response.aclose()
+        result = plan.target.upstream.dialect.parse_response(orjson.loads(raw))
+    result = dataclasses.replace(result, model=plan.reported_model)
+    _record_usage(ex, result.usage)
+    body = ex.dialect.render_response(result)
+    headers = [JSON_TYPE, *_diag_headers(ex, (*plan.diagnostics, *result.diagnostics))]
+    watch.finish()
+    ex.started = True
+    await send_bytes(ex.send, 200, orjson.dumps(body), headers)
+
+
+def _record_usage(ex: Exchange, usage: Usage) -> None:
+    ex.record.input_tokens = usage.input_total
+    ex.record.cached_tokens = usage.input_cache_read
+    ex.record.output_tokens = usage.output

@@ -1,0 +1,50 @@
+"""Run the gateway as a production server: uvicorn with uvloop and httptools, one process.
+
+The bind check happens before anything listens: on a non-loopback address with no gateway key
+(no master key, no config key, no key in the store) the start is refused with a message saying
+what to do (issue 4 item 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import uvicorn
+
+from kimi_gateway.ledger.keys import KeyStore
+from kimi_gateway.server.app import create_app
+from kimi_gateway.server.banner import refusal
+from kimi_gateway.settings import Settings
+
+
+class StartRefused(Exception):
+    """The gateway must not start as configured; the message says why and what to do."""
+
+
+def serve(settings: Settings, *, announce: Callable[[str], None]) -> None:
+    """Serve until interrupted (blocking)."""
+    try:
+        store = KeyStore(settings.resolved_database_url())
+    except Exception as exc:
+        raise StartRefused(f"cannot open the key store: {exc}") from None
+    try:
+        configured = bool(settings.master_key or settings.keys or store.active())
+        refused = refusal(settings.host, configured)
+        if refused is not None:
+            raise StartRefused(refused)
+        app = create_app(settings, key_store=store, announce=announce)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+            access_log=False,  # ours is the JSON access log (server/access_log.py)
+            server_header=False,
+            log_level=settings.log_level,
+            timeout_graceful_shutdown=5,
+        )
+        uvicorn.Server(config).run()
+    finally:
+        store.close()
