@@ -184,10 +184,10 @@ def test_max_tokens_is_required_on_the_anthropic_wire() -> None:
 def test_max_tokens_clamped_to_the_context_when_asked() -> None:
     raw = request("moonshot-v1-8k", user("x" * 3000), max_tokens=8000)
     fixed = set_max_tokens(raw, ctx("moonshot-v1-8k", clamp_max_tokens_to_context=True))
-    assert fixed.max_tokens == 8192 - 1000
+    assert fixed.max_tokens == 8192 - (1000 + 16 + 8 * 2)
     assert set_max_tokens(raw, ctx("moonshot-v1-8k")).max_tokens == 8000
 
 
 def test_prompt_estimate_counts_text_and_images() -> None:
     image = Message("user", (TextPart("abcdef"), ImagePart("base64", "AAAA", "image/png")))
-    assert estimate_prompt_tokens(request("kimi-k2.6", image)) == 2 + 1024
+    assert estimate_prompt_tokens(request("kimi-k2.6", image)) == 2 + 1024 + 16 + 8 * 2

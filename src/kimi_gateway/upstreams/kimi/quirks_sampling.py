@@ -28,6 +28,8 @@ MAX_STOP_ENTRIES = 5  # §5.1 [O]; message §2.3 [3M] HALRO
 MAX_STOP_BYTES = 32
 _CHARS_PER_TOKEN = 3  # a deliberately high estimate of prompt tokens (fewer chars per token)
 _IMAGE_TOKENS = 1024  # §5.2 [O] HC: the flat per-image price before k2.5
+# Chat-template markup around each message and tool, and the reply primer: generous guesses.
+_BASE_TOKENS, _MESSAGE_TOKENS, _TOOL_TOKENS = 16, 8, 16
 
 
 def fix_sampling(request: Request, ctx: QuirkContext, thinking: bool) -> Request:
@@ -199,7 +201,8 @@ def set_max_tokens(request: Request, ctx: QuirkContext) -> Request:
 
 
 def estimate_prompt_tokens(request: Request) -> int:
-    """A rough, high estimate of the prompt's tokens: text characters / 3, images 1024 each."""
+    """A rough, high estimate of the prompt's tokens: text characters / 3, images 1024 each,
+    plus template markup per message and tool."""
     chars = sum(len(p.text) for p in request.system)
     images = 0
     for message in request.messages:
@@ -212,7 +215,11 @@ def estimate_prompt_tokens(request: Request) -> int:
                     chars += len(piece.text)
                 else:
                     chars += len(str(piece))
-    chars += sum(
-        len(str(tool.parameters or "")) + len(tool.description or "") for tool in request.tools
+    for tool in request.tools:
+        chars += len(str(tool.parameters or "")) + len(tool.description or "")
+    markup = (
+        _BASE_TOKENS
+        + _MESSAGE_TOKENS * (len(request.messages) + 1)
+        + _TOOL_TOKENS * len(request.tools)
     )
-    return chars // _CHARS_PER_TOKEN + images * _IMAGE_TOKENS
+    return chars // _CHARS_PER_TOKEN + images * _IMAGE_TOKENS + markup
