@@ -43,7 +43,8 @@ class EmulatorState:
         self.request_counter = 0
         # Per fault rule (by position): how many requests matched it so far ("every Nth").
         self.fault_counters: dict[int, int] = {}
-        self.in_flight = 0
+        # Requests in flight survive a reset: they are still running and will `leave()`.
+        self.in_flight: int = getattr(self, "in_flight", 0)
         # (time, tokens) of admitted requests, for RPM/TPM (60 s) and TPD (86 400 s) windows.
         self.minute_window: deque[tuple[float, int]] = deque()
         self.day_window: deque[tuple[float, int]] = deque()
