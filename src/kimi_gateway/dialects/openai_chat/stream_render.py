@@ -23,6 +23,7 @@ from kimi_gateway.core.events import (
     Done,
     Finish,
     MessageStart,
+    PartEnd,
     PartStart,
     StreamError,
     StreamEvent,
@@ -54,6 +55,7 @@ class StreamRenderer:
         }
         self._tool_index: dict[int, int] = {}  # canonical part index → OpenAI tool index
         self._thinking_parts = 0
+        self._empty_thinking: int | None = None  # index of an open thinking part with no text yet
         self._usage: Usage | None = None
         self._finish: Finish | None = None
         self._ended = False
@@ -69,7 +71,10 @@ class StreamRenderer:
         if isinstance(event, TextDelta):
             return self._chunk({"content": event.text}) if event.text else b""
         if isinstance(event, ThinkingDelta):
-            return self._chunk({"reasoning_content": event.text}) if event.text else b""
+            if not event.text:
+                return b""
+            self._empty_thinking = None
+            return self._chunk({"reasoning_content": event.text})
         if isinstance(event, ToolArgumentsDelta):
             call = {
                 "index": self._tool_index[event.index],
@@ -82,11 +87,16 @@ class StreamRenderer:
             self._usage = event.usage if self._usage is None else self._usage.merge(event.usage)
         elif isinstance(event, Done):
             return self._done()
+        elif isinstance(event, PartEnd) and event.index == self._empty_thinking:
+            # "Reasoned but empty" is still reasoning (kimi-api.md §7.2): say so, as
+            # render_response does with ``reasoning_content: ""``.
+            self._empty_thinking = None
+            return self._chunk({"reasoning_content": ""})
         elif isinstance(event, StreamError):
             self._ended = True
             _, body = render_error(event.error)
             return encode_event(orjson.dumps(body)) + DONE
-        return b""  # PartEnd, SignatureDelta: nothing to send
+        return b""  # other PartEnds, SignatureDelta: nothing to send
 
     def _part_start(self, event: PartStart) -> bytes:
         if event.kind == "thinking":
@@ -94,6 +104,7 @@ class StreamRenderer:
             # Separate thinking blocks as render_response joins them, so stream == folded.
             if self._thinking_parts > 1:
                 return self._chunk({"reasoning_content": THINKING_JOINER})
+            self._empty_thinking = event.index
             return b""
         if event.kind != "tool_call":
             return b""

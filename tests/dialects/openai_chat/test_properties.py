@@ -1,0 +1,566 @@
+"""Property tests (hypothesis): parsers raise only our typed errors on any JSON; canonical
+requests, responses and streams survive render → parse unchanged."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kimi_gateway.core.errors import GatewayError, TranslationError
+from kimi_gateway.core.events import (
+    Done,
+    Finish,
+    MessageStart,
+    PartEnd,
+    PartStart,
+    StreamEvent,
+    TextDelta,
+    ThinkingDelta,
+    ToolArgumentsDelta,
+    UsageReport,
+)
+from kimi_gateway.core.fold import fold
+from kimi_gateway.core.model import (
+    ImagePart,
+    Message,
+    OpaquePart,
+    Part,
+    Request,
+    Response,
+    TextPart,
+    ThinkingConfig,
+    ThinkingPart,
+    Tool,
+    ToolCallPart,
+    ToolChoice,
+    ToolResultPart,
+)
+from kimi_gateway.core.sse import SSEDecoder, SSEEvent
+from kimi_gateway.core.usage import Usage
+from kimi_gateway.dialects.openai_chat import (
+    StreamParser,
+    StreamRenderer,
+    parse_error,
+    parse_request,
+    parse_response,
+    render_request,
+    render_response,
+)
+
+# --- arbitrary JSON ---------------------------------------------------------------------------
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8)
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+REQUEST_KEYS = [
+    "model",
+    "messages",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    "functions",
+    "function_call",
+    "max_tokens",
+    "max_completion_tokens",
+    "temperature",
+    "top_p",
+    "n",
+    "stop",
+    "stream",
+    "stream_options",
+    "response_format",
+    "thinking",
+    "reasoning_effort",
+    "metadata",
+    "user",
+    "prompt_cache_key",
+    "seed",
+]
+MESSAGE_KEYS = [
+    "role",
+    "content",
+    "name",
+    "tool_calls",
+    "tool_call_id",
+    "reasoning_content",
+    "reasoning",
+    "reasoning_details",
+    "partial",
+    "refusal",
+    "function_call",
+]
+roles = st.sampled_from(["system", "developer", "user", "assistant", "tool", "function", "x"])
+parts_json = st.lists(
+    st.fixed_dictionaries(
+        {"type": st.sampled_from(["text", "image_url", "video_url"]) | json_values},
+        optional={
+            "text": json_values,
+            "image_url": json_values | st.just({"url": "data:a;base64,x"}),
+        },
+    ),
+    max_size=3,
+)
+calls_json = st.lists(
+    st.fixed_dictionaries(
+        {
+            "id": json_values,
+            "function": json_values
+            | st.fixed_dictionaries({}, optional={"name": json_values, "arguments": json_values}),
+        },
+        optional={"type": st.sampled_from(["function", "builtin_function"]) | json_values},
+    ),
+    max_size=2,
+)
+messages_json = st.lists(
+    st.fixed_dictionaries(
+        {"role": roles},
+        optional={
+            "content": json_values | parts_json,
+            "tool_calls": calls_json | json_values,
+            **{k: json_values for k in MESSAGE_KEYS if k not in ("role", "content", "tool_calls")},
+        },
+    ),
+    max_size=4,
+)
+request_bodies = st.fixed_dictionaries(
+    {"model": st.just("m") | json_values, "messages": messages_json | json_values},
+    optional={k: json_values for k in REQUEST_KEYS if k not in ("model", "messages")},
+)
+
+
+response_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "id": json_values,
+        "model": json_values,
+        "created": json_values,
+        "usage": json_values,
+        "choices": st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional={
+                    "message": st.fixed_dictionaries(
+                        {},
+                        optional={
+                            "content": json_values | parts_json,
+                            "reasoning_content": json_values,
+                            "reasoning_details": json_values,
+                            "tool_calls": calls_json | json_values,
+                            "refusal": json_values,
+                        },
+                    )
+                    | json_values,
+                    "finish_reason": json_values,
+                    "usage": json_values,
+                },
+            ),
+            max_size=2,
+        )
+        | json_values,
+        "error": json_values,
+    },
+)
+
+
+@settings(max_examples=300)
+@given(response_bodies | json_values)
+def test_parse_response_raises_only_gateway_error(body: Any) -> None:
+    try:
+        response = parse_response(body)
+    except GatewayError:
+        return
+    render_response(response)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        json_values | response_bodies.map(lambda b: {**b, "choices": [{"delta": b}]}), max_size=6
+    )
+)
+def test_stream_parser_turns_any_chunk_into_events_or_a_stream_error(chunks: list[Any]) -> None:
+    parser = StreamParser()
+    for data in chunks:
+        parser.feed(SSEEvent(orjson.dumps(data).decode()))
+    parser.feed(SSEEvent("[DONE]"))
+    parser.close()
+
+
+@given(
+    st.integers(100, 599),
+    st.binary(max_size=64) | json_values.map(orjson.dumps),
+    st.dictionaries(
+        st.sampled_from(["Retry-After", "x-retry-after", "retry-after-ms", "x-trace-id"]),
+        st.text(max_size=8),
+    ),
+)
+def test_parse_error_never_raises(status: int, body: bytes, headers: dict[str, str]) -> None:
+    assert isinstance(parse_error(status, body, headers), GatewayError)
+
+
+# --- canonical round trips ----------------------------------------------------------------------
+
+text = st.text(max_size=12)
+names = st.text(
+    st.characters(codec="utf-8", categories=["L", "N"]) | st.sampled_from("_-:$."),
+    min_size=1,
+    max_size=10,
+)
+json_objects = st.dictionaries(st.text(max_size=5), json_values, max_size=3)
+images = st.one_of(
+    st.builds(
+        ImagePart,
+        st.just("base64"),
+        st.from_regex(r"[A-Za-z0-9+/=]{0,12}", fullmatch=True),
+        st.sampled_from(["image/png", "image/jpeg"]),
+        st.none() | st.sampled_from(["low", "high"]),
+    ),
+    st.builds(
+        ImagePart,
+        st.just("url"),
+        st.from_regex(r"https://[a-z]{1,8}\.com/[a-z]{0,5}", fullmatch=True),
+    ),
+    st.builds(ImagePart, st.just("file"), names),
+)
+opaque = st.sampled_from(["video_url", "input_audio", "refusal"]).flatmap(
+    lambda kind: json_objects.map(lambda data: OpaquePart(kind, {**data, "type": kind}))
+)
+content_parts = st.lists(st.builds(TextPart, text) | images | opaque, min_size=1, max_size=3)
+tool_calls = st.builds(
+    ToolCallPart, names, names, text, st.sampled_from(["function", "builtin_function"])
+)
+thinking_parts = st.builds(
+    ThinkingPart,
+    text,
+    provider_data=st.none()
+    | st.lists(json_objects, max_size=2).map(lambda d: {"reasoning_details": d}),
+)
+tool_results = st.builds(
+    ToolResultPart,
+    names,
+    st.lists(st.builds(TextPart, st.text(min_size=1, max_size=8)) | images, max_size=2).map(tuple),
+    name=st.none() | names,
+)
+
+
+@st.composite
+def assistant_messages(draw: st.DrawFn) -> Message:
+    parts: list[Part] = []
+    if draw(st.booleans()):
+        parts.append(draw(thinking_parts))
+    calls = draw(st.lists(tool_calls, max_size=3))
+    content = draw(
+        st.lists(st.builds(TextPart, text) | opaque, min_size=0 if calls else 1, max_size=2)
+    )
+    return Message("assistant", (*parts, *content, *calls), draw(st.none() | names))
+
+
+user_messages = st.builds(
+    lambda parts, name: Message("user", tuple(parts), name), content_parts, st.none() | names
+)
+system_messages = st.builds(
+    lambda parts, name: Message("system", tuple(parts), name), content_parts, names
+)
+tool_result_messages = st.lists(tool_results, min_size=1, max_size=3).map(
+    lambda r: Message("user", tuple(r))
+)
+
+
+@st.composite
+def conversations(draw: st.DrawFn) -> tuple[Message, ...]:
+    out: list[Message] = []
+    for _ in range(draw(st.integers(1, 6))):
+        choices = [user_messages, assistant_messages(), system_messages]
+        if not out or not all(isinstance(p, ToolResultPart) for p in out[-1].parts):
+            choices.append(tool_result_messages)
+        out.append(draw(st.one_of(choices)))
+    return tuple(out)
+
+
+thinking_configs = st.builds(
+    ThinkingConfig,
+    st.sampled_from(["enabled", "disabled", "adaptive"]),
+    st.none() | st.integers(0, 10**6),
+    st.none() | st.sampled_from(["none", "low", "high", "max"]),
+    st.none() | st.just("all"),
+)
+numbers = st.none() | st.floats(-2, 2, allow_nan=False) | st.integers(0, 2)
+EXTRA_KEYS = st.sampled_from(
+    ["seed", "logit_bias", "logprobs", "service_tier", "store", "vendor_x"]
+)
+
+
+@st.composite
+def requests(draw: st.DrawFn) -> Request:
+    messages = draw(conversations())
+    tools = tuple(
+        draw(
+            st.lists(
+                st.builds(
+                    Tool,
+                    names,
+                    st.none() | text,
+                    st.none() | json_objects,
+                    st.sampled_from(["function", "builtin_function"]),
+                    st.none() | st.booleans(),
+                ),
+                max_size=3,
+            )
+        )
+    )
+    choice = draw(
+        st.none()
+        | st.builds(
+            ToolChoice,
+            st.sampled_from(["auto", "none", "required"]),
+            st.none(),
+            st.none() | st.booleans(),
+        )
+        | st.builds(ToolChoice, st.just("tool"), names, st.none() | st.booleans())
+    )
+    if choice is not None and choice.mode == "auto" and choice.parallel is not None and not tools:
+        choice = ToolChoice("auto")
+    extra = draw(
+        st.dictionaries(EXTRA_KEYS, json_values.filter(lambda v: v is not None), max_size=2)
+    )
+    if messages[-1].role == "assistant" and draw(st.booleans()):
+        extra["partial"] = True
+    stream = draw(st.booleans())
+    system = tuple(draw(st.lists(st.builds(TextPart, text), max_size=2)))
+    if not system and messages[0].role == "system" and messages[0].name is None:
+        system = (TextPart("s"),)
+    return Request(
+        model=draw(names),
+        messages=messages,
+        system=system,
+        tools=tools,
+        tool_choice=choice,
+        max_tokens=draw(st.none() | st.integers(0, 10**6)),
+        temperature=draw(numbers),
+        top_p=draw(numbers),
+        n=draw(st.none() | st.integers(1, 5)),
+        presence_penalty=draw(numbers),
+        frequency_penalty=draw(numbers),
+        stop=tuple(draw(st.lists(text, max_size=3))),
+        stream=stream,
+        include_usage=stream and draw(st.booleans()),
+        thinking=draw(st.none() | thinking_configs),
+        response_format=draw(st.none() | json_objects),
+        metadata=draw(json_objects),
+        user=draw(st.none() | text),
+        prompt_cache_key=draw(st.none() | text),
+        extra=extra,
+    )
+
+
+def paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a JSON value (dict keys and list indexes)."""
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += paths(item, (*prefix, index))
+    return found
+
+
+@st.composite
+def mutated_bodies(draw: st.DrawFn) -> Any:
+    """A valid rendered request with one or two values replaced or deleted: reaches deep."""
+    body = render_request(draw(requests()))
+    for _ in range(draw(st.integers(1, 2))):
+        path = draw(st.sampled_from(paths(body)[1:] or [()]))
+        if not path:
+            return draw(json_values)
+        parent = body
+        for step in path[:-1]:
+            parent = parent[step]
+        if isinstance(parent, dict) and draw(st.booleans()):
+            del parent[path[-1]]
+        else:
+            parent[path[-1]] = draw(json_values)
+    return body
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_bodies() | request_bodies | json_values)
+def test_parse_request_raises_only_translation_error(body: Any) -> None:
+    try:
+        request = parse_request(body)
+    except TranslationError as error:
+        param = error.param
+    else:
+        param = "parsed"
+        assert isinstance(request, Request)
+        render_request(request)  # whatever parses, renders
+    assert param, "every request error names the field"
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(requests())
+def test_canonical_requests_survive_render_then_parse(request: Request) -> None:
+    body = render_request(request)
+    assert parse_request(orjson.loads(orjson.dumps(body))) == request
+
+
+@st.composite
+def responses(draw: st.DrawFn) -> Response:
+    parts: list[Part] = []
+    if draw(st.booleans()):
+        parts.append(ThinkingPart(draw(text)))
+    if draw(st.booleans()):
+        parts.append(TextPart(draw(st.text(min_size=1, max_size=12))))
+    parts.extend(draw(st.lists(st.builds(ToolCallPart, names, names, text), max_size=3)))
+    counts = st.integers(0, 10**7)
+    return Response(
+        id=draw(text),
+        model=draw(text),
+        parts=tuple(parts),
+        stop_reason=draw(
+            st.sampled_from([None, "end_turn", "max_tokens", "tool_use", "content_filter"])
+        ),
+        usage=Usage(draw(counts), draw(counts), 0, draw(counts), draw(counts)),
+        created=draw(st.integers(0, 2**40)),
+    )
+
+
+@given(responses())
+def test_canonical_responses_survive_render_then_parse(response: Response) -> None:
+    assert parse_response(orjson.loads(orjson.dumps(render_response(response)))) == response
+
+
+@st.composite
+def streams(draw: st.DrawFn, *, kimi_order: bool) -> list[StreamEvent]:
+    """Events of one reply. Kimi's order (§7.2, §7.3) is thinking?, text?, tool calls*; any
+    order is what other upstreams (Anthropic interleaved thinking) may produce."""
+    events: list[StreamEvent] = [MessageStart(draw(text), draw(text), draw(st.integers(0, 2**40)))]
+    if kimi_order:
+        kinds = [k for k in ("thinking", "text") if draw(st.booleans())]
+        kinds += ["tool_call"] * draw(st.integers(0, 3))
+    else:
+        kinds = draw(st.lists(st.sampled_from(["thinking", "text", "tool_call"]), max_size=5))
+    for index, kind in enumerate(kinds):
+        pieces = draw(st.lists(st.text(min_size=1, max_size=6), max_size=3))
+        if kind == "tool_call":
+            events.append(
+                PartStart(
+                    index,
+                    "tool_call",
+                    draw(names),
+                    draw(names),
+                    draw(st.sampled_from(["function", "builtin_function"])),
+                )
+            )
+            events.extend(ToolArgumentsDelta(index, p) for p in pieces)
+        else:
+            events.append(PartStart(index, kind))  # type: ignore[arg-type]
+            delta = ThinkingDelta if kind == "thinking" else TextDelta
+            events.extend(delta(index, p) for p in pieces)
+        events.append(PartEnd(index))
+    events.append(
+        Finish(draw(st.sampled_from(["end_turn", "max_tokens", "tool_use", "content_filter"])))
+    )
+    counts = st.integers(0, 10**6)
+    events.append(
+        UsageReport(Usage(draw(counts), draw(counts), draw(counts), draw(counts), draw(counts)))
+    )
+    events.append(Done())
+    return events
+
+
+def render_stream(events: list[StreamEvent], include_usage: bool) -> bytes:
+    renderer = StreamRenderer(include_usage=include_usage)
+    return b"".join(renderer.render(event) for event in events)
+
+
+def client_view(response: Response) -> Response:
+    """What survives OpenAI chunks of a Kimi-ordered reply: empty text/thinking parts vanish;
+    cache writes count as plain input (OpenAI has no field for them)."""
+    parts = tuple(p for p in response.parts if not isinstance(p, TextPart | ThinkingPart) or p.text)
+    usage = response.usage
+    return Response(
+        response.id,
+        response.model,
+        parts,
+        response.stop_reason,
+        Usage(
+            usage.input_uncached + usage.input_cache_write,
+            usage.input_cache_read,
+            0,
+            usage.output,
+            usage.reasoning,
+        ),
+        created=response.created,
+    )
+
+
+@settings(max_examples=300)
+@given(streams(kimi_order=True), st.booleans())
+def test_rendered_streams_parse_back_to_the_same_reply(
+    events: list[StreamEvent], include_usage: bool
+) -> None:
+    raw = render_stream(events, include_usage)
+    decoder, parser = SSEDecoder(), StreamParser()
+    parsed = [e for sse in decoder.decode(raw) for e in parser.feed(sse)] + parser.close()
+    assert fold(parsed) == client_view(fold(events))
+
+
+def accumulate(raw: bytes) -> dict[str, Any]:
+    """Join chunks the way OpenAI's SDK stream helpers do (by field, tool calls by index)."""
+    message: dict[str, Any] = {"role": "assistant", "content": ""}
+    calls: dict[int, dict[str, Any]] = {}
+    finish, usage = None, None
+    for sse in SSEDecoder().decode(raw):
+        if sse.data == "[DONE]":
+            break
+        chunk = orjson.loads(sse.data)
+        for choice in chunk["choices"]:
+            delta = choice["delta"]
+            message["content"] += delta.get("content", "")
+            if "reasoning_content" in delta:
+                message["reasoning_content"] = (
+                    message.get("reasoning_content", "") + delta["reasoning_content"]
+                )
+            for call in delta.get("tool_calls", []):
+                slot = calls.setdefault(
+                    call["index"], {"index": call["index"], "function": {"arguments": ""}}
+                )
+                slot.update({k: v for k, v in call.items() if k in ("id", "type")})
+                slot["function"].setdefault("name", call["function"].get("name"))
+                slot["function"]["arguments"] += call["function"]["arguments"]
+            finish = choice["finish_reason"] or finish
+            usage = choice.get("usage", usage)
+    if calls:
+        message["tool_calls"] = [
+            {"index": i, "id": c["id"], "type": c["type"], "function": c["function"]}
+            for i, c in sorted(calls.items())
+        ]
+    return {"message": message, "finish_reason": finish, "usage": usage}
+
+
+@settings(max_examples=300)
+@given(streams(kimi_order=False))
+def test_the_stream_says_what_render_response_says(events: list[StreamEvent]) -> None:
+    body = render_response(fold(events))
+    expected_message = {**body["choices"][0]["message"]}
+    expected_message["content"] = expected_message["content"] or ""
+    assert accumulate(render_stream(events, False)) == {
+        "message": expected_message,
+        "finish_reason": body["choices"][0]["finish_reason"],
+        "usage": body["usage"],
+    }
