@@ -1,0 +1,101 @@
+"""The real Claude Code CLI, configured exactly as `kimi-gateway setup claude-code` prints, runs a
+text turn and a tool turn (it really runs Bash and sends the output back) through the gateway to
+the emulator. The same runs straight against the emulator's Kimi Code face check the emulator
+and this harness on their own, so a failure says which side broke.
+
+Skipped only when Claude Code is not installed in .clients/ (`.ci/install-clients`; CI runs it).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from clients.real_clients import (
+    MODEL,
+    claude_blocks,
+    claude_events,
+    claude_missing,
+    generation_requests,
+    marker_token,
+    run_claude_text,
+    run_claude_tool,
+    tool_marker,
+    tool_results_seen,
+)
+
+from kimi_gateway.cli.setup import Target
+from kimi_gateway.emulator.server import EmulatorServer
+
+pytestmark = pytest.mark.skipif(claude_missing() is not None, reason=str(claude_missing()))
+
+
+@dataclass(frozen=True)
+class Route:
+    target: Target
+    emulator: EmulatorServer
+    direct: bool  # True: straight to the emulator, no gateway
+
+
+@pytest.fixture(params=["gateway", "emulator"])
+def route(request: pytest.FixtureRequest, kimi_emulator: EmulatorServer) -> Route:
+    if request.param == "emulator":
+        # Kimi Code's Anthropic face: Claude Code appends /v1/messages to the base URL (§13.3);
+        # its keys start `sk-kimi-` (kimi-api.md §1).
+        key = "sk-kimi-" + secrets.token_hex(8)
+        return Route(Target(kimi_emulator.url + "/coding", key, MODEL), kimi_emulator, True)
+    try:
+        gateway = request.getfixturevalue("gateway")
+    except pytest.FixtureLookupError:
+        pytest.skip("no `gateway` fixture in tests/e2e/conftest.py yet (S1)")
+    key = getattr(gateway, "key", None) or "kgw-" + secrets.token_hex(8)
+    return Route(Target(gateway.url, key, MODEL), kimi_emulator, False)
+
+
+def test_text_turn(route: Route, tmp_path: Path) -> None:
+    reply = "claude-text-" + secrets.token_hex(4)
+    run = run_claude_text(route.target, tmp_path, f"Say the word. @@text:{reply}@@")
+
+    assert run.returncode == 0, run.describe()
+    result: dict[str, Any] = orjson.loads(run.stdout)
+    assert (result["type"], result["subtype"], result["is_error"]) == ("result", "success", False)
+    assert result["result"] == reply
+    assert result["stop_reason"] == "end_turn"
+    # The reply's usage reached the client (a missing message_stop would leave it at 0).
+    assert result["usage"]["output_tokens"] > 0
+    log = route.emulator.requests()
+    assert len(generation_requests(log)) == 1, log
+    if route.direct:
+        # Offline: HEAD on the base URL, then the one streamed Messages call; nothing else.
+        assert [(e["method"], e["path"], e["query"]) for e in log] == [
+            ("HEAD", "/coding", ""),
+            ("POST", "/coding/v1/messages", "beta=true"),
+        ]
+        assert log[1]["body"]["stream"] is True
+
+
+def test_tool_turn_runs_bash_and_sends_the_output_back(route: Route, tmp_path: Path) -> None:
+    command_word, printed = marker_token()
+    command = f"echo {command_word}"
+    run = run_claude_tool(route.target, tmp_path, f"Run this. {tool_marker('Bash', command)}")
+
+    assert run.returncode == 0, run.describe()
+    events = claude_events(run)
+    uses = claude_blocks(events, "tool_use")
+    assert [(u["name"], u["input"]) for u in uses] == [("Bash", {"command": command})]
+    results = claude_blocks(events, "tool_result")
+    assert [(r["tool_use_id"], r["content"], r["is_error"]) for r in results] == [
+        (uses[0]["id"], printed, False)
+    ]
+    final = events[-1]
+    assert (final["type"], final["subtype"], final["is_error"]) == ("result", "success", False)
+    # The emulator answers `TOOL_RESULT_SEEN: <result>` once a tool result reaches it.
+    assert final["result"] == f"TOOL_RESULT_SEEN: {printed}"
+    assert final["num_turns"] == 2
+    log = route.emulator.requests()
+    assert printed in tool_results_seen(log), log
+    assert len(generation_requests(log)) == 2
