@@ -89,6 +89,15 @@ def test_k3_gets_a_reasoning_effort(config: ThinkingConfig, effort: str, notes: 
     assert len(fixed.diagnostics) == notes
 
 
+def test_k3_unknown_effort_falls_back_to_the_default_with_a_note() -> None:
+    raw = request("kimi-k3", thinking=ThinkingConfig("enabled", effort="turbo"))
+    fixed = map_thinking_config(raw, ctx("kimi-k3"))
+    assert fixed.thinking is None
+    assert [d.detail for d in fixed.diagnostics] == [
+        "effort=turbo has no Kimi form; the model default is used"
+    ]
+
+
 def test_k3_enabled_without_effort_uses_the_model_default() -> None:
     fixed = map_thinking_config(
         request("kimi-k3", thinking=ThinkingConfig("enabled")), ctx("kimi-k3")

@@ -110,7 +110,9 @@ def _effort_thinking(request: Request, ctx: QuirkContext, config: ThinkingConfig
         notes.append(f"{request.model} cannot turn thinking off; reasoning_effort={effort} (§4.2)")
     elif config.effort is not None:
         effort = _K3_EFFORT.get(config.effort)
-        if effort != config.effort:
+        if effort is None:
+            notes.append(f"effort={config.effort} has no Kimi form; the model default is used")
+        elif effort != config.effort:
             notes.append(f"effort={config.effort} sent as reasoning_effort={effort} (§4.2)")
     elif config.budget_tokens is not None:
         effort = _effort_for_budget(config.budget_tokens, ctx)
