@@ -1,0 +1,64 @@
+"""What rendering to OpenAI wire cannot carry, as Diagnostics (issue 3 §4: lossy is never silent).
+
+``render_request`` / ``render_response`` return plain wire dicts, so the caller (the upstream
+adapter, the server) asks here what a render dropped or merged and records it. Only losses of
+meaning are listed: cache breakpoints are not, because Kimi caches prefixes automatically
+(kimi-api.md §12) and OpenAI has no such field; signatures are not, because the OpenAI face of
+Kimi neither sends nor reads them.
+"""
+
+from __future__ import annotations
+
+from kimi_gateway.core.model import (
+    Diagnostic,
+    ImagePart,
+    OpaquePart,
+    Request,
+    Response,
+    ThinkingPart,
+    ToolResultPart,
+)
+
+
+def request_losses(request: Request) -> tuple[Diagnostic, ...]:
+    """What ``render_request(request)`` drops or merges."""
+    out: list[Diagnostic] = []
+    for i, message in enumerate(request.messages):
+        param = f"messages[{i}]"
+        thinking = [p for p in message.parts if isinstance(p, ThinkingPart)]
+        if any(p.redacted for p in thinking):
+            out.append(
+                Diagnostic("dropped_redacted_thinking", f"{param}: redacted thinking has no form")
+            )
+        if len([p for p in thinking if not p.redacted]) > 1:
+            out.append(
+                Diagnostic("merged_thinking", f"{param}: thinking blocks joined into one text")
+            )
+        for j, part in enumerate(message.parts):
+            if isinstance(part, ToolResultPart) and part.is_error:
+                out.append(
+                    Diagnostic("dropped_is_error", f"{param}.parts[{j}]: tool error flag dropped")
+                )
+    return tuple(out)
+
+
+def response_losses(response: Response) -> tuple[Diagnostic, ...]:
+    """What ``render_response(response)`` drops or merges."""
+    out: list[Diagnostic] = []
+    if response.stop_sequence is not None:
+        out.append(Diagnostic("dropped_stop_sequence", "OpenAI replies do not name the stop"))
+    dropped = sorted(
+        {type(p).__name__ for p in response.parts if isinstance(p, ImagePart | OpaquePart)}
+    )
+    if dropped:
+        out.append(Diagnostic("dropped_parts", f"reply parts with no OpenAI form: {dropped}"))
+    thinking = [p for p in response.parts if isinstance(p, ThinkingPart)]
+    if any(p.redacted for p in thinking):
+        out.append(Diagnostic("dropped_redacted_thinking", "redacted thinking has no form"))
+    if len([p for p in thinking if not p.redacted]) > 1:
+        out.append(Diagnostic("merged_thinking", "thinking blocks joined into one text"))
+    if response.usage.input_cache_write:
+        out.append(
+            Diagnostic("merged_cache_write", "cache-write tokens reported as plain prompt tokens")
+        )
+    return tuple(out)
