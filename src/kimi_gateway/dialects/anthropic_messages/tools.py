@@ -68,7 +68,8 @@ def render_tools(tools: Sequence[Tool], server: Sequence[Any]) -> list[dict[str,
     """Custom tools then server tools.
 
     A ``builtin_function`` Tool (Kimi ``$web_search``) renders as a plain custom tool of that
-    name; Anthropic has no such kind.
+    name; Anthropic has no such kind. A tool without parameters gets ``{"type": "object"}``:
+    ``input_schema`` is required on the wire.
     """
     rendered: list[dict[str, Any]] = []
     for tool in tools:
