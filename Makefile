@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve emulate test lint venv clean
+.PHONY: serve emulate test lint venv clean bench
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,3 +35,8 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# Side-by-side benchmark vs LiteLLM and a bare relay floor (issue 5): bench/run.py.
+# Installs nginx/wrk/LiteLLM if missing; BENCH_ARGS=--profile adds a py-spy profile.
+bench: $(STAMP)
+	$(BIN)/python bench/run.py $(BENCH_ARGS)

@@ -1,0 +1,81 @@
+"""Install what the benchmark needs when it is missing: nginx and wrk from Debian (apt-get),
+LiteLLM's proxy into its own venv (bench/.work/litellm-venv), py-spy into that venv when
+profiling. Idempotent; prints what it does. Registry access only, through the usual clients.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+
+class InstallError(Exception):
+    """A tool the benchmark needs could not be installed."""
+
+
+def _sh(argv: list[str], log: Path) -> None:
+    print(f"bench: $ {' '.join(argv)}", file=sys.stderr)
+    with log.open("ab") as out:
+        done = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, check=False)
+    if done.returncode != 0:
+        raise InstallError(f"{' '.join(argv)} failed ({done.returncode}); see {log}")
+
+
+def _apt_prefix() -> list[str]:
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo"):
+        return ["sudo", "-n"]
+    raise InstallError("nginx/wrk missing and not root (no sudo): install nginx-light and wrk")
+
+
+def ensure_debian_tools(work: Path) -> None:
+    """nginx (nginx-light) and wrk on PATH (also /usr/sbin for nginx)."""
+    os.environ["PATH"] = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    missing = [
+        pkg for pkg, exe in (("nginx-light", "nginx"), ("wrk", "wrk")) if not shutil.which(exe)
+    ]
+    if not missing:
+        return
+    log = work / "install.log"
+    prefix = _apt_prefix()
+    _sh([*prefix, "apt-get", "update", "-qq"], log)
+    env = ["env", "DEBIAN_FRONTEND=noninteractive"]
+    _sh(
+        [*prefix, *env, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], log
+    )
+    if not (shutil.which("nginx") and shutil.which("wrk")):
+        raise InstallError("apt-get ran but nginx or wrk is still missing")
+
+
+def litellm_venv(work: Path) -> Path:
+    return work / "litellm-venv"
+
+
+def ensure_litellm(work: Path) -> Path:
+    """The venv's python, with ``litellm[proxy]`` installed."""
+    venv = litellm_venv(work)
+    python = venv / "bin" / "python"
+    if (venv / "bin" / "litellm").exists():
+        return python
+    log = work / "install.log"
+    if not python.exists():
+        _sh([sys.executable, "-m", "venv", str(venv)], log)
+    _sh([str(python), "-m", "pip", "install", "-q", "--upgrade", "pip"], log)
+    _sh([str(python), "-m", "pip", "install", "-q", "litellm[proxy]"], log)
+    return python
+
+
+def ensure_py_spy(work: Path) -> Path:
+    """The py-spy executable (installed into the LiteLLM venv, never the project's)."""
+    found = shutil.which("py-spy")
+    if found:
+        return Path(found)
+    python = ensure_litellm(work)
+    exe = python.parent / "py-spy"
+    if not exe.exists():
+        _sh([str(python), "-m", "pip", "install", "-q", "py-spy"], work / "install.log")
+    return exe
