@@ -38,7 +38,7 @@ async def admin_keys(ex: Exchange) -> None:
         ex.started = True
         await send_json(ex.send, 200, {"data": [r.public() for r in records]})
         return
-    raise GatewayError("invalid_request", f"method {method} is not allowed here", status=405)
+    raise GatewayError("invalid_request", f"method {method} is not allowed here")
 
 
 async def _create(ex: Exchange, body: dict[str, object]) -> None:
@@ -57,8 +57,6 @@ async def _create(ex: Exchange, body: dict[str, object]) -> None:
 async def admin_key(ex: Exchange) -> None:
     """``DELETE /admin/keys/{id}``."""
     _require_master(ex)
-    if ex.scope["method"] != "DELETE":
-        raise GatewayError("invalid_request", "only DELETE is allowed here", status=405)
     key_id = ex.scope["path"].removeprefix("/admin/keys/")
     if not await asyncio.to_thread(ex.runtime.store.revoke, key_id):
         raise GatewayError("not_found", f"no active key with id {key_id!r}")

@@ -163,9 +163,11 @@ class GatewayApp:
             ex.dialect = route.dialect
             if method not in route.methods:
                 allowed = ", ".join(sorted(route.methods))
-                raise GatewayError(
-                    "invalid_request", f"{method} is not allowed on {path} ({allowed})", status=405
+                error = GatewayError(
+                    "invalid_request", f"{method} is not allowed on {path} ({allowed})"
                 )
+                await ex.error(error, [(b"allow", allowed.encode())], status=405)
+                return
             await route.handler(ex)
         except GatewayError as error:
             if not ex.started:

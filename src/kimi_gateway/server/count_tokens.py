@@ -51,7 +51,9 @@ async def count_tokens(ex: Exchange) -> None:
     outgoing = dataclasses.replace(request, model=target.model, stream=False)
     profile = profile_for(target.model, product="platform")
     chat = build_upstream_request(outgoing, platform.surface, profile, runtime.policy)
-    estimate: dict[str, object] = {k: chat.body[k] for k in ("model", "messages", "tools") if k in chat.body}
+    estimate: dict[str, object] = {
+        k: chat.body[k] for k in ("model", "messages", "tools") if k in chat.body
+    }
     call = UpstreamCall(
         method="POST",
         url=platform.root + ESTIMATE_PATH,

@@ -69,9 +69,17 @@ class Exchange:
     def user_agent(self) -> str | None:
         return header(self.scope, b"user-agent")
 
-    async def error(self, error: GatewayError, headers: Iterable[tuple[bytes, bytes]] = ()) -> None:
-        """Answer with ``error`` in this route's dialect (only before the head was sent)."""
-        status, body = self.dialect.render_error(error)
+    async def error(
+        self,
+        error: GatewayError,
+        headers: Iterable[tuple[bytes, bytes]] = (),
+        *,
+        status: int | None = None,
+    ) -> None:
+        """Answer with ``error`` in this route's dialect (only before the head was sent);
+        ``status`` overrides the dialect's status for the kind (405 has no kind of its own)."""
+        rendered_status, body = self.dialect.render_error(error)
+        status = status or rendered_status
         self.record.error = error.kind
         extra = list(headers)
         if error.retry_after is not None:
