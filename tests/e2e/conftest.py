@@ -17,98 +17,16 @@ keys it gave the upstreams (``PLATFORM_KEY``, ``CODE_KEY``).
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
-import uvicorn
+from gateway_server import GatewayServer, settings_for, start_gateway
 
 from kimi_gateway.emulator.server import EmulatorServer
-from kimi_gateway.server.app import GatewayApp, create_app
-from kimi_gateway.settings import ENV_NAMES, Settings
-
-PLATFORM_KEY = "sk-test-platform-0123456789"
-CODE_KEY = "sk-kimi-test-code-0123456789"
-
-
-@dataclass
-class GatewayServer:
-    url: str
-    app: GatewayApp
-    settings: Settings
-    emulator: EmulatorServer
-    log_path: Path
-    _server: uvicorn.Server
-    _thread: threading.Thread
-
-    @property
-    def openai_url(self) -> str:
-        return self.url + "/v1"
-
-    def access_log(self, wait_for: int = 0, timeout: float = 2.0) -> list[dict[str, Any]]:
-        """The access-log lines written so far (waiting up to ``timeout`` for ``wait_for``)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.log_path.read_text() if self.log_path.exists() else ""
-            lines = [orjson.loads(line) for line in text.splitlines() if line.strip()]
-            if len(lines) >= wait_for or time.monotonic() > deadline:
-                return lines
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-
-
-def settings_for(emulator: EmulatorServer, tmp: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "api_key": PLATFORM_KEY,
-        "code_api_key": CODE_KEY,
-        "base_url": emulator.url + "/v1",
-        "anthropic_base_url": emulator.url + "/anthropic",
-        "code_base_url": emulator.url + "/coding",
-        "data_dir": tmp,
-        "access_log": str(tmp / "access.log"),
-        "keys_refresh_seconds": 0.2,
-    }
-    values.update(overrides)
-    return Settings(**values)
-
-
-def start_gateway(settings: Settings, emulator: EmulatorServer) -> GatewayServer:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
-    app = create_app(settings)
-    config = uvicorn.Config(
-        app,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=1,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the gateway did not start")
-        time.sleep(0.01)
-    log_path = Path(settings.access_log)
-    return GatewayServer(
-        f"http://127.0.0.1:{port}", app, settings, emulator, log_path, server, thread
-    )
+from kimi_gateway.settings import ENV_NAMES
 
 
 @pytest.fixture

@@ -1,0 +1,125 @@
+"""The endpoints around generation: root, health, readiness, metrics, models (both shapes),
+count_tokens backed by Kimi's estimate, and the Files API relayed to the Open Platform."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anthropic
+import httpx
+import openai
+import orjson
+import pytest
+
+
+def test_root_health_ready(gateway: Any) -> None:
+    root = httpx.get(gateway.url + "/")
+    assert (root.status_code, root.json()) == (
+        200,
+        {"service": "kimi-gateway", "version": "0.1.0", "upstream": "kimi"},
+    )
+    head = httpx.head(gateway.url + "/")
+    assert (head.status_code, head.content) == (200, b"")
+    assert httpx.get(gateway.url + "/healthz").json() == {"status": "ok"}
+    assert httpx.get(gateway.url + "/readyz").json() == {
+        "status": "ready",
+        "upstreams": ["code_anthropic", "code_openai", "platform", "platform_anthropic"],
+    }
+    assert root.headers["x-request-id"].startswith("req_")
+    assert "x-kimi-gateway-upstream" not in root.headers  # a real upstream is configured
+
+
+def test_metrics_count_requests_and_tokens(gateway_factory: Any) -> None:
+    gateway = gateway_factory()
+    body = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "@@text:one two@@"}]}
+    reply = httpx.post(gateway.openai_url + "/chat/completions", json=body).json()
+    httpx.get(gateway.url + "/nope")
+    text = httpx.get(gateway.url + "/metrics").text
+    assert (
+        'kimi_gateway_requests_total{route="chat_completions",status="200",upstream="platform"}'
+        " 1.0" in text
+    )
+    assert 'kimi_gateway_requests_total{route="unknown",status="404",upstream="-"} 1.0' in text
+    output = reply["usage"]["completion_tokens"]
+    assert f'kimi_gateway_tokens_total{{kind="output",upstream="platform"}} {output:.1f}' in text
+
+
+def test_models_openai_and_anthropic_shapes(gateway_factory: Any) -> None:
+    gateway = gateway_factory(routes={"my-alias": {"model": "kimi-k2.5"}})
+    oai = openai.OpenAI(base_url=gateway.openai_url, api_key="unused", max_retries=0)
+    ids = [model.id for model in oai.models.list()]
+    assert ids[0] == "my-alias"
+    assert {"kimi-k2.6", "kimi-k3", "kimi-for-coding"}.issubset(ids)
+    assert len(ids) == len(set(ids))
+    assert oai.models.retrieve("kimi-k2.6").id == "kimi-k2.6"
+    with pytest.raises(openai.NotFoundError):
+        oai.models.retrieve("no-such-model")
+    ant = anthropic.Anthropic(base_url=gateway.url, api_key="unused", max_retries=0)
+    listed = [model.id for model in ant.models.list()]
+    assert listed == ids
+    assert ant.models.retrieve("my-alias").display_name == "my-alias"
+    # Cached: a second listing does not ask the upstreams again.
+    before = len(gateway.emulator.requests())
+    oai.models.list()
+    assert len(gateway.emulator.requests()) == before
+
+
+def test_count_tokens_is_kimis_estimate(gateway: Any) -> None:
+    client = anthropic.Anthropic(base_url=gateway.url, api_key="unused", max_retries=0)
+    counted = client.messages.count_tokens(
+        model="claude-sonnet-4-5",
+        system="You are terse.",
+        messages=[{"role": "user", "content": "How many tokens is this sentence?"}],
+    )
+    [upstream] = gateway.emulator.requests()
+    assert (upstream["path"], upstream["body"]["model"]) == (
+        "/v1/tokenizers/estimate-token-count",
+        "kimi-k2.6",
+    )
+    direct = httpx.post(
+        gateway.emulator.url + "/v1/tokenizers/estimate-token-count",
+        json=upstream["body"],
+        headers={"authorization": "Bearer sk-direct"},
+    ).json()
+    assert counted.input_tokens == direct["data"]["total_tokens"]
+    assert counted.input_tokens > 10
+
+
+def test_count_tokens_without_an_estimate_endpoint_is_an_error(gateway: Any) -> None:
+    client = anthropic.Anthropic(base_url=gateway.url, api_key="unused", max_retries=0)
+    with pytest.raises(anthropic.NotFoundError) as caught:
+        client.messages.count_tokens(
+            model="kimi-for-coding", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert "no token estimate endpoint" in str(caught.value)
+    assert gateway.emulator.requests() == []
+
+
+def test_files_relay_round_trip(gateway: Any) -> None:
+    client = openai.OpenAI(base_url=gateway.openai_url, api_key="unused", max_retries=0)
+    created = client.files.create(
+        file=("notes.txt", b"The answer is 42.", "text/plain"), purpose="file-extract"
+    )
+    assert (created.filename, created.bytes, created.purpose) == (
+        "notes.txt",
+        17,
+        "file-extract",
+    )
+    assert [f.id for f in client.files.list()] == [created.id]
+    assert client.files.retrieve(created.id).id == created.id
+    content = orjson.loads(client.files.content(created.id).text)
+    assert (content["content"], content["filename"]) == ("The answer is 42.", "notes.txt")
+    assert client.files.delete(created.id).deleted is True
+    with pytest.raises(openai.NotFoundError):
+        client.files.retrieve(created.id)
+    paths = [entry["path"] for entry in gateway.emulator.requests()]
+    assert paths[:2] == ["/v1/files", "/v1/files"]
+
+
+def test_files_need_an_open_platform_key(gateway_factory: Any) -> None:
+    gateway = gateway_factory(api_key=None)
+    reply = httpx.get(gateway.openai_url + "/files")
+    assert reply.status_code == 404
+    assert reply.json()["error"]["message"] == (
+        "the Files API needs an Open Platform key (KIMI_API_KEY); none is set"
+    )
