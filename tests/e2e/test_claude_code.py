@@ -23,6 +23,7 @@ from clients.real_clients import (
     claude_missing,
     generation_requests,
     marker_token,
+    reasoning_sent_back,
     require_installed,
     run_claude_text,
     run_claude_tool,
@@ -46,9 +47,13 @@ def route(request: pytest.FixtureRequest, kimi_emulator: EmulatorServer) -> Rout
     require_installed(claude_missing())
     if request.param == "emulator":
         # Kimi Code's Anthropic face: Claude Code appends /v1/messages to the base URL (§13.3);
-        # its keys start `sk-kimi-` (kimi-api.md §1).
+        # its keys start `sk-kimi-` (kimi-api.md §1). Its model name for Claude Code is
+        # `kimi-for-coding` (§4.1), which it also reports back whatever name was sent (§13.1);
+        # Claude Code drops thinking blocks from the history when the reported model differs
+        # from the one it asked for, so asking for another name would lose the reasoning.
         key = "sk-kimi-" + secrets.token_hex(8)
-        return Route(Target(kimi_emulator.url + "/coding", key, MODEL), kimi_emulator, True)
+        target = Target(kimi_emulator.url + "/coding", key, "kimi-for-coding")
+        return Route(target, kimi_emulator, True)
     # The gateway (tests/e2e/conftest.py) in front of the same emulator; on 127.0.0.1 with no
     # gateway keys made, any key is accepted.
     gateway = request.getfixturevalue("gateway")
@@ -98,4 +103,11 @@ def test_tool_turn_runs_bash_and_sends_the_output_back(route: Route, tmp_path: P
     assert final["num_turns"] == 2
     log = route.emulator.requests()
     assert printed in tool_results_seen(log), log
-    assert len(generation_requests(log)) == 2
+    generations = generation_requests(log)
+    assert len(generations) == 2
+    # Thinking: Kimi's reasoning reached Claude Code as thinking blocks, and went back upstream
+    # with the tool result (field-lessons.md §2.1, §2.6).
+    thoughts = [block["thinking"] for block in claude_blocks(events, "thinking")]
+    assert thoughts, events
+    assert all(thoughts)
+    assert thoughts[0] in reasoning_sent_back(generations[1])

@@ -235,6 +235,25 @@ def tool_results_seen(log: list[dict[str, Any]]) -> list[str]:
     return seen
 
 
+def reasoning_sent_back(entry: dict[str, Any]) -> list[str]:
+    """Reasoning carried by the assistant turns of one logged request, in either dialect:
+    Anthropic `thinking` blocks or OpenAI `reasoning_content`."""
+    found: list[str] = []
+    for message in (entry.get("body") or {}).get("messages", []):
+        if message.get("role") != "assistant":
+            continue
+        if isinstance(message.get("reasoning_content"), str):
+            found.append(message["reasoning_content"])
+        content = message.get("content")
+        if isinstance(content, list):
+            found += [
+                block.get("thinking", "")
+                for block in content
+                if isinstance(block, dict) and block.get("type") == "thinking"
+            ]
+    return found
+
+
 def _flatten(content: Any) -> str:
     if isinstance(content, str):
         return content
