@@ -30,7 +30,9 @@ from clients.real_clients import (
     tool_marker,
     tool_results_seen,
 )
+from typer.testing import CliRunner
 
+from kimi_gateway.cli.main import app
 from kimi_gateway.cli.setup import Target
 from kimi_gateway.emulator.server import EmulatorServer
 
@@ -111,3 +113,27 @@ def test_tool_turn_runs_bash_and_sends_the_output_back(route: Route, tmp_path: P
     assert thoughts, events
     assert all(thoughts)
     assert thoughts[0] in reasoning_sent_back(generations[1])
+
+
+def test_setup_write_alone_configures_claude_code(
+    gateway: Any, kimi_emulator: EmulatorServer, tmp_path: Path, clean_env: None
+) -> None:
+    """`kimi-gateway setup claude-code --write` and nothing else in the environment: Claude Code
+    reads the env block of ~/.claude/settings.json and reaches the gateway."""
+    require_installed(claude_missing())
+    settings = tmp_path / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text('{"theme": "dark", "env": {"KEEP_ME": "1"}}')
+    key = "kgw-" + secrets.token_hex(8)
+    args = ["setup", "claude-code", "--write", "--file", str(settings)]
+    written = CliRunner().invoke(app, [*args, "--base-url", gateway.url, "--key", key])
+    assert written.exit_code == 0, written.output
+    assert orjson.loads(settings.read_bytes())["theme"] == "dark"
+
+    reply = "claude-settings-" + secrets.token_hex(4)
+    run = run_claude_text(None, tmp_path, f"Say the word. @@text:{reply}@@")
+
+    assert run.returncode == 0, run.describe()
+    assert orjson.loads(run.stdout)["result"] == reply
+    generations = generation_requests(kimi_emulator.requests())
+    assert [entry["body"]["model"] for entry in generations] == ["kimi-k2.6"]  # settings default

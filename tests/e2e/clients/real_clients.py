@@ -128,10 +128,12 @@ def tool_marker(name: str, command: str) -> str:
 # --- Claude Code ------------------------------------------------------------------------------
 
 
-def claude_env(target: Target, home: Path) -> dict[str, str]:
+def claude_env(target: Target | None, home: Path) -> dict[str, str]:
+    """The environment of a run: `setup claude-code`'s exports for ``target`` (None: none, so
+    Claude Code must find them in ``home``'s ~/.claude/settings.json) plus the test extras."""
     return {
         **isolated_env(home),
-        **claude_code_env(target),
+        **(claude_code_env(target) if target is not None else {}),
         # field-lessons.md §1: the rest of the offline set, and no silent non-streaming retry
         # that would hide a broken stream.
         "DISABLE_TELEMETRY": "1",
@@ -141,7 +143,7 @@ def claude_env(target: Target, home: Path) -> dict[str, str]:
     }
 
 
-def run_claude_text(target: Target, home: Path, prompt: str) -> ClientRun:
+def run_claude_text(target: Target | None, home: Path, prompt: str) -> ClientRun:
     work = home / "work"
     work.mkdir(parents=True, exist_ok=True)
     args = [str(CLAUDE_BIN), "-p", prompt, "--output-format", "json"]
