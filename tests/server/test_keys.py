@@ -1,0 +1,96 @@
+"""The key store (hashed SQL rows) and the in-memory index that checks presented keys."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kimi_gateway.ledger.keys import KeyStore, hash_key
+from kimi_gateway.server.auth import ANONYMOUS, MASTER, KeyIndex, Principal, presented_key
+from kimi_gateway.settings import Settings, SettingsError, load_settings
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[KeyStore]:
+    made = KeyStore(f"sqlite:///{tmp_path / 'deep' / 'keys.db'}")
+    yield made
+    made.close()
+
+
+def test_create_list_revoke(store: KeyStore) -> None:
+    record, plain = store.create("ci", ["kimi-k2.6"])
+    assert plain.startswith("kgw-")
+    assert len(plain) == 4 + 43
+    assert record.key_sha256 == hashlib.sha256(plain.encode()).hexdigest()
+    assert (record.name, record.models, record.display) == ("ci", ("kimi-k2.6",), plain[:10] + "…")
+    assert store.all() == [record]
+    assert store.revoke(record.id) is True
+    assert store.revoke(record.id) is False
+    assert store.active() == []
+    [revoked] = store.all()
+    assert revoked.revoked_at is not None
+    public = revoked.public()
+    assert set(public) == {"id", "name", "key", "models", "created_at", "revoked_at"}
+    assert plain not in str(public)
+    assert record.key_sha256 not in str(public)
+
+
+def test_index_with_no_keys_is_optional() -> None:
+    index = KeyIndex(Settings())
+    assert index.required is False
+    assert index.authenticate(None) is ANONYMOUS
+    assert index.authenticate("whatever") is ANONYMOUS
+
+
+def test_index_with_keys(store: KeyStore) -> None:
+    record, plain = store.create("limited", ["kimi-k2.5"])
+    index = KeyIndex(
+        Settings(
+            master_key="kgw-master",
+            keys=[{"name": "cfg", "key": "kgw-from-config", "models": []}],
+        )
+    )
+    index.load(store.active())
+    assert index.required is True
+    assert index.authenticate(None) is None
+    assert index.authenticate("wrong") is None
+    assert index.authenticate("kgw-master") is MASTER
+    assert index.authenticate("kgw-from-config") == Principal(key_id="config:cfg", models=())
+    found = index.authenticate(plain)
+    assert found == Principal(key_id=record.id, models=("kimi-k2.5",))
+    assert found is not None
+    assert found.allows("claude-haiku", "kimi-k2.5")
+    assert not found.allows("kimi-k2.6")
+    assert index.is_master("kgw-master")
+    assert not index.is_master(plain)
+    store.revoke(record.id)
+    index.load(store.active())
+    assert index.authenticate(plain) is None
+
+
+def test_config_key_by_hash_only() -> None:
+    digest = hash_key("kgw-secret")
+    index = KeyIndex(Settings(keys=[{"name": "h", "key_sha256": digest}]))
+    assert index.authenticate("kgw-secret") == Principal(key_id="config:h")
+
+
+def test_config_key_needs_exactly_one_form(tmp_path: Path) -> None:
+    config = tmp_path / "gw.yaml"
+    config.write_text("keys:\n  - name: x\n")
+    with pytest.raises(SettingsError, match="needs exactly one of key, key_sha256"):
+        load_settings(config)
+
+
+def test_presented_key_header_forms() -> None:
+    def scope(*headers: tuple[bytes, bytes]) -> dict[str, object]:
+        return {"headers": list(headers)}
+
+    assert presented_key(scope((b"authorization", b"Bearer abc"))) == "abc"
+    assert presented_key(scope((b"authorization", b"bearer  abc "))) == "abc"
+    assert presented_key(scope((b"x-api-key", b"xyz"))) == "xyz"
+    assert presented_key(scope((b"authorization", b"Basic abc"), (b"x-api-key", b"k"))) == "k"
+    assert presented_key(scope((b"x-api-key", b""))) is None
+    assert presented_key(scope()) is None
