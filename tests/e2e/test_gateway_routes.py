@@ -231,3 +231,17 @@ def test_upstream_stream_match_mode(gateway_pool: Any, kimi_emulator: Any, strea
         assert turn.key() == ("Hello there", "Let me think", [], "stop", alias)
     bodies = [entry["body"] for entry in gateway.emulator.requests()]
     assert [bool(body.get("stream")) for body in bodies] == [stream] * len(ROUTES)
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+def test_openai_clients_get_a_creation_time_from_anthropic_upstreams(
+    routed: Any, stream: bool
+) -> None:
+    client = openai.OpenAI(base_url=routed.openai_url, api_key="unused", max_retries=0)
+    kwargs = _openai_text_kwargs("via-code-anthropic")
+    if stream:
+        created = {chunk.created for chunk in client.chat.completions.create(stream=True, **kwargs)}
+    else:
+        created = {client.chat.completions.create(**kwargs).created}
+    [when] = created
+    assert when > 1_700_000_000

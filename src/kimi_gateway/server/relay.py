@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import AsyncGenerator
 
 import httpx
@@ -206,7 +207,9 @@ async def _forward(
     try:
         while event is not None:
             if isinstance(event, MessageStart):
-                event = MessageStart(event.id, plan.reported_model, event.created)
+                # Anthropic upstreams send no creation time; OpenAI clients expect one.
+                created = event.created if event.created is not None else int(time.time())
+                event = MessageStart(event.id, plan.reported_model, created)
             elif isinstance(event, UsageReport):
                 usage = usage.merge(event.usage)
             await _send_event(ex, renderer, event)
@@ -244,7 +247,8 @@ async def _complete(ex: Exchange, plan: _Plan, watch: DisconnectWatch) -> None:
         finally:
             await response.aclose()
         result = plan.target.upstream.dialect.parse_response(orjson.loads(raw))
-    result = dataclasses.replace(result, model=plan.reported_model)
+    created = result.created if result.created is not None else int(time.time())
+    result = dataclasses.replace(result, model=plan.reported_model, created=created)
     _record_usage(ex, result.usage)
     body = ex.dialect.render_response(result)
     headers = [JSON_TYPE, *_diag_headers(ex, (*plan.diagnostics, *result.diagnostics))]
