@@ -2,15 +2,18 @@
 client (uvicorn + uvloop + httptools; one pooled ``httpx.AsyncClient``). It forwards the request
 bytes to the upstream at the same path and streams the response bytes back, with no parsing,
 no routing, no logging. Its CPU per request is the floor the gateway is measured against
-(issue 5: gateway ≤ 1.5 × floor).
+(issue 5: gateway ≤ 1.5 × floor). ``--client aiohttp`` swaps in aiohttp's pooled session, to
+measure the HTTP client choice (issue 5 item 2).
 
-Run: ``python bench/relay_floor.py --upstream http://127.0.0.1:PORT --port 9000``
+Run: ``python bench/relay_floor.py --upstream http://127.0.0.1:PORT --port 9000 [--client C]``
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Awaitable, Callable, MutableMapping
+import importlib
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import httpx
@@ -25,12 +28,68 @@ Send = Callable[[Message], Awaitable[None]]
 FORWARD = (b"content-type", b"authorization", b"x-api-key", b"anthropic-version", b"accept")
 
 
+Call = AbstractAsyncContextManager[tuple[int, bytes, AsyncIterator[bytes]]]
+
+
+class HttpxUpstream:
+    """The gateway's client: one pooled ``httpx.AsyncClient``."""
+
+    def __init__(self) -> None:
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+        self.client = httpx.AsyncClient(limits=limits, timeout=30.0)
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    @asynccontextmanager
+    async def call(
+        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> AsyncIterator[tuple[int, bytes, AsyncIterator[bytes]]]:
+        request = self.client.build_request(method, url, headers=headers, content=body)
+        response = await self.client.send(request, stream=True)
+        try:
+            ctype = response.headers.get("content-type", "application/octet-stream")
+            yield response.status_code, ctype.encode("latin-1"), response.aiter_raw()
+        finally:
+            await response.aclose()
+
+
+class AiohttpUpstream:
+    """The alternative measured for issue 5 item 2: one pooled ``aiohttp.ClientSession``."""
+
+    def __init__(self) -> None:
+        aiohttp: Any = importlib.import_module("aiohttp")
+        connector = aiohttp.TCPConnector(limit=256)
+        self.session = aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, timeout=aiohttp.ClientTimeout(total=30)
+        )
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    @asynccontextmanager
+    async def call(
+        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> AsyncIterator[tuple[int, bytes, AsyncIterator[bytes]]]:
+        plain = {k.decode("latin-1"): v.decode("latin-1") for k, v in headers}
+        async with self.session.request(method, url, headers=plain, data=body) as response:
+            ctype = response.headers.get("content-type", "application/octet-stream")
+            yield response.status, ctype.encode("latin-1"), response.content.iter_any()
+
+
+CLIENTS: dict[str, type[HttpxUpstream | AiohttpUpstream]] = {
+    "httpx": HttpxUpstream,
+    "aiohttp": AiohttpUpstream,
+}
+
+
 class RelayFloor:
     """An ASGI app that relays every HTTP request to ``upstream`` byte for byte."""
 
-    def __init__(self, upstream: str) -> None:
+    def __init__(self, upstream: str, client: str = "httpx") -> None:
         self.upstream = upstream.rstrip("/")
-        self.client: httpx.AsyncClient | None = None
+        self.client_name = client
+        self.client: HttpxUpstream | AiohttpUpstream | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -42,12 +101,11 @@ class RelayFloor:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
-                limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-                self.client = httpx.AsyncClient(limits=limits, timeout=30.0)
+                self.client = CLIENTS[self.client_name]()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 if self.client is not None:
-                    await self.client.aclose()
+                    await self.client.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -61,22 +119,12 @@ class RelayFloor:
             more = message.get("more_body", False)
         headers = [(k, v) for k, v in scope["headers"] if k in FORWARD]
         url = self.upstream + scope["path"]
-        request = self.client.build_request(scope["method"], url, headers=headers, content=body)
-        response = await self.client.send(request, stream=True)
-        try:
-            ctype = response.headers.get("content-type", "application/octet-stream")
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": [(b"content-type", ctype.encode("latin-1"))],
-                }
-            )
-            async for chunk in response.aiter_raw():
+        async with self.client.call(scope["method"], url, headers, body) as (status, ctype, chunks):
+            start = {"type": "http.response.start", "status": status}
+            await send({**start, "headers": [(b"content-type", ctype)]})
+            async for chunk in chunks:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
             await send({"type": "http.response.body", "body": b""})
-        finally:
-            await response.aclose()
 
 
 def main() -> None:
@@ -84,9 +132,10 @@ def main() -> None:
     parser.add_argument("--upstream", required=True)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=9000)
+    parser.add_argument("--client", choices=sorted(CLIENTS), default="httpx")
     args = parser.parse_args()
     uvicorn.run(
-        RelayFloor(args.upstream),
+        RelayFloor(args.upstream, args.client),
         host=args.host,
         port=args.port,
         loop="uvloop",

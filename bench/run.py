@@ -4,7 +4,8 @@ Starts nginx as a fixed-response Kimi upstream, then direct nginx, the bare rela
 gateway and LiteLLM's proxy one after another (each alone on CPU 1; wrk and nginx on CPU 0),
 prints one table and the issue's target ratios, and regenerates bench/RESULTS.md.
 
-    python bench/run.py [--seconds 6] [--warmup 2] [--only floor,gateway] [--profile]
+    python bench/run.py [--seconds 6] [--warmup 2] [--only floor,gateway]
+                            [--profile gateway,floor]
 """
 
 from __future__ import annotations
@@ -28,11 +29,19 @@ from benchkit.runner import (
     start_upstream,
     write_bodies,
 )
-from benchkit.targets import Lineup, Spec, boost, floor_spec, gateway_spec, litellm_spec
+from benchkit.targets import (
+    Lineup,
+    Spec,
+    boost,
+    floor_aiohttp_spec,
+    floor_spec,
+    gateway_spec,
+    litellm_spec,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-TARGETS = ("direct", "floor", "gateway", "litellm")
+TARGETS = ("direct", "floor", "floor-aiohttp", "gateway", "litellm")
 
 
 def parse_args() -> argparse.Namespace:
@@ -40,14 +49,25 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=6.0, help="timed run per cell")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up run per cell")
     parser.add_argument("--only", default=",".join(TARGETS), help="comma list of targets")
-    parser.add_argument("--profile", action="store_true", help="py-spy the gateway under load")
+    parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="gateway",
+        default="",
+        help="py-spy and strace these targets under load (default: gateway)",
+    )
     parser.add_argument("--no-install", action="store_true", help="never apt-get/pip install")
     parser.add_argument("--results", type=Path, default=None, help="where to write the report")
     return parser.parse_args()
 
 
 def specs(lineup: Lineup, names: list[str]) -> list[Spec]:
-    builders = {"floor": floor_spec, "gateway": gateway_spec, "litellm": litellm_spec}
+    builders = {
+        "floor": floor_spec,
+        "floor-aiohttp": floor_aiohttp_spec,
+        "gateway": gateway_spec,
+        "litellm": litellm_spec,
+    }
     return [builders[name](lineup, free_port()) for name in names if name in builders]
 
 
@@ -75,16 +95,17 @@ def notes(runs: list[TargetRun], plan: Plan) -> str:
         f"- Per cell: {plan.warmup:g} s warm-up, {plan.seconds:g} s measured.",
     ]
     busy = [
-        (run.name, m)
+        f"{run.name} {m.cell.label} {m.interference:.0%}"
         for run in runs
         for m in run.measurements
         if m.interference is not None and m.interference > 0.05
     ]
-    for name, m in busy:
-        assert m.interference is not None
+    if busy:
         lines.append(
-            f"- {name} {m.cell.label}: other processes used {m.interference:.0%} of the "
-            "target's CPU during the run (its latency and req/s are pessimistic)"
+            "- Other processes on the machine used the target's CPU during some cells (their "
+            "latency and req/s are pessimistic; CPU ms/req is much less affected): "
+            + "; ".join(busy)
+            + "."
         )
     for run in runs:
         if run.note:
@@ -117,6 +138,9 @@ def main() -> int:
             else install.ensure_litellm(work)
         )
     project_python = Path(sys.executable)
+    floor_python = None
+    if "floor-aiohttp" in names or "floor-aiohttp" in args.profile:
+        floor_python = install.ensure_floor_venv(work, project_python)
     lineup_facts = machine.facts(project_python, litellm_python)
     lineup_facts["priority"] = priority
     lineup_facts["load average at start"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -126,13 +150,14 @@ def main() -> int:
         bodies = write_bodies(work, MODEL)
         if "direct" in names:
             runs.append(run_direct(plan, upstream, bodies))
-        lineup = Lineup(work, upstream, project_python, litellm_python, MODEL)
+        lineup = Lineup(work, upstream, project_python, litellm_python, MODEL, floor_python)
         for spec in specs(lineup, names):
             log(f"starting {spec.name}")
             runs.append(run_target(plan, spec, bodies))
         if args.profile:
-            exe = install.ensure_py_spy(work)
-            profile.profile_gateway(plan, gateway_spec(lineup, free_port()), bodies, exe)
+            tools = profile.Tools(install.ensure_py_spy(work), install.ensure_strace(work))
+            for spec in specs(lineup, args.profile.split(",")):
+                profile.profile_target(plan, spec, bodies, tools)
     finally:
         upstream_proc.stop()
     results = Results(runs, lineup_facts, plan.seconds)

@@ -71,6 +71,7 @@ class TargetRun:
     idle_rss_kib: int | None = None
     peak_rss_kib: int | None = None
     note: str = ""  # why the whole target is missing, if it is
+    paths: tuple[Path_, ...] = PATHS  # the paths it serves at all (a byte relay: same only)
     measurements: list[Measurement] = field(default_factory=list)
 
     def get(self, cell: Cell) -> Measurement | None:

@@ -11,6 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchkit.machine import package_version
+
+PINNED = ("uvicorn", "uvloop", "httptools", "httpx")
+
 
 class InstallError(Exception):
     """A tool the benchmark needs could not be installed."""
@@ -69,6 +73,22 @@ def ensure_litellm(work: Path) -> Path:
     return python
 
 
+def ensure_floor_venv(work: Path, project_python: Path) -> Path:
+    """A venv for the aiohttp floor: the project's own uvicorn, uvloop, httptools and httpx
+    versions (so only the client differs) plus aiohttp. Returns its python."""
+    venv = work / "floor-venv"
+    python = venv / "bin" / "python"
+    if (venv / ".installed").exists():
+        return python
+    log = work / "install.log"
+    if not python.exists():
+        _sh([sys.executable, "-m", "venv", str(venv)], log)
+    pins = [f"{pkg}=={package_version(project_python, pkg)}" for pkg in PINNED]
+    _sh([str(python), "-m", "pip", "install", "-q", *pins, "aiohttp"], log)
+    (venv / ".installed").touch()
+    return python
+
+
 def ensure_py_spy(work: Path) -> Path:
     """The py-spy executable (installed into the LiteLLM venv, never the project's)."""
     found = shutil.which("py-spy")
@@ -79,3 +99,19 @@ def ensure_py_spy(work: Path) -> Path:
     if not exe.exists():
         _sh([str(python), "-m", "pip", "install", "-q", "py-spy"], work / "install.log")
     return exe
+
+
+def ensure_strace(work: Path) -> Path | None:
+    """strace for syscall counts (Debian package); None if it cannot be had."""
+    found = shutil.which("strace")
+    if found:
+        return Path(found)
+    try:
+        prefix = _apt_prefix()
+        env = ["env", "DEBIAN_FRONTEND=noninteractive"]
+        _sh([*prefix, *env, "apt-get", "install", "-y", "-qq", "strace"], work / "install.log")
+    except InstallError as exc:
+        print(f"bench: no strace ({exc}); profiles go without syscall counts", file=sys.stderr)
+        return None
+    found = shutil.which("strace")
+    return Path(found) if found else None

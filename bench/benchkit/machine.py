@@ -17,14 +17,15 @@ def cpu_model(cpuinfo: str) -> str:
     return "unknown"
 
 
-def _run(argv: list[str]) -> str:
+def _run(argv: list[str], any_status: bool = False) -> str:
+    """The first line the command prints (``any_status``: even if it exits non-zero, as
+    ``wrk -v`` does)."""
     try:
         done = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
     except (OSError, subprocess.TimeoutExpired):
         return "unknown"
-    return (
-        (done.stdout + done.stderr).strip().splitlines()[0] if done.returncode == 0 else "unknown"
-    )
+    lines = (done.stdout + done.stderr).strip().splitlines()
+    return lines[0] if lines and (done.returncode == 0 or any_status) else "unknown"
 
 
 def package_version(python: Path, package: str) -> str:
@@ -40,8 +41,8 @@ def facts(project_python: Path, litellm_python: Path | None) -> dict[str, str]:
         "cores": str(os.cpu_count()),
         "kernel": platform.release(),
         "Python (gateway, floor)": _run([str(project_python), "--version"]),
-        "nginx": _run(["nginx", "-v"]),
-        "wrk": _run(["wrk", "-v"]).split(" [")[0],
+        "nginx": _run(["nginx", "-v"]).removeprefix("nginx version: "),
+        "wrk": _run(["wrk", "-v"], any_status=True).split(" [")[0],
     }
     for pkg in ("uvicorn", "uvloop", "httptools", "httpx", "orjson", "kimi-gateway"):
         out[f"{pkg} (project venv)"] = package_version(project_python, pkg)

@@ -69,7 +69,7 @@ def table(results: Results) -> str:
     """The one results table (markdown; also readable as plain text)."""
     lines = [HEADER, RULE]
     for t in results.targets:
-        for cell in grid():
+        for cell in (c for c in grid() if c.path in t.paths):
             m = t.get(cell) or Measurement(cell, note=t.note or "not run")
             lines.append(_row(results, t, m))
     return "\n".join(lines)

@@ -40,7 +40,6 @@ class Spec:
     env: Mapping[str, str]
     port: int
     paths: tuple[Path_, ...]  # which paths it serves; others are n/a
-    na_reason: str = ""
     startup_seconds: float = 60.0
     files: Mapping[Path, str] = field(default_factory=dict)  # config files to write first
 
@@ -160,27 +159,36 @@ class Lineup:
     project_python: Path
     litellm_python: Path | None
     model: str
+    floor_python: Path | None = None  # with aiohttp (install.ensure_floor_venv)
 
 
-def floor_spec(lineup: Lineup, port: int) -> Spec:
+def floor_spec(lineup: Lineup, port: int, client: str = "httpx") -> Spec:
+    python = lineup.project_python if client == "httpx" else lineup.floor_python
+    assert python is not None
     return Spec(
-        name="floor",
+        name="floor" if client == "httpx" else f"floor-{client}",
         description="bench/relay_floor.py: bare ASGI byte relay, uvicorn+uvloop+httptools, "
-        "httpx.AsyncClient, no logic, 1 worker",
+        f"{'httpx.AsyncClient' if client == 'httpx' else 'aiohttp.ClientSession'}, no logic, "
+        "1 worker (same-dialect path only: a byte relay does not translate)",
         argv=[
-            str(lineup.project_python),
+            str(python),
             str(BENCH_DIR / "relay_floor.py"),
             "--upstream",
             lineup.upstream,
             "--port",
             str(port),
+            "--client",
+            client,
         ],
         env=clean_env({}),
         port=port,
         paths=("same",),
-        na_reason="a byte relay does not translate",
         startup_seconds=30,
     )
+
+
+def floor_aiohttp_spec(lineup: Lineup, port: int) -> Spec:
+    return floor_spec(lineup, port, "aiohttp")
 
 
 def gateway_spec(lineup: Lineup, port: int) -> Spec:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import orjson
 import pytest
-from benchkit import fixtures, nginx, procstat, profile, report, validate, wrk
+from benchkit import fixtures, nginx, procstat, report, validate, wrk
+from benchkit import stacks as stacks_mod
 from benchkit.cells import Cell, Measurement, Results, TargetRun, grid
 from benchkit.machine import cpu_model
 from benchkit.wrk import WrkResult
@@ -176,15 +177,12 @@ def _results() -> Results:
     direct = TargetRun("direct", "nginx", measures_process=False)
     gateway = TargetRun("gateway", "ours", idle_rss_kib=51200, peak_rss_kib=61440)
     litellm = TargetRun("litellm", "them", idle_rss_kib=409600, peak_rss_kib=419840)
-    floor = TargetRun("floor", "floor", idle_rss_kib=40960, peak_rss_kib=40960)
+    floor = TargetRun("floor", "floor", idle_rss_kib=40960, peak_rss_kib=40960, paths=("same",))
     for cell in grid():
         direct.measurements.append(_m(cell, 100_000, 40, 100, None))
         gateway.measurements.append(_m(cell, 10_000, 540, 2_100, 8.0))  # 0.8 ms/req
-        floor.measurements.append(
-            _m(cell, 10_000, 400, 1_000, 6.0)
-            if cell.path == "same"
-            else Measurement(cell, note="a byte relay does not translate")
-        )
+        if cell.path == "same":
+            floor.measurements.append(_m(cell, 10_000, 400, 1_000, 6.0))
         if cell.path == "same":
             litellm.measurements.append(_m(cell, 500, 10_000, 30_000, 5.0))  # 10 ms/req
         else:
@@ -197,20 +195,22 @@ def _results() -> Results:
 def test_table_rows() -> None:
     lines = report.table(_results()).splitlines()
     assert lines[0] == report.HEADER
-    assert len(lines) == 2 + 4 * 8
+    assert len(lines) == 2 + 8 + 4 + 8 + 8  # the floor serves the same-dialect path only
     assert lines[2] == (
         "| direct | same | non-stream | 1 | 20,000 | 0.040 | 0.000 | 0.100 | 0.000 "
         "| n/a | n/a | n/a |"
     )
-    assert lines[2 + 8 + 4] == (
-        "| floor | translated | non-stream | 1 | n/a (a byte relay does not translate) "
-        "| n/a | n/a | n/a | n/a | n/a | 40 | 40 |"
-    )
-    assert lines[2 + 16] == (
+    assert [line.split(" | ")[:4] for line in lines[10:14]] == [
+        ["| floor", "same", "non-stream", "1"],
+        ["| floor", "same", "non-stream", "32"],
+        ["| floor", "same", "stream", "1"],
+        ["| floor", "same", "stream", "32"],
+    ]
+    assert lines[14] == (
         "| gateway | same | non-stream | 1 | 2,000 | 0.540 | 0.500 | 2.100 | 2.000 | 0.800 "
         "| 50 | 60 |"
     )
-    assert lines[2 + 24 + 4] == (
+    assert lines[26] == (
         "| litellm | translated | non-stream | 1 | n/a (HTTP 404: not served here, a longer r...) "
         "| n/a | n/a | n/a | n/a | n/a | 400 | 410 |"
     )
@@ -282,21 +282,49 @@ def test_results_markdown_has_every_section() -> None:
     assert text.endswith("## Notes\n\n- a note\n")
 
 
-def test_profile_parsing() -> None:
+def test_stack_summaries_drop_idle_and_group_by_package() -> None:
+    loop = (
+        "main (/w/src/kimi_gateway/cli/main.py:71);run_forever (/project/uvloop/loop.c:33192);"
+        "uv_run (/project/build/libuv-x86_64/src/unix/core.c:452)"
+    )
     raw = (
-        'process 1:"python";thread (1);run (uvicorn/server.py:60);'
-        "handle (/x/site-packages/httpx/_client.py:10);dumps (/x/kimi_gateway/core/sse.py:5) 30\n"
-        'process 1:"python";thread (1);run (uvicorn/server.py:60);'
-        "select (/usr/lib/python3.11/selectors.py:468) 10\n"
+        f"{loop};uv__io_poll (/project/build/libuv-x86_64/src/unix/linux.c:1);"
+        "0x7fc825ea3f16 (/usr/lib/x86_64-linux-gnu/libc.so.6) 7\n"
+        f"{loop};handle (/v/site-packages/httpx/_client.py:10);"
+        "feed (/w/src/kimi_gateway/dialects/openai_chat/stream.py:5) 30\n"
+        f"{loop};handle (/v/site-packages/httpx/_client.py:11);"
+        "write (/usr/lib/x86_64-linux-gnu/libc.so.6) 10\n"
+        "_queue_SimpleQueue_get (/tmp/python-build.1/Python-3.11.7/Modules/_queuemodule.c:1);"
+        "pthread_cond_timedwait (/usr/lib/x86_64-linux-gnu/libc.so.6) 99\n"
         "garbage line\n"
     )
-    stacks = profile.parse_collapsed(raw)
-    assert stacks.samples == 40
-    assert dict(stacks.packages) == {"kimi_gateway.core": 30, "stdlib:selectors": 10}
-    assert stacks.inclusive["run (uvicorn/server.py)"] == 40
-    assert stacks.self_["dumps (kimi_gateway.core)"] == 30
-    text = profile.summary(stacks, 2.0, "t", top=1)
-    assert "| 1.5000 | 75.0% | `kimi_gateway.core` |" in text
-    assert profile.package_of("f (/v/lib/python3.11/site-packages/orjson/__init__.py:1)") == (
-        "orjson"
-    )
+    stacks = stacks_mod.parse_collapsed(raw)
+    assert (stacks.samples, stacks.idle) == (40, 106)
+    assert dict(stacks.packages) == {
+        "kimi_gateway.dialects.openai_chat.stream": 30,
+        "libc + kernel (syscalls)": 10,
+    }
+    assert stacks.inclusive["handle (httpx)"] == 40
+    assert stacks.inclusive["run_forever (uvloop (C))"] == 40
+    assert dict(stacks.self_) == {
+        "feed (kimi_gateway.dialects.openai_chat.stream)": 30,
+        "write (libc + kernel (syscalls))": 10,
+    }
+    text = stacks_mod.summary(stacks, 2.0, "t", top=1)
+    assert "| 1.5000 | 75.0% | `kimi_gateway.dialects.openai_chat.stream` |" in text
+    assert "40 CPU samples (106 idle dropped); 2.000 CPU ms/request" in text
+
+
+@pytest.mark.parametrize(
+    ("frame", "package"),
+    [
+        ("f (/v/lib/python3.11/site-packages/orjson/__init__.py:1)", "orjson (Rust)"),
+        ("f (/v/lib/python3.11/site-packages/h11/_events.py:1)", "h11"),
+        ("get (/r/.pyenv/versions/3.11.7/lib/python3.11/asyncio/queues.py:3)", "stdlib:asyncio"),
+        ("PyObject_GetAttr (/r/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0)", "CPython (C)"),
+        ("llhttp_execute (/project/httptools/parser/llhttp.c:1)", "httptools (C)"),
+        ("__init__ (<frozen abc>)", "stdlib:abc"),
+    ],
+)
+def test_package_of(frame: str, package: str) -> None:
+    assert stacks_mod.package_of(frame) == package
