@@ -373,7 +373,8 @@ def _warn_placeholder(target: Target) -> None:
     if target.key_is_placeholder:
         typer.echo(
             f"kimi-gateway: no --key given, so the key is the placeholder {KEY_PLACEHOLDER}.\n"
-            "  Create a key with `kimi-gateway keys create` and pass it with --key.",
+            "  Create a key with `kimi-gateway keys create` and pass it with --key (a gateway on\n"
+            "  127.0.0.1 with no keys made accepts any key, the placeholder included).",
             err=True,
         )
 
