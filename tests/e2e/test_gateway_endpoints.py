@@ -123,3 +123,63 @@ def test_files_need_an_open_platform_key(gateway_factory: Any) -> None:
     assert reply.json()["error"]["message"] == (
         "the Files API needs an Open Platform key (KIMI_API_KEY); none is set"
     )
+
+
+def test_claude_code_style_request_beta_query_and_unknown_betas(gateway: Any) -> None:
+    reply = httpx.post(
+        gateway.url + "/v1/messages?beta=true",
+        json={
+            "model": "claude-sonnet-4-5",
+            "max_tokens": 100,
+            "messages": [{"role": "user", "content": "@@text:beta ok@@"}],
+        },
+        headers={
+            "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14,made-up-1",
+            "anthropic-version": "2023-06-01",
+            "x-api-key": "whatever",
+        },
+    )
+    assert reply.status_code == 200
+    assert [b["text"] for b in reply.json()["content"] if b["type"] == "text"] == ["beta ok"]
+    [upstream] = gateway.emulator.requests()
+    assert "anthropic-beta" not in upstream["headers"]
+    assert upstream["query"] == ""
+
+
+def test_diagnostics_header_and_access_log(gateway_factory: Any) -> None:
+    gateway = gateway_factory(anthropic_route="translate")
+    reply = httpx.post(
+        gateway.url + "/v1/messages",
+        json={
+            "model": "kimi-k2.6",
+            "max_tokens": 100,
+            "thinking": {"type": "enabled", "budget_tokens": 2048},
+            "messages": [{"role": "user", "content": "@@text:noted@@"}],
+        },
+    )
+    assert reply.status_code == 200
+    header = reply.headers["x-kimi-gateway-diagnostics"]
+    assert header.startswith('changed_thinking;detail="budget_tokens=2048')
+    [line] = gateway.access_log(wait_for=1)
+    usage = reply.json()["usage"]
+    assert line == {
+        "ts": line["ts"],
+        "request_id": reply.headers["x-request-id"],
+        "key_id": None,
+        "method": "POST",
+        "route": "messages",
+        "model": "kimi-k2.6",
+        "upstream": "platform",
+        "upstream_model": "kimi-k2.6",
+        "stream": False,
+        "status": 200,
+        "latency_ms": line["latency_ms"],
+        "tokens": {
+            "input": usage["input_tokens"] + usage["cache_read_input_tokens"],
+            "cached": usage["cache_read_input_tokens"],
+            "output": usage["output_tokens"],
+        },
+        "diagnostics": [line["diagnostics"][0]],
+    }
+    assert line["diagnostics"][0].startswith("changed_thinking: budget_tokens=2048")
+    assert line["latency_ms"] > 0

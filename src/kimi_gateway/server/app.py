@@ -190,7 +190,8 @@ class GatewayApp:
         runtime.metrics.observe(
             record.route, record.upstream, record.status, finished - record.started, tokens
         )
-        runtime.access.write(record.line(finished, time.time()))
+        if runtime.access.enabled:
+            runtime.access.write(record.line(finished, time.time()))
 
 
 def _unknown_route(method: str, path: str) -> GatewayError:
