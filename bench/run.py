@@ -1,11 +1,12 @@
 """``make bench``: the side-by-side benchmark of issue 5, one command, 127.0.0.1 only.
 
-Starts nginx as a fixed-response Kimi upstream, then direct nginx, the bare relay floor, our
-gateway and LiteLLM's proxy one after another (each alone on CPU 1; wrk and nginx on CPU 0),
-prints one table and the issue's target ratios, and regenerates bench/RESULTS.md.
+Starts nginx as a fixed-response Kimi upstream, then direct nginx, the bare relay floor (with
+the gateway's HTTP client; "floor-alt" with the other client), our gateway and LiteLLM's proxy
+one after another (each alone on CPU 1; wrk and nginx on CPU 0), prints one table and the
+issue's target ratios, and regenerates bench/RESULTS.md (and bench/PROFILE.md with --profile).
 
-    python bench/run.py [--seconds 6] [--warmup 2] [--only floor,gateway]
-                            [--profile gateway,floor]
+    python bench/run.py [--seconds 6] [--warmup 2] [--only direct,floor,gateway]
+                        [--profile gateway,floor]
 """
 
 from __future__ import annotations
@@ -33,15 +34,16 @@ from benchkit.targets import (
     Lineup,
     Spec,
     boost,
-    floor_aiohttp_spec,
+    floor_alt_spec,
     floor_spec,
+    gateway_client,
     gateway_spec,
     litellm_spec,
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-TARGETS = ("direct", "floor", "floor-aiohttp", "gateway", "litellm")
+TARGETS = ("direct", "floor", "floor-alt", "gateway", "litellm")
 
 
 def parse_args() -> argparse.Namespace:
@@ -64,7 +66,7 @@ def parse_args() -> argparse.Namespace:
 def specs(lineup: Lineup, names: list[str]) -> list[Spec]:
     builders = {
         "floor": floor_spec,
-        "floor-aiohttp": floor_aiohttp_spec,
+        "floor-alt": floor_alt_spec,
         "gateway": gateway_spec,
         "litellm": litellm_spec,
     }
@@ -139,9 +141,12 @@ def main() -> int:
         )
     project_python = Path(sys.executable)
     floor_python = None
-    if "floor-aiohttp" in names or "floor-aiohttp" in args.profile:
+    if "floor-alt" in names or "floor-alt" in args.profile:
         floor_python = install.ensure_floor_venv(work, project_python)
     lineup_facts = machine.facts(project_python, litellm_python)
+    if floor_python is not None:
+        for pkg in ("aiohttp", "httpx"):
+            lineup_facts[f"{pkg} (floor venv)"] = machine.package_version(floor_python, pkg)
     lineup_facts["priority"] = priority
     lineup_facts["load average at start"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
     upstream_proc, upstream = start_upstream(plan)
@@ -150,14 +155,21 @@ def main() -> int:
         bodies = write_bodies(work, MODEL)
         if "direct" in names:
             runs.append(run_direct(plan, upstream, bodies))
-        lineup = Lineup(work, upstream, project_python, litellm_python, MODEL, floor_python)
+        lineup = Lineup(
+            work, upstream, project_python, litellm_python, MODEL, floor_python, gateway_client()
+        )
         for spec in specs(lineup, names):
             log(f"starting {spec.name}")
             runs.append(run_target(plan, spec, bodies))
         if args.profile:
             tools = profile.Tools(install.ensure_py_spy(work), install.ensure_strace(work))
-            for spec in specs(lineup, args.profile.split(",")):
+            sections = [
                 profile.profile_target(plan, spec, bodies, tools)
+                for spec in specs(lineup, args.profile.split(","))
+            ]
+            profiled = BENCH_DIR / "PROFILE.md"
+            profiled.write_text(profile.profile_markdown(sections, lineup_facts))
+            log(f"wrote {profiled}")
     finally:
         upstream_proc.stop()
     results = Results(runs, lineup_facts, plan.seconds)

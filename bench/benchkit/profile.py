@@ -1,10 +1,11 @@
 """Profile a target under load and summarise where its CPU goes, per request.
 
 ``--profile gateway[,floor]`` starts a fresh process and, for each cell in :data:`CELLS` it
-serves, drives it with wrk three times: under non-blocking ``py-spy record`` (Python frames:
-bench/.work/profile-<cell>.txt and a flame graph, .svg), under ``py-spy record --native`` (C
-frames too: -native.txt) and under ``strace -c`` (syscalls per request). The summaries
-(benchkit/stacks.py, benchkit/syscalls.py) go to bench/.work/profile-<target>.md.
+serves, drives it with wrk four times: unsampled (CPU ms/request), under non-blocking
+``py-spy record`` (a flame graph: bench/.work/profile-<target>-<cell>.svg), under
+``py-spy record --native`` (collapsed stacks with C frames: .txt) and under ``strace -c``
+(syscalls per request). The summaries (benchkit/stacks.py, benchkit/syscalls.py) go to
+bench/.work/profile-<target>.md.
 """
 
 from __future__ import annotations
@@ -18,11 +19,20 @@ from pathlib import Path
 from benchkit import procstat, wrk
 from benchkit.cells import Cell, Path_
 from benchkit.runner import Plan, log, run_wrk, sanity, wait_port
-from benchkit.stacks import package_rows, parse_collapsed, summary
+from benchkit.stacks import parse_collapsed, summary
 from benchkit.syscalls import parse_strace_summary, per_request_table
 from benchkit.targets import Process, Spec, boost
 
 CELLS = (Cell("same", False, 32), Cell("same", True, 32), Cell("translated", True, 32))
+
+
+CAVEAT = (
+    "Shares come from `py-spy record --native` (complete stacks, C code included, idle samples "
+    "dropped) and are scaled by the CPU ms/request of an unsampled run just before. py-spy "
+    "pauses the process per sample, which over-weights very short syscalls (getpid): trust "
+    "the strace counts for those. Flame graphs (non-blocking, Python frames): "
+    "bench/.work/profile-<target>-<cell>.svg."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,36 +75,27 @@ def _sampled(
     return result, cpu
 
 
-def _profile_cell(plan: Plan, tools: Tools, pid: int, base: str, cell: Cell, body: Path) -> str:
-    tag = f"{cell.path}-{'stream' if cell.stream else 'plain'}-c{cell.concurrency}"
-    raw, svg = plan.work / f"profile-{tag}.txt", plan.work / f"profile-{tag}.svg"
-    native = plan.work / f"profile-{tag}-native.txt"
-    load = (base, cell, body)
-    spies = [_spy(tools, pid, raw, "--nonblocking", "--format", "raw")]
-    spies.append(_spy(tools, pid, svg, "--nonblocking"))
-    result, cpu = _sampled(plan, pid, load, spies)
+def _profile_cell(
+    plan: Plan, tools: Tools, name: str, pid: int, load: tuple[str, Cell, Path]
+) -> str:
+    """Four runs of one cell: clean (the CPU ms/req that scales the shares), non-blocking
+    py-spy (a flame graph to look at), native py-spy (the tables), strace (syscall counts)."""
+    cell = load[1]
+    tag = f"{name}-{cell.path}-{'stream' if cell.stream else 'plain'}-c{cell.concurrency}"
+    result, cpu = _sampled(plan, pid, load, [])
     ms = cpu * 1000 / result.requests if result.requests else 0.0
-    title = f"{cell.label}: Python frames, non-blocking ({result.rps:,.0f} req/s while sampled)"
-    parts = [summary(parse_collapsed(_read(raw)), ms, title)]
-    result, cpu = _sampled(
-        plan, pid, load, [_spy(tools, pid, native, "--native", "--format", "raw")]
-    )
-    ms = cpu * 1000 / result.requests if result.requests else 0.0
-    native_stacks = parse_collapsed(_read(native))
-    parts += [
-        f"#### {cell.label}: native frames (py-spy pauses the process per sample; syscall "
-        "frames are over-weighted, see the strace counts)",
-        "",
-        *package_rows(native_stacks, ms),
-        "",
-    ]
+    _sampled(plan, pid, load, [_spy(tools, pid, plan.work / f"profile-{tag}.svg", "--nonblocking")])
+    native = plan.work / f"profile-{tag}.txt"
+    _sampled(plan, pid, load, [_spy(tools, pid, native, "--native", "--format", "raw")])
+    title = f"{name}, {cell.label}: {result.rps:,.0f} req/s unsampled"
+    parts = [summary(parse_collapsed(_read(native)), ms, title)]
     if tools.strace is not None:
         trace = plan.work / f"strace-{tag}.txt"
         argv = [str(tools.strace), "-f", "-c", "-o", str(trace), "-p", str(pid)]
         result, _ = _sampled(plan, pid, load, [argv])
         counts = parse_strace_summary(_read(trace))
         parts += [
-            f"#### {cell.label}: syscalls per request (strace -c, {result.requests} requests)",
+            f"Syscalls per request (strace -c over {result.requests} requests):",
             "",
             per_request_table(counts, result.requests),
             "",
@@ -108,9 +109,9 @@ def _read(path: Path) -> str:
 
 def profile_target(
     plan: Plan, spec: Spec, bodies: dict[tuple[Path_, bool], Path], tools: Tools
-) -> Path | None:
+) -> str:
     """Profile a fresh ``spec`` process on the cells in :data:`CELLS` it serves; return the
-    summary file."""
+    markdown section for it."""
     for file, text in spec.files.items():
         file.write_text(text)
     proc = Process(spec.argv, spec.env, plan.work / f"{spec.name}-profile.log", plan.target_cpu)
@@ -118,16 +119,30 @@ def profile_target(
         problem = wait_port(spec.port, proc, spec.startup_seconds)
         base = f"http://127.0.0.1:{spec.port}"
         if problem or sanity(base, spec.paths, bodies):
-            log(f"profile: {spec.name} not serving: {problem or 'wrong replies'}")
-            return None
-        parts = [f"# {spec.name} profile (py-spy, strace)", ""]
+            why = problem or "wrong replies"
+            log(f"profile: {spec.name} not serving: {why}")
+            return f"## {spec.name}\n\nnot profiled: {why}\n"
+        parts = [f"## {spec.name}", ""]
         for cell in (c for c in CELLS if c.path in spec.paths):
             log(f"profiling {spec.name} {cell.label}")
-            body = bodies[(cell.path, cell.stream)]
-            parts.append(_profile_cell(plan, tools, proc.pid, base, cell, body))
+            load = (base, cell, bodies[(cell.path, cell.stream)])
+            parts.append(_profile_cell(plan, tools, spec.name, proc.pid, load))
     finally:
         proc.stop()
-    out = plan.work / f"profile-{spec.name}.md"
-    out.write_text("\n".join(parts))
-    log(f"wrote {out}")
-    return out
+    return "\n".join(parts)
+
+
+def profile_markdown(sections: list[str], facts: dict[str, str]) -> str:
+    """The whole bench/PROFILE.md."""
+    head = [
+        "# Profiles under load",
+        "",
+        "Regenerated by `make bench BENCH_ARGS=--profile` (bench/benchkit/profile.py); do not "
+        "edit by hand.",
+        "",
+        *(f"- {key}: {value}" for key, value in facts.items()),
+        "",
+        CAVEAT,
+        "",
+    ]
+    return "\n".join([*head, *sections])

@@ -124,11 +124,6 @@ def _rows(
     return out
 
 
-def package_rows(stacks: Stacks, cpu_ms_per_request: float, top: int = 15) -> list[str]:
-    """Self time by package, as markdown table rows."""
-    return _rows(stacks, stacks.packages, cpu_ms_per_request, top)
-
-
 def summary(stacks: Stacks, cpu_ms_per_request: float, title: str, top: int = 25) -> str:
     """Markdown: the heaviest packages and frames, as share of CPU and as CPU ms per request."""
     ms = cpu_ms_per_request
@@ -137,7 +132,7 @@ def summary(stacks: Stacks, cpu_ms_per_request: float, title: str, top: int = 25
             f"### {title}",
             "",
             f"{stacks.samples} CPU samples ({stacks.idle} idle dropped); "
-            f"{ms:.3f} CPU ms/request in the sampled window.",
+            f"{ms:.3f} CPU ms/request (measured unsampled).",
             "",
             "Self time by package (native code included):",
             "",

@@ -11,7 +11,7 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ CLIENT_KEY = "sk-bench-client-key"  # what wrk sends to targets (none of them ch
 BENCH_DIR = Path(__file__).resolve().parent.parent
 ROOT = BENCH_DIR.parent
 
+HTTP_CLIENTS = {"httpx": "httpx.AsyncClient", "aiohttp": "aiohttp.ClientSession"}
 ENDPOINTS: dict[Path_, str] = {"same": "/v1/chat/completions", "translated": "/v1/messages"}
 
 
@@ -159,17 +160,23 @@ class Lineup:
     project_python: Path
     litellm_python: Path | None
     model: str
-    floor_python: Path | None = None  # with aiohttp (install.ensure_floor_venv)
+    floor_python: Path | None = None  # both clients (install.ensure_floor_venv)
+    gateway_client: str = "httpx"  # the floor uses the gateway's client (gateway_client())
 
 
-def floor_spec(lineup: Lineup, port: int, client: str = "httpx") -> Spec:
-    python = lineup.project_python if client == "httpx" else lineup.floor_python
+def floor_spec(lineup: Lineup, port: int, alternative: bool = False) -> Spec:
+    """The floor with the gateway's own HTTP client ("floor"), or with the other one
+    ("floor-<client>", to measure the client choice)."""
+    client = lineup.gateway_client
+    if alternative:
+        client = next(c for c in HTTP_CLIENTS if c != lineup.gateway_client)
+    python = lineup.floor_python if alternative else lineup.project_python
     assert python is not None
     return Spec(
-        name="floor" if client == "httpx" else f"floor-{client}",
+        name=f"floor-{client}" if alternative else "floor",
         description="bench/relay_floor.py: bare ASGI byte relay, uvicorn+uvloop+httptools, "
-        f"{'httpx.AsyncClient' if client == 'httpx' else 'aiohttp.ClientSession'}, no logic, "
-        "1 worker (same-dialect path only: a byte relay does not translate)",
+        f"{HTTP_CLIENTS[client]}, no logic, 1 worker (same-dialect path only: a byte relay "
+        "does not translate)",
         argv=[
             str(python),
             str(BENCH_DIR / "relay_floor.py"),
@@ -187,8 +194,21 @@ def floor_spec(lineup: Lineup, port: int, client: str = "httpx") -> Spec:
     )
 
 
-def floor_aiohttp_spec(lineup: Lineup, port: int) -> Spec:
-    return floor_spec(lineup, port, "aiohttp")
+def floor_alt_spec(lineup: Lineup, port: int) -> Spec:
+    return floor_spec(lineup, port, alternative=True)
+
+
+def client_in_sources(sources: Iterable[str]) -> str:
+    """Which HTTP client the gateway's upstream calls use, judged from its source text."""
+    texts = list(sources)
+    if any("import aiohttp" in text for text in texts):
+        return "aiohttp"
+    return "httpx"
+
+
+def gateway_client() -> str:
+    server = ROOT / "src" / "kimi_gateway" / "server"
+    return client_in_sources(f.read_text() for f in sorted(server.glob("*.py")))
 
 
 def gateway_spec(lineup: Lineup, port: int) -> Spec:

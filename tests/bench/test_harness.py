@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from benchkit import fixtures, nginx, procstat, report, validate, wrk
+from benchkit import fixtures, nginx, procstat, report, targets, validate, wrk
 from benchkit import stacks as stacks_mod
 from benchkit.cells import Cell, Measurement, Results, TargetRun, grid
 from benchkit.machine import cpu_model
@@ -328,3 +328,15 @@ def test_stack_summaries_drop_idle_and_group_by_package() -> None:
 )
 def test_package_of(frame: str, package: str) -> None:
     assert stacks_mod.package_of(frame) == package
+
+
+def test_floor_follows_the_gateway_client() -> None:
+    assert targets.client_in_sources(["import httpx\n", "x = 1\n"]) == "httpx"
+    assert targets.client_in_sources(["import httpx\n", "import aiohttp\n"]) == "aiohttp"
+    lineup = targets.Lineup(
+        Path("/w"), "http://127.0.0.1:1", Path("/p/python"), None, "m", Path("/f/python")
+    )
+    floor = targets.floor_spec(lineup, 9)
+    alt = targets.floor_alt_spec(lineup, 9)
+    assert (floor.name, floor.argv[0], floor.argv[-1]) == ("floor", "/p/python", "httpx")
+    assert (alt.name, alt.argv[0], alt.argv[-1]) == ("floor-aiohttp", "/f/python", "aiohttp")
