@@ -10,22 +10,18 @@ emulator's markers (docs/emulator.md).
 Expectations are dialect-neutral; ``Turn.expect_for(pair)`` picks an override where a pair must
 differ (a quirk that applies to one upstream only, a flag one client cannot express).
 
-What does not belong here: running (pipeline.py), reading SDK objects (sdk_view.py), the checks
+What does not belong here: the shape of a case (case_model.py), scripted errors
+(error_cases.py), running (pipeline.py), reading SDK objects (sdk_view.py), the checks
 (test_*.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 
 from kimi_gateway.core.model import (
     ImagePart,
     Message,
-    Part,
-    Request,
-    Response,
-    StopReason,
     TextPart,
     ThinkingConfig,
     Tool,
@@ -35,8 +31,8 @@ from kimi_gateway.core.model import (
 )
 from kimi_gateway.emulator.script import DEFAULT_REASONING, TOOL_RESULT_PREFIX
 
-OFF = ThinkingConfig("disabled")
-ON = ThinkingConfig("enabled")
+from .case_model import ON, Call, Case, Expect, Turn, assistant, reply_call, result, user
+
 RED_PIXEL_PNG = (
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC"
 )
@@ -52,101 +48,6 @@ TIME = Tool(
 )
 PARIS = '{"city": "Paris"}'  # with a space: the OpenAI→OpenAI pair must echo it byte-exact
 ZONE = '{"zone":"Europe/Paris"}'
-
-
-def reply_call(index: int) -> str:
-    """A tool_call_id placeholder: the id of the previous reply's ``index``-th tool call."""
-    return f"@reply.call{index}"
-
-
-@dataclass(frozen=True)
-class Call:
-    """An expected tool call. ``n`` is the emulator's running tool-call counter (§8.1 ``name:n``),
-    which restarts at 0 for each conversation."""
-
-    name: str
-    arguments: str  # as scripted
-    n: int
-
-
-@dataclass(frozen=True)
-class Expect:
-    """The reply a turn must produce, in canonical terms."""
-
-    text: str | None = None
-    thinking: str | None = None
-    calls: tuple[Call, ...] = ()
-    stop: StopReason = "end_turn"
-    diagnostics: tuple[str, ...] = ()  # codes, request and reply side, in order
-
-
-@dataclass(frozen=True)
-class Turn:
-    messages: tuple[Message, ...]
-    expect: Expect
-    # Overrides by pair id ("anthropic-via-openai") or by upstream dialect ("openai").
-    overrides: Mapping[str, Expect] = field(default_factory=dict)
-
-    def expect_for(self, pair_id: str, upstream: str) -> Expect:
-        return self.overrides.get(pair_id) or self.overrides.get(upstream) or self.expect
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    turns: tuple[Turn, ...]
-    system: tuple[TextPart, ...] = ()
-    tools: tuple[Tool, ...] = ()
-    tool_choice: ToolChoice | None = None
-    thinking: ThinkingConfig = OFF
-    max_tokens: int = 1000
-    stop: tuple[str, ...] = ()
-
-    def request(self, messages: tuple[Message, ...]) -> Request:
-        """The canonical request of one turn (the pipeline sets model and stream)."""
-        return Request(
-            model="",
-            messages=messages,
-            system=self.system,
-            tools=self.tools,
-            tool_choice=self.tool_choice,
-            max_tokens=self.max_tokens,
-            stop=self.stop,
-            thinking=self.thinking,
-        )
-
-
-def next_messages(
-    history: tuple[Message, ...], reply: Response | None, turn: Turn
-) -> tuple[Message, ...]:
-    """The conversation for ``turn``: history, the previous reply, the turn's messages."""
-    if reply is None:
-        return (*history, *turn.messages)
-    calls = [p.id for p in reply.parts if isinstance(p, ToolCallPart)]
-    assistant = Message("assistant", reply.parts)
-    return (*history, assistant, *(_resolved(m, calls) for m in turn.messages))
-
-
-def _resolved(message: Message, calls: list[str]) -> Message:
-    return replace(message, parts=tuple(_resolved_part(p, calls) for p in message.parts))
-
-
-def _resolved_part(part: Part, calls: list[str]) -> Part:
-    if isinstance(part, ToolResultPart) and part.tool_call_id.startswith("@reply.call"):
-        return replace(part, tool_call_id=calls[int(part.tool_call_id.removeprefix("@reply.call"))])
-    return part
-
-
-def user(*parts: Part | str) -> Message:
-    return Message("user", tuple(TextPart(p) if isinstance(p, str) else p for p in parts))
-
-
-def assistant(*parts: Part | str) -> Message:
-    return Message("assistant", tuple(TextPart(p) if isinstance(p, str) else p for p in parts))
-
-
-def result(call_id: str, text: str, *, is_error: bool = False) -> ToolResultPart:
-    return ToolResultPart(call_id, (TextPart(text),), is_error=is_error)
 
 
 SEEN = TOOL_RESULT_PREFIX  # the emulator's reply to tool results starts so (docs/emulator.md)
@@ -347,6 +248,88 @@ CASES: tuple[Case, ...] = (
             Turn((user("And now? @@text:Done.@@"),), Expect("Done.")),
         ),
     ),
+    Case(
+        "unicode_text",
+        (Turn((user("Greet. @@text:Grüße 👋 — 你好!@@"),), Expect("Grüße 👋 — 你好!")),),
+    ),
+    Case(
+        "consecutive_user_messages",
+        (Turn((user("First."), user("Second. @@text:Both read.@@")), Expect("Both read.")),),
+    ),
+    Case(
+        "tool_call_without_arguments",
+        (
+            Turn(
+                (user("What time is it? @@tool:get_time@@"),),
+                Expect(calls=(Call("get_time", "{}", 0),), stop="tool_use"),
+            ),
+        ),
+        tools=(TIME,),
+    ),
+    Case(
+        "named_tool_under_thinking",
+        (
+            Turn(
+                (user(f"Weather? @@tool:get_weather {PARIS}@@"),),
+                # §8.4: a named tool_choice with thinking on is refused by k2.6 on both faces
+                # and by every Kimi Code model: thinking goes off for the request, said plainly.
+                Expect(
+                    calls=(Call("get_weather", PARIS, 0),),
+                    stop="tool_use",
+                    diagnostics=("changed_thinking",),
+                ),
+            ),
+        ),
+        tools=(WEATHER, TIME),
+        tool_choice=ToolChoice("tool", name="get_weather"),
+        thinking=ON,
+    ),
+    Case(
+        "thinking_budget",
+        (
+            Turn(
+                (user("Think. @@think:Hmm.@@ @@text:Done.@@"),),
+                Expect("Done.", thinking="Hmm."),
+                # k2.6's OpenAI face has no budget (§4.2): thinking stays on, the budget goes.
+                {"openai": Expect("Done.", thinking="Hmm.", diagnostics=("changed_thinking",))},
+            ),
+        ),
+        thinking=ThinkingConfig("enabled", budget_tokens=2048),
+    ),
+    Case(
+        "tool_result_with_image",
+        (
+            Turn(
+                (
+                    user("Show me the map."),
+                    assistant(ToolCallPart("get_weather:7", "get_weather", PARIS)),
+                    user(
+                        ToolResultPart(
+                            "get_weather:7",
+                            (
+                                TextPart("a map"),
+                                ImagePart("base64", RED_PIXEL_PNG, media_type="image/png"),
+                            ),
+                        )
+                    ),
+                ),
+                Expect(SEEN + "a map"),
+            ),
+        ),
+        tools=(WEATHER,),
+    ),
+    Case(
+        "max_tokens_in_thinking",
+        (
+            Turn(
+                (user("@@think:one two three four five@@ @@text:Done.@@"),),
+                # Reasoning is spent first (§7.2): the budget ends inside it, no text follows.
+                Expect(thinking="one two three", stop="max_tokens"),
+            ),
+        ),
+        thinking=ON,
+        max_tokens=3,
+    ),
 )
 CASES_BY_NAME: Mapping[str, Case] = {case.name: case for case in CASES}
 
@@ -355,67 +338,4 @@ CASES_BY_NAME: Mapping[str, Case] = {case.name: case for case in CASES}
 CUT_MID_STREAM = Case(
     "cut_mid_stream",
     (Turn((user("Talk. @@text:one two three four five six@@ @@cut@@"),), Expect()),),
-)
-
-
-@dataclass(frozen=True)
-class ErrorCase:
-    """A scripted upstream error and what each client dialect must receive."""
-
-    name: str
-    marker: str
-    kind: str  # the GatewayError kind the upstream parser gives
-    openai: tuple[int, str]  # status, error.type an OpenAI client receives
-    anthropic: tuple[int, str]  # ... an Anthropic client
-    # Kimi Code's Anthropic face names some errors by Anthropic's types (§13.4), which can say
-    # more or less than Kimi's own: the kind read from them.
-    via_anthropic: tuple[str, tuple[int, str], tuple[int, str]] | None = None
-
-    def expect(self, upstream: str) -> tuple[str, tuple[int, str], tuple[int, str]]:
-        if upstream == "anthropic" and self.via_anthropic is not None:
-            return self.via_anthropic
-        return self.kind, self.openai, self.anthropic
-
-
-ERROR_CASES: tuple[ErrorCase, ...] = (
-    # §2.2: Kimi's 429 engine_overloaded_error; Anthropic clients retry a 529 overloaded_error.
-    ErrorCase(
-        "overloaded",
-        "@@error:429@@",
-        "overloaded",
-        (429, "server_error"),
-        (529, "overloaded_error"),
-    ),
-    ErrorCase(
-        "rate_limit",
-        "@@error:429:rate_limit_reached_error@@",
-        "rate_limit",
-        (429, "rate_limit_error"),
-        (429, "rate_limit_error"),
-    ),
-    # §2.4: quota exhaustion is never retried: 402 billing_error for Anthropic clients.
-    ErrorCase(
-        "quota",
-        "@@error:429:exceeded_current_quota_error@@",
-        "quota_exhausted",
-        (429, "insufficient_quota"),
-        (402, "billing_error"),
-    ),
-    ErrorCase(
-        "bad_request",
-        "@@error:400@@",
-        "invalid_request",
-        (400, "invalid_request_error"),
-        (400, "invalid_request_error"),
-    ),
-    ErrorCase("server", "@@error:500@@", "server", (500, "server_error"), (500, "api_error")),
-    # Kimi's 503 server_unavailable; Kimi Code's Anthropic face sends it as overloaded_error.
-    ErrorCase(
-        "unavailable",
-        "@@error:503@@",
-        "unavailable",
-        (503, "server_error"),
-        (503, "api_error"),
-        via_anthropic=("overloaded", (503, "server_error"), (529, "overloaded_error")),
-    ),
 )

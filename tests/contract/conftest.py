@@ -10,7 +10,7 @@ import pytest
 
 from kimi_gateway.emulator.server import EmulatorServer
 
-from .cases import Case
+from .case_model import Case
 from .conversation import Conversations
 from .pipeline import Outcome, Pair
 

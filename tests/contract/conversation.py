@@ -20,7 +20,7 @@ from kimi_gateway.dialects.anthropic_messages.tool_ids import encode_tool_id
 from kimi_gateway.emulator.anthropic_signing import sign_thinking, signing_key
 from kimi_gateway.emulator.server import EmulatorServer
 
-from .cases import Call, Case, Expect, Turn, next_messages
+from .case_model import Call, Case, Expect, Turn, next_messages
 from .pipeline import Outcome, Pair, run
 
 

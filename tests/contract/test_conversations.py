@@ -3,6 +3,7 @@ dialect reads it back and as the client's SDK reads it, and the diagnostics."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import orjson
@@ -11,11 +12,13 @@ import pytest
 from kimi_gateway.core.model import Response, ToolCallPart
 
 from . import sdk_view
-from .cases import CASES, Case
+from .case_model import Case
+from .cases import CASES
 from .conftest import Converse
 from .conversation import expectation, expected, normalised
 from .pipeline import ALL_PAIRS, Pair
 
+ANTHROPIC_ID = re.compile(r"[a-zA-Z0-9_-]+")
 MODES = [pytest.param(False, id="json"), pytest.param(True, id="sse")]
 
 
@@ -28,6 +31,9 @@ def test_reply(conversations: Converse, case: Case, pair: Pair, stream: bool) ->
         assert normalised(outcome.response) == expected(turn, pair, stream=stream)
         seen = sdk_view.read(pair.client, outcome.body, outcome.sse)
         assert normalised(seen) == expected(turn, pair, stream=stream, sdk=True)
+        if pair.client == "anthropic":  # field-lessons §2.5: Anthropic clients check ids
+            ids = [p.id for p in seen.parts if isinstance(p, ToolCallPart)]
+            assert all(ANTHROPIC_ID.fullmatch(i) for i in ids), ids
 
 
 # Bugs found by this suite, for the lead to fix (each an exact reason; strict: a fix shows up).

@@ -13,7 +13,9 @@ import pytest
 from kimi_gateway.emulator.server import EmulatorServer
 
 from . import sdk_view
-from .cases import CUT_MID_STREAM, ERROR_CASES, ErrorCase, user
+from .case_model import user
+from .cases import CUT_MID_STREAM
+from .error_cases import ERROR_CASES, ErrorCase
 from .pipeline import ALL_PAIRS, Pair, run
 from .usage_view import sse_payloads
 

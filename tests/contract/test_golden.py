@@ -17,7 +17,8 @@ import pytest
 
 from kimi_gateway.emulator.server import EmulatorServer
 
-from .cases import CASES_BY_NAME, CUT_MID_STREAM, Case
+from .case_model import Case
+from .cases import CASES_BY_NAME, CUT_MID_STREAM
 from .pipeline import PAIRS, Pair, run
 
 GOLDEN = Path(__file__).parent / "golden"

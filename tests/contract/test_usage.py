@@ -9,7 +9,8 @@ import pytest
 from kimi_gateway.core.usage import Usage
 
 from . import sdk_view
-from .cases import CASES, CASES_BY_NAME, Case
+from .case_model import Case
+from .cases import CASES, CASES_BY_NAME
 from .conftest import Converse
 from .pipeline import ALL_PAIRS, UPSTREAMS, Pair, Upstream
 from .usage_view import client_usages, shown_to, upstream_usage
