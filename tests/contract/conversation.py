@@ -4,7 +4,8 @@
 turn, and builds the next turn from the reply as the client read it back. ``expected`` is the
 canonical reply a turn must produce for a pair, as our client dialect reads it back
 or as the client's SDK sees it (``sdk=True``: the Anthropic client sees the encoded tool ids of
-dialects/anthropic_messages/tool_ids.py).
+dialects/anthropic_messages/tool_ids.py). ``Conversations`` keeps each run for the session, so
+the tests that check one run from different angles share it.
 """
 
 from __future__ import annotations
