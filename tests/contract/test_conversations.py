@@ -37,14 +37,7 @@ def test_reply(conversations: Converse, case: Case, pair: Pair, stream: bool) ->
 
 
 # Bugs found by this suite, for the lead to fix (each an exact reason; strict: a fix shows up).
-KNOWN_BUGS = {
-    ("tool_error_result", "anthropic-via-openai"): (
-        "upstreams/kimi/adapter.py build_upstream_request: an Anthropic client's tool_result with "
-        "is_error=true sent to an OpenAI-dialect surface loses the flag (an OpenAI tool message "
-        "has no field for it), yet UpstreamCall.diagnostics is (): "
-        "openai_chat.losses.request_losses(), which reports 'dropped_is_error', is never called"
-    ),
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _diagnostic_params() -> list[object]:

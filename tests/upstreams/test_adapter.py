@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 
 from kimi_gateway.core.errors import TranslationError
-from kimi_gateway.core.model import Diagnostic, ThinkingConfig, Tool
+from kimi_gateway.core.model import (
+    Diagnostic,
+    Message,
+    Request,
+    TextPart,
+    ThinkingConfig,
+    Tool,
+    ToolResultPart,
+)
 from kimi_gateway.upstreams.kimi import (
     KIMI_CODE_ANTHROPIC,
     KIMI_CODE_OPENAI,
@@ -18,7 +26,7 @@ from kimi_gateway.upstreams.kimi import (
     profile_for,
 )
 
-from .canonical import request, user
+from .canonical import request, tool_turn, user
 
 
 def test_surfaces_are_the_documented_ones() -> None:
@@ -138,3 +146,35 @@ def test_diagnostics_header_stays_under_its_budget() -> None:
     assert len(value) < 4000
     assert value.endswith(f"more;count={40 - value.count('dropped_param')}")
     assert value.isascii()
+
+
+def _error_tool_result() -> Request:
+    result = ToolResultPart("get_weather:0", (TextPart("boom"),), is_error=True)
+    return request(
+        "kimi-k2.6", *tool_turn("get_weather:0", reasoning="r"), Message("user", (result,))
+    )
+
+
+def test_openai_wire_losses_are_reported() -> None:
+    call = build_upstream_request(
+        _error_tool_result(), PLATFORM_GLOBAL, profile_for("kimi-k2.6"), QuirkPolicy()
+    )
+    assert [d.code for d in call.diagnostics] == ["dropped_is_error"]
+
+
+def test_openai_wire_losses_are_refused_in_strict_mode() -> None:
+    with pytest.raises(TranslationError) as caught:
+        build_upstream_request(
+            _error_tool_result(),
+            PLATFORM_GLOBAL,
+            profile_for("kimi-k2.6"),
+            QuirkPolicy(strict=True),
+        )
+    assert caught.value.param == "dropped_is_error"
+
+
+def test_anthropic_wire_keeps_is_error_without_a_diagnostic() -> None:
+    call = build_upstream_request(
+        _error_tool_result(), PLATFORM_ANTHROPIC, profile_for("kimi-k2.6"), QuirkPolicy()
+    )
+    assert call.diagnostics == ()

@@ -15,8 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import Diagnostic, Request
 from kimi_gateway.dialects import anthropic_messages, openai_chat
+from kimi_gateway.dialects.openai_chat.losses import request_losses
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy, ReasoningLookup, UpstreamDialect
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile, Product
 from kimi_gateway.upstreams.kimi.quirks import apply_quirks
@@ -140,7 +142,16 @@ def build_upstream_request(
         request, profile, policy, dialect=surface.dialect, reasoning_lookup=reasoning_lookup
     )
     headers = {"content-type": "application/json"}
+    diagnostics = fixed.diagnostics
     if surface.dialect == "openai_chat":
+        # What the OpenAI wire cannot carry (e.g. a tool result's is_error) is reported, not lost.
+        losses = request_losses(fixed)
+        if losses and policy.strict:
+            raise TranslationError(
+                f"strict mode: the request would be changed: {losses[0].detail}",
+                param=losses[0].code,
+            )
+        diagnostics += losses
         body = fix_openai_wire(
             openai_chat.render_request(fixed),
             profile,
@@ -157,7 +168,7 @@ def build_upstream_request(
         headers=headers,
         auth_header_name=surface.auth_header_name,
         body=body,
-        diagnostics=fixed.diagnostics,
+        diagnostics=diagnostics,
         auth_scheme="Bearer " if surface.auth == "bearer" else "",
     )
 
