@@ -169,6 +169,9 @@ class GatewayApp:
                 await ex.error(error, [(b"allow", allowed.encode())], status=405)
                 return
             await route.handler(ex)
+            if record.status == 0 and record.error != "client_closed":
+                _LOG.error("request %s ended without a response", request_id)
+                await ex.error(GatewayError("server", f"no response (request {request_id})"))
         except GatewayError as error:
             if not ex.started:
                 await ex.error(error)
@@ -179,7 +182,10 @@ class GatewayApp:
             if not ex.started:
                 await ex.error(GatewayError("server", f"internal error (request {request_id})"))
         finally:
-            self._finish(runtime, record)
+            try:
+                self._finish(runtime, record)
+            except Exception:  # the log and metrics must never fail a request
+                _LOG.exception("recording request %s failed", request_id)
 
     def _finish(self, runtime: Runtime, record: AccessRecord) -> None:
         finished = self._clock()
