@@ -164,3 +164,13 @@ def test_client_disconnect_cancels_a_non_streaming_call(
     assert not upstream.finished.is_set()
     [line] = gateway.access_log(wait_for=1)
     assert (line["status"], line["error"]) == (499, "client_closed")
+
+
+def test_upstream_connection_is_reused_after_a_stream(gateway_factory: Any) -> None:
+    """A finished stream is read to its end, so its connection goes back to the pool."""
+    gateway = gateway_factory()
+    with httpx.Client(base_url=gateway.url, timeout=30) as client:
+        for body in (OPENAI_STREAM, {**OPENAI_STREAM, "stream": False}, OPENAI_STREAM):
+            assert client.post("/v1/chat/completions", json=body).status_code == 200
+    pool = gateway.app.runtime.http._transport._pool  # httpcore's pool: no public view
+    assert [str(c).rsplit("Request Count: ", 1)[1] for c in pool.connections] == ["3]>"]

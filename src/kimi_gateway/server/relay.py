@@ -14,6 +14,7 @@ call (asgi.DisconnectWatch).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import time
 from collections.abc import AsyncGenerator
@@ -59,6 +60,7 @@ from kimi_gateway.upstreams.kimi import (
 )
 
 _DIAG_HEADER = DIAGNOSTICS_HEADER.encode()
+_DRAIN_SECONDS = 1.0
 
 
 @dataclasses.dataclass(slots=True)
@@ -184,14 +186,27 @@ async def _stream(ex: Exchange, plan: _Plan, watch: DisconnectWatch, deadline: f
     await start_stream(ex.send, 200, [*SSE_HEADERS, *_diag_headers(ex, plan.diagnostics)])
     ex.started = True
     try:
-        async with asyncio.timeout_at(deadline):
-            await _forward(ex, plan, renderer, first, events)
-    except TimeoutError:
-        await _send_event(ex, renderer, StreamError(_total_timeout(ex)))
+        clean = False
+        try:
+            async with asyncio.timeout_at(deadline):
+                clean = await _forward(ex, plan, renderer, first, events)
+        except TimeoutError:
+            await _send_event(ex, renderer, StreamError(_total_timeout(ex)))
+        watch.finish()
+        await end_stream(ex.send)
+        if clean:
+            await _drain(events)
     finally:
         await events.aclose()
-    watch.finish()
-    await end_stream(ex.send)
+
+
+async def _drain(events: AsyncGenerator[StreamEvent, None]) -> None:
+    """Read what follows the last event (the chunked body's terminator) after the client has
+    its reply, so the upstream connection goes back to the pool instead of being closed."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(_DRAIN_SECONDS):
+            async for _ in events:
+                pass
 
 
 async def _forward(
@@ -200,8 +215,9 @@ async def _forward(
     renderer: StreamRenderer,
     first: StreamEvent,
     events: AsyncGenerator[StreamEvent, None],
-) -> None:
-    """Render and send each event as it arrives; the usage seen goes to the access record."""
+) -> bool:
+    """Render and send each event as it arrives; True when the stream ended with Done. The
+    usage seen goes to the access record."""
     usage = Usage()
     event: StreamEvent | None = first
     try:
@@ -214,12 +230,13 @@ async def _forward(
                 usage = usage.merge(event.usage)
             await _send_event(ex, renderer, event)
             if isinstance(event, StreamError | Done):
-                return
+                return isinstance(event, Done)
             event = await anext(events, None)
         # The parser's close() reports an early end itself; this covers a parser that did not.
         await _send_event(
             ex, renderer, StreamError(GatewayError("server", "Kimi's stream ended early"))
         )
+        return False
     finally:
         _record_usage(ex, usage)
 
