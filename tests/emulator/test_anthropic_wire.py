@@ -9,13 +9,10 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from starlette.applications import Starlette
 
-from kimi_gateway.emulator.anthropic_face import AnthropicOptions, anthropic_routes
 from kimi_gateway.emulator.config import EmulatorConfig, FaultRule
 from kimi_gateway.emulator.script import DEFAULT_REASONING, DEFAULT_REPLY
 from kimi_gateway.emulator.server import EmulatorServer
-from kimi_gateway.emulator.state import EmulatorState
 
 from .test_anthropic_support import (
     BASH_ARGS,
@@ -107,18 +104,14 @@ def test_json_body_for_non_streaming(kimi_emulator: EmulatorServer) -> None:
     ]
 
 
-@pytest.mark.anyio
-async def test_kimi_code_ping_is_an_opt_in() -> None:
-    config = EmulatorConfig()
-    state = EmulatorState(config)
-    app = Starlette(routes=anthropic_routes(state, config, AnthropicOptions(coding_ping=True)))
-    transport = httpx.ASGITransport(app=app)
+def test_kimi_code_ping_is_an_opt_in(
+    kimi_emulator: EmulatorServer, kimi_emulator_factory: Any
+) -> None:
     body = {"model": "kimi-for-coding", "max_tokens": 1000, "stream": True, "messages": HI}
-    async with httpx.AsyncClient(transport=transport, base_url="http://emulator") as client:
-        coding = await client.post(CODING, json=body, headers={"x-api-key": KIMI_CODE_KEY})
-        platform = await client.post(
-            PLATFORM, json={**body, "model": "kimi-k3"}, headers={"x-api-key": "sk-p"}
-        )
+    assert "ping" not in names(sse_events(post(kimi_emulator, CODING, body).content))
+    server = kimi_emulator_factory(anthropic={"coding_ping": True})
+    coding = post(server, CODING, body)
+    platform = post(server, PLATFORM, {**body, "model": "kimi-k3"})
     assert names(sse_events(coding.content))[:2] == ["message_start", "ping"]
     assert "ping" not in names(sse_events(platform.content))  # §14: never on the platform
 

@@ -12,7 +12,7 @@ import pytest
 from fpdf import FPDF
 from openai import AsyncOpenAI, OpenAI
 
-from kimi_gateway.emulator.files import FileStore
+from kimi_gateway.emulator.config import EmulatorConfig, FileSettings
 from kimi_gateway.emulator.server import EmulatorServer
 
 
@@ -130,15 +130,11 @@ def test_failed_extraction_is_a_500_on_content(client: OpenAI) -> None:
 
 
 def test_file_count_limit_over_http(kimi_emulator: EmulatorServer, client: OpenAI) -> None:
-    store: FileStore = kimi_emulator.state.files
-    store.max_files = 2
-    try:
-        for n in range(2):
-            client.files.create(file=(f"{n}.txt", b"x"), purpose="file-extract")
-        with pytest.raises(openai.BadRequestError) as full:
-            client.files.create(file=("2.txt", b"x"), purpose="file-extract")
-    finally:
-        store.max_files = 1000
+    kimi_emulator.reconfigure(EmulatorConfig(files=FileSettings(max_files=2)))
+    for n in range(2):
+        client.files.create(file=(f"{n}.txt", b"x"), purpose="file-extract")
+    with pytest.raises(openai.BadRequestError) as full:
+        client.files.create(file=("2.txt", b"x"), purpose="file-extract")
     message = (
         "The number of files you have uploaded exceeded the max file count 2, "
         "please delete previous uploaded files"

@@ -19,6 +19,14 @@ def _obj(**properties: Any) -> dict[str, Any]:
     return {"type": "object", "properties": properties}
 
 
+def _nested(levels: int) -> dict[str, Any]:
+    """An object `levels` properties deep: root.properties.n.properties.n…"""
+    schema: dict[str, Any] = {"type": "string"}
+    for _ in range(levels):
+        schema = _obj(n=schema)
+    return schema
+
+
 REJECTED: list[tuple[str, Any, str, str]] = [
     (
         "enum-only property",
@@ -97,6 +105,38 @@ REJECTED: list[tuple[str, Any, str, str]] = [
         "properties.x.enum",
         "enum array cannot be empty",
     ),
+    # §8.6 [O] WALLE: the `lite` limits, with walle's own texts.
+    (
+        "1001 enum values",
+        _obj(x={"type": "integer", "enum": list(range(1001))}),
+        "properties.x.enum",
+        "enum array cannot have more than 1000 items",
+    ),
+    (
+        "501 anyOf branches",
+        _obj(x={"anyOf": [{"type": "string"}] * 501}),
+        "properties.x.anyOf",
+        "anyOf must have 1-500 items",
+    ),
+    ("empty anyOf", _obj(x={"anyOf": []}), "properties.x.anyOf", "anyOf must have 1-500 items"),
+    (
+        "3001 property keys",
+        _obj(a=_obj(**{f"p{i}": {"type": "string"} for i in range(3000)})),
+        "properties.a",
+        "total number of properties keys(3001) across all objects exceeds maximum limit of 3000",
+    ),
+    (
+        "31 levels of properties",
+        _nested(31),
+        ".".join(["properties.n"] * 31),
+        "schema depth exceeds maximum limit of 30",
+    ),
+    (
+        "over 120,000 bytes",
+        _obj(x={"type": "string", "description": "d" * 120_000}),
+        "root",
+        "schema exceeds maximum allowed size",
+    ),
 ]
 
 
@@ -146,6 +186,8 @@ VALID = [
     _obj(tags={"type": "array", "items": {"type": "string"}}),
     _obj(meta={"type": "object", "additionalProperties": {"type": "string"}}),
     {"type": "object"},
+    _nested(30),  # 30 levels below the root: the limit itself
+    _obj(x={"type": "integer", "enum": list(range(1000))}),
 ]
 
 

@@ -275,6 +275,7 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
     (
         "data uri image",
         {
+            "model": "moonshot-v1-8k-vision-preview",
             "messages": [
                 {
                     "role": "user",
@@ -285,7 +286,7 @@ ACCEPTED: list[tuple[str, dict[str, Any]]] = [
                         }
                     ],
                 }
-            ]
+            ],
         },
     ),
     (

@@ -144,6 +144,9 @@ def test_tool_result_can_script_the_next_step() -> None:
             "The service is temporarily unavailable, please try again later",
         ),
         ("@@error:418@@", 418, "invalid_request_error", "Invalid request: scripted error 418"),
+        # §2.2 [O] DOCS-OLD/HC and §13.4 [O] KCDOCS (402: no type published).
+        ("@@error:500:unexpected_output@@", 500, "unexpected_output", "invalid state transition"),
+        ("@@error:402@@", 402, None, "unable to verify your membership benefits"),
     ],
 )
 def test_error_markers(marker: str, status: int, type_: str, message: str) -> None:

@@ -115,7 +115,8 @@ def test_kimi_code_accepts_unknown_models_when_switched(kimi_emulator_factory: A
         json=body,
         headers={"authorization": "Bearer sk-kimi-a"},
     )
-    assert (response.status_code, response.json()["model"]) == (200, "kimi-for-coding")
+    # §13.1 [3M] HALRO: the unknown name is echoed back, as on the Anthropic face.
+    assert (response.status_code, response.json()["model"]) == (200, "whatever-model")
 
 
 def test_http_images_accepted_when_switched(kimi_emulator_factory: Any) -> None:
@@ -138,6 +139,13 @@ def test_documented_yaml_example_loads(tmp_path: Path) -> None:
     config = load_emulator_config(str(path))
     assert config.limits.tpd == 1_500_000
     assert config.model_prices["kimi-k3"].output_per_mtok == Decimal("4.0")
+    # The documented values of every section are the defaults.
+    assert (config.files, config.anthropic) == (EmulatorConfig().files, EmulatorConfig().anthropic)
+    assert config.limits.gid == "enterprise-tier-5"
+    assert (config.reject_images_without_vision, config.kimi_code_require_prompt_cache_key) == (
+        True,
+        False,
+    )
     assert config.tool_choice_thinking_rejected == (
         "kimi-k2.5",
         "kimi-k2.6",

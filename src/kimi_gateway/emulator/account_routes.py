@@ -14,10 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kimi_gateway.emulator import auth, catalog, errors
+from kimi_gateway.emulator import auth, catalog, errors, intake
 from kimi_gateway.emulator.balance import balance_body
 from kimi_gateway.emulator.errors import EmulatorError, invalid_request, openai_error_response
-from kimi_gateway.emulator.openai_face import read_json
 from kimi_gateway.emulator.openai_messages import MessageRules, neutral_messages
 from kimi_gateway.emulator.script import TurnInput, prompt_tokens_of
 from kimi_gateway.emulator.state import EmulatorState
@@ -66,7 +65,7 @@ def account_routes(state: EmulatorState) -> list[BaseRoute]:
 
     async def estimate(request: Request) -> Response:
         auth.authenticate_platform(request, state.config)
-        return _json(_estimate(await read_json(request), state))
+        return _json(_estimate(intake.decode_json(await request.body()), state))
 
     async def balance(request: Request) -> Response:
         auth.authenticate_platform(request, state.config)

@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 
-from kimi_gateway.emulator.errors import EmulatorError, invalid_request
+from kimi_gateway.emulator import errors
+from kimi_gateway.emulator.errors import invalid_request
 from kimi_gateway.emulator.script import NeutralMessage
 
 ROLES = ("user", "assistant", "system")
@@ -52,16 +53,10 @@ def _where(index: int, block: int | None = None) -> str:
     return f"messages.{index}" if block is None else f"messages.{index}.content.{block}"
 
 
-def _empty_message(index: int, role: str) -> EmulatorError:
-    # §2.3 [O-code] KOSONG-TS tests; the same text for every role, as on the OpenAI face.
-    return invalid_request(f"the message at position {index} with role '{role}' must not be empty")
-
-
 def _text_of(block: dict[str, Any]) -> str:
     text = block.get("text")
     if not isinstance(text, str) or text == "":
-        # §2.3/§8.2 [O-code] KOSONG-PY: Kimi refuses empty text parts.
-        raise invalid_request("text content is empty")
+        raise errors.text_content_empty()
     return text
 
 
@@ -73,8 +68,7 @@ def _check_image(block: dict[str, Any], where: str, policy: ContentPolicy) -> No
     if kind == "url" and not policy.reject_url_images:
         return
     if kind == "url":
-        # §13.3/§5.2 [O] KCDOCS; [3M] HALRO on the platform: base64 only.
-        raise invalid_request("unsupported image url")
+        raise errors.unsupported_image_url()  # §13.3: base64 only
     raise invalid_request(f"{where}.source: unsupported image source")  # invented
 
 
@@ -97,12 +91,10 @@ def _tool_result_part(part: Any, where: str, policy: ContentPolicy) -> str:
 
 def _tool_result(block: dict[str, Any], where: str, policy: ContentPolicy, seen: _Seen) -> str:
     tool_use_id = block.get("tool_use_id")
-    if not isinstance(tool_use_id, str) or not tool_use_id:
-        raise invalid_request("tool_call_id  is not found")  # §2.3 [O-code]: two spaces
-    if tool_use_id not in seen.tool_use_ids:
+    if not isinstance(tool_use_id, str) or tool_use_id not in seen.tool_use_ids:
         # §2.3 [O-code] KOSONG-TS: the OpenAI face's text; the Anthropic route maps
         # tool_result onto the same tool message, so the same check applies.
-        raise invalid_request(f"tool_call_id '{tool_use_id}' is not found")
+        raise errors.tool_call_not_found(tool_use_id if isinstance(tool_use_id, str) else "")
     content = block.get("content")
     if content is None or isinstance(content, str):
         return content or ""
@@ -134,6 +126,7 @@ class _MessageReader:
         self.index, self.role, self.policy, self.seen = index, role, policy, seen
         self.texts: list[str] = []
         self.results: list[str] = []
+        self.images = 0
 
     def block(self, position: int, block: Any) -> None:
         where = _where(self.index, position)
@@ -149,7 +142,7 @@ class _MessageReader:
     def _handlers(self) -> dict[str, Callable[[dict[str, Any], str], None]]:
         handlers: dict[str, Callable[[dict[str, Any], str], None]] = {
             "text": lambda b, w: self.texts.append(_text_of(b)),
-            "image": lambda b, w: _check_image(b, w, self.policy),
+            "image": self._image,
             "document": lambda b, w: None,
         }
         if self.role == "user":
@@ -160,8 +153,15 @@ class _MessageReader:
             handlers["redacted_thinking"] = lambda b, w: None
         return handlers
 
+    def _image(self, block: dict[str, Any], where: str) -> None:
+        _check_image(block, where, self.policy)
+        self.images += 1
+
     def _tool_result(self, block: dict[str, Any], where: str) -> None:
         self.results.append(_tool_result(block, where, self.policy, self.seen))
+        content = block.get("content")
+        parts = content if isinstance(content, list) else []
+        self.images += sum(1 for p in parts if isinstance(p, dict) and p.get("type") == "image")
 
     def _thinking(self, block: dict[str, Any], where: str) -> None:
         _check_thinking(block, where, self.policy)
@@ -183,7 +183,7 @@ def _read_message(index: int, message: Any, policy: ContentPolicy, seen: _Seen) 
         raise invalid_request(f"{_where(index)}.role: unsupported role {role}")
     content = message.get("content")
     if content is None or content == "" or content == []:
-        raise _empty_message(index, role)
+        raise errors.empty_message(index, role)
     if isinstance(content, str):
         return NeutralMessage(role, content)
     if not isinstance(content, list):
@@ -191,14 +191,13 @@ def _read_message(index: int, message: Any, policy: ContentPolicy, seen: _Seen) 
     reader = _MessageReader(index, role, policy, seen)
     for position, block in enumerate(content):
         reader.block(position, block)
-    return NeutralMessage(role, "\n".join(reader.texts), tuple(reader.results))
+    return NeutralMessage(role, "\n".join(reader.texts), tuple(reader.results), reader.images)
 
 
 def neutral_messages(messages: Any, policy: ContentPolicy) -> tuple[NeutralMessage, ...]:
     """Validate `messages` in order and return their neutral view."""
     if not isinstance(messages, list) or not messages:
-        # Invented text, after the OpenAI face's.
-        raise invalid_request("Invalid request: messages must not be empty")
+        raise errors.no_messages()
     seen = _Seen()
     return tuple(_read_message(i, m, policy, seen) for i, m in enumerate(messages))
 

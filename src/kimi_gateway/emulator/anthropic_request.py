@@ -26,10 +26,6 @@ from kimi_gateway.emulator.anthropic_messages import (
 from kimi_gateway.emulator.errors import invalid_request
 from kimi_gateway.emulator.script import NeutralMessage
 
-# [3M] MoonshotAI/Kimi-K2 #90: Claude Code on kimi-for-coding got 400 invalid_request_error
-# "a max of 128 tools can be supported" from the Anthropic face.
-TOO_MANY_TOOLS_MESSAGE = f"a max of {rules.MAX_TOOLS} tools can be supported"
-
 TOOL_CHOICES = ("auto", "any", "none", "tool")
 
 
@@ -99,13 +95,11 @@ def tool_names(tools: Any, strict_schemas: bool) -> tuple[str, ...]:
         return ()
     if not isinstance(tools, list):
         raise invalid_request("tools: Input should be a valid list")  # invented
-    if len(tools) > rules.MAX_TOOLS:
-        raise invalid_request(TOO_MANY_TOOLS_MESSAGE)
+    rules.check_tool_count(tools)
     names: list[str] = []
     for index, tool in enumerate(tools):
         name = _tool_name(index, tool, strict_schemas)
-        if name in names:
-            raise invalid_request(f"function name {name} is duplicated")  # §2.3 [O] KCDOCS
+        rules.check_new_tool_name(name, names)
         names.append(name)
     return tuple(names)
 

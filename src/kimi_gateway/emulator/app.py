@@ -8,7 +8,7 @@ doubled `/v1` included, gets nginx's HTML 404 (kimi-api.md §13.2, §16.1 item 1
 
 from __future__ import annotations
 
-import uuid
+import time
 from typing import Any
 
 import orjson
@@ -25,9 +25,10 @@ from kimi_gateway.emulator.auth import platform_authenticator
 from kimi_gateway.emulator.config import EmulatorConfig
 from kimi_gateway.emulator.errors import html_response, not_found_page, openai_error_response
 from kimi_gateway.emulator.faults import draw_faults
-from kimi_gateway.emulator.files import FileStore, file_routes
+from kimi_gateway.emulator.files import file_routes
 from kimi_gateway.emulator.openai_face import openai_routes
 from kimi_gateway.emulator.state import EmulatorState
+from kimi_gateway.emulator.tagging import new_request_id, remember_request_id, tagged_headers
 from kimi_gateway.emulator.wire import first_byte_delay
 
 CONTROL_PREFIX = "/_emulator/"
@@ -55,16 +56,6 @@ def _parsed_body(body: bytes, headers: dict[str, str]) -> Any:
 def _is_generation(scope: Scope) -> bool:
     path: str = scope["path"]
     return scope["method"] == "POST" and path.endswith(("/chat/completions", "/messages"))
-
-
-def _tagged_headers(
-    headers: list[tuple[bytes, bytes]], request_id: str
-) -> list[tuple[bytes, bytes]]:
-    """§1.1 [O-code] MP: a per-request `Msh-Request-Id`, and `Server: nginx`."""
-    tagged = [*headers, (b"msh-request-id", request_id.encode())]
-    if not any(name.lower() == b"server" for name, _ in headers):
-        tagged.append((b"server", b"nginx"))
-    return tagged
 
 
 class RecordingMiddleware:
@@ -111,12 +102,22 @@ class RecordingMiddleware:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        request_id = uuid.uuid4().hex
+        request_id = new_request_id()
+        remember_request_id(scope, request_id)
+        started = time.monotonic()
 
         async def tagged(message: Message) -> None:
             if message["type"] == "http.response.start":
-                entry["status"] = message["status"]
-                message["headers"] = _tagged_headers(message.get("headers", []), request_id)
+                status = message["status"]
+                entry["status"] = status
+                elapsed_ms = round((time.monotonic() - started) * 1000)
+                message["headers"] = tagged_headers(
+                    message.get("headers", []),
+                    request_id,
+                    self.state.config,
+                    status=status,
+                    elapsed_ms=elapsed_ms,
+                )
             await send(message)
 
         generation = _is_generation(scope)
@@ -156,14 +157,12 @@ async def _not_found(request: Request) -> Response:
 def create_emulator_app(config: EmulatorConfig, state: EmulatorState | None = None) -> Starlette:
     """Every face of both products on one app; `state` defaults to a fresh one for `config`."""
     state = state or EmulatorState(config)
-    if state.files is None:
-        state.files = FileStore(seed=config.seed)
     routes: list[BaseRoute] = [
         *_control_routes(state),
         *openai_routes(state),
         *account_routes(state),
         *file_routes(state.files, platform_authenticator_for(state), prefix="/v1/files"),
-        *anthropic_routes(state, config),
+        *anthropic_routes(state),
         Route("/{path:path}", _not_found, methods=_ALL_METHODS),
     ]
     return Starlette(routes=routes, middleware=[Middleware(RecordingMiddleware, state=state)])

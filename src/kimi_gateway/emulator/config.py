@@ -31,6 +31,14 @@ FaultKind = Literal[
 ]
 
 
+MIB = 1024 * 1024
+# §9 [O] CB, DOCS-OLD, HC: "at most 1000 files per user, 100 MB per file, 10 GB in total".
+# Whether "MB" means 10^6 or 2^20 bytes is not documented; the emulator takes 2^20.
+DEFAULT_MAX_FILES = 1000
+DEFAULT_MAX_FILE_BYTES = 100 * MIB
+DEFAULT_MAX_TOTAL_BYTES = 10 * 1024 * MIB
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -60,9 +68,39 @@ class TierLimits(_Frozen):
     # The `{uid}<{ak-id}>` of the messages in §2.2.
     uid: str = "emulator-user"
     ak_id: str = "ak-emulator"
+    # The `Msh-Gid` header (§1.1 [O-code] MP: "group or tier, e.g. enterprise-tier-5").
+    gid: str = "enterprise-tier-5"
     # §2.2 [3M] HALRO 2026-09 saw a newer wording, "Organization Rate limit exceeded, please try
     # again after 1 seconds"; [O] docs give the per-dimension messages. Default: the documented.
     wording: Literal["tier", "organization"] = "tier"
+
+
+class FileSettings(_Frozen):
+    """The Files API's limits and the switches kimi-api.md §9/§17.9 leaves open (files_store.py)."""
+
+    max_files: int = Field(default=DEFAULT_MAX_FILES, ge=1)
+    max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, ge=1)
+    max_total_bytes: int = Field(default=DEFAULT_MAX_TOTAL_BYTES, ge=1)
+    # §9 [O]: the 2024-25 service took only `file-extract` ("Invalid purpose: only 'file-extract'
+    # accepted"); OAS 2026 adds image, video, batch. Default: the 2026 set.
+    only_file_extract: bool = False
+    # §9/§17.9 [?]: a good file's `status` is "ok" in every capture ([O] CB, [3M]); the OAS
+    # example says "ready". Default: "ok".
+    ok_status: Literal["ok", "ready"] = "ok"
+    # §2.2 [O]: the file-count message of the docs ("The number of files you have uploaded
+    # exceeded the max file count {N}, …") or the help center's "Too many uploaded files".
+    file_count_message: Literal["documented", "help_center"] = "documented"
+
+
+class AnthropicSwitches(_Frozen):
+    """Switches of the two Anthropic faces (anthropic_face.py)."""
+
+    # §14 says the platform route sends no `ping`; nothing says whether Kimi Code does, so a
+    # `ping` after message_start on /coding is opt-in (default: none, like the platform).
+    coding_ping: bool = False
+    # field-lessons §2.11, [3M] kimi-cli #1449 / cc-switch #2941: Kimi Code answers 400 to
+    # Claude Code's `tool_reference` blocks. Off: they are read as text.
+    reject_tool_reference: bool = True
 
 
 class Prices(_Frozen):
@@ -104,8 +142,9 @@ class EmulatorConfig(_Frozen):
     # §8.6/§17.13 [?]: older walle rejected `type` beside anyOf/$ref; current walle rewrites.
     # Safe default: reject (a gateway that passes this test works on both servers).
     reject_type_beside_anyof_ref: bool = True
-    # §8.4/§17.1 [?]: required/named tool_choice with thinking on measured rejected on k2.6 only;
-    # k2.5 and k2.7-code unmeasured. Safe default: reject on all of k2.5-k2.7.
+    # §8.4/§17.1 [?]: platform models refusing required/named tool_choice with thinking on;
+    # measured on k2.6 only (k3 accepts), k2.5 and k2.7-code unmeasured. Safe default: refuse
+    # on all of k2.5-k2.7. Kimi Code's models follow rules.RULES["kimi-code"] instead.
     tool_choice_thinking_rejected: tuple[str, ...] = (
         "kimi-k2.5",
         "kimi-k2.6",
@@ -115,10 +154,25 @@ class EmulatorConfig(_Frozen):
     # §4.1/§17.11 [?]: retired models (k2 previews, thinking, moonshot-v1, kimi-latest) 404.
     # Default: still served, as the 2026-08 OAS lists moonshot-v1.
     retired_models_404: bool = False
-    # §13.1 [3M] HALRO: Kimi Code echoes unknown model names with 200. Safe default: 404.
+    # §13.1 [3M] HALRO (kimi-code-subscription-evidence, 2026-09-22): Kimi Code answers an
+    # unknown model name with 200 and echoes the name back; §13.4 [O] KCDOCS lists a 404 "Not
+    # found the model … or Permission denied". Both Kimi Code faces follow this one field.
+    # Default "not_found", the strict side: a client that passes against it also passes against
+    # the echoing service, while a mistyped model name still fails in tests.
     kimi_code_unknown_model: Literal["not_found", "accept"] = "not_found"
     # §5.2 [?]: http(s) image URLs; HALRO/KCDOCS say rejected, HC says accepted. Reject.
     reject_http_image_urls: bool = True
+    # §4.1/§11: an image sent to a model whose catalog entry has `supports_image_in: false`
+    # (moonshot-v1 without -vision-preview, the k2 previews, k2.7-code) is refused. The text
+    # is invented: no source quotes Kimi's answer. Off: the image is accepted and ignored.
+    reject_images_without_vision: bool = True
+    # §5.1/§13.1 [O] OAS: `prompt_cache_key` is "Required for Kimi Code Plan", but no source
+    # shows a request refused for lacking it ([O-code] kosong always sends one), and the error
+    # text is unknown. Default off; on, the Kimi Code OpenAI face refuses requests without it
+    # with an invented message.
+    kimi_code_require_prompt_cache_key: bool = False
+    files: FileSettings = FileSettings()
+    anthropic: AnthropicSwitches = AnthropicSwitches()
 
 
 def load_emulator_config(path: str | None) -> EmulatorConfig:

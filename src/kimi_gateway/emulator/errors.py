@@ -78,6 +78,32 @@ def invalid_request(message: str) -> EmulatorError:
     return EmulatorError(400, message, "invalid_request_error")
 
 
+def empty_message(index: int, role: str) -> EmulatorError:
+    # §2.3 [O-code] KOSONG-TS tests (assistant); the same form for other roles by analogy.
+    return invalid_request(f"the message at position {index} with role '{role}' must not be empty")
+
+
+def text_content_empty() -> EmulatorError:
+    # §2.3/§8.2 [O-code] KOSONG-PY: an empty text part (or "" beside tool_calls).
+    return invalid_request("text content is empty")
+
+
+def unsupported_image_url() -> EmulatorError:
+    # §2.3/§5.2 [O] KCDOCS on Kimi Code; [3M] HALRO on the platform.
+    return invalid_request("unsupported image url")
+
+
+def tool_call_not_found(call_id: str) -> EmulatorError:
+    """§2.3 [O-code] KOSONG-TS tests: two spaces when the id is empty."""
+    if not call_id:
+        return invalid_request("tool_call_id  is not found")
+    return invalid_request(f"tool_call_id '{call_id}' is not found")
+
+
+def no_messages() -> EmulatorError:
+    return invalid_request("Invalid request: messages must not be empty")  # invented
+
+
 def content_filter() -> EmulatorError:
     return EmulatorError(400, CONTENT_FILTER_MESSAGE, "content_filter")
 
@@ -133,6 +159,17 @@ def server_unavailable() -> EmulatorError:
     return EmulatorError(503, UNAVAILABLE_MESSAGE, "server_unavailable")
 
 
+def unexpected_output() -> EmulatorError:
+    # §2.2 [O] DOCS-OLD / HC: 500 `unexpected_output` "invalid state transition" (no trigger
+    # is known, so only a scripted `@@error:500:unexpected_output@@` produces it).
+    return EmulatorError(500, "invalid state transition", "unexpected_output")
+
+
+def membership_unverified() -> EmulatorError:
+    # §13.4 [O] KCDOCS: Kimi Code's 402 when the membership lapsed; its type is unpublished.
+    return EmulatorError(402, "unable to verify your membership benefits", None)
+
+
 def gateway_timeout() -> EmulatorError:
     # §2.2/§17.7: the 504 comes from a gateway and is usually an HTML page.
     return EmulatorError(504, _NGINX_TITLES[504], None, html=True)
@@ -152,10 +189,12 @@ _BY_TYPE = {
     "invalid_authentication_error": invalid_authentication,
     "access_terminated_error": access_terminated,
     "resource_not_found_error": model_not_found,
+    "unexpected_output": unexpected_output,
 }
 
 _BY_STATUS = {
     401: invalid_authentication,
+    402: membership_unverified,
     403: lambda: EmulatorError(
         403, "The API you are accessing is not open", "permission_denied_error"
     ),

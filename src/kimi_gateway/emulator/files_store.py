@@ -18,6 +18,13 @@ from pathlib import PurePosixPath
 
 import orjson
 
+from kimi_gateway.emulator.config import (
+    DEFAULT_MAX_FILE_BYTES,
+    DEFAULT_MAX_FILES,
+    DEFAULT_MAX_TOTAL_BYTES,
+    MIB,
+    FileSettings,
+)
 from kimi_gateway.emulator.errors import EmulatorError, invalid_request
 from kimi_gateway.emulator.extract import ExtractedText, ExtractionError, extract_text
 
@@ -25,12 +32,6 @@ from kimi_gateway.emulator.extract import ExtractedText, ExtractionError, extrac
 PURPOSES: tuple[str, ...] = ("file-extract", "image", "video", "batch")
 FILE_EXTRACT = "file-extract"
 
-MIB = 1024 * 1024
-# "at most 1000 files per user, 100 MB per file, 10 GB in total" [O] CB, DOCS-OLD, HC (§9).
-# Whether "MB" means 10^6 or 2^20 bytes is not documented; the emulator takes 2^20.
-DEFAULT_MAX_FILES = 1000
-DEFAULT_MAX_FILE_BYTES = 100 * MIB
-DEFAULT_MAX_TOTAL_BYTES = 10 * 1024 * MIB
 
 # Messages verbatim from kimi-api.md §2.2 [O].
 LEGACY_PURPOSE_MESSAGE = "Invalid purpose: only 'file-extract' accepted"
@@ -44,6 +45,7 @@ FILE_COUNT_MESSAGE = (
 )
 # The wording the current help center uses for the same limit (§2.2 [O] HC).
 FILE_COUNT_MESSAGE_HC = "Too many uploaded files"
+_FILE_COUNT_MESSAGES = {"documented": FILE_COUNT_MESSAGE, "help_center": FILE_COUNT_MESSAGE_HC}
 EXTRACT_FAILED_MESSAGE = "Failed to extract file: {error}"
 # Not documented anywhere: the emulator's own wording, shaped like Kimi's messages.
 UNKNOWN_PURPOSE_MESSAGE = "Invalid purpose: {purpose}, expected one of " + ", ".join(PURPOSES)
@@ -148,6 +150,16 @@ class FileStore:
         self._lock = threading.Lock()
         self._files: dict[str, _Stored] = {}
         self._ids = _XidMaker(random.Random(seed))
+
+    def configure(self, settings: FileSettings) -> None:
+        """Take the limits and switches of an EmulatorConfig's `files` section."""
+        with self._lock:
+            self.max_files = settings.max_files
+            self.max_file_bytes = settings.max_file_bytes
+            self.max_total_bytes = settings.max_total_bytes
+            self.only_file_extract = settings.only_file_extract
+            self.ok_status = settings.ok_status
+            self.file_count_message = _FILE_COUNT_MESSAGES[settings.file_count_message]
 
     def upload(self, filename: str, data: builtins.bytes, purpose: str) -> FileObject:
         """Store one upload and extract its text when the purpose is `file-extract`.

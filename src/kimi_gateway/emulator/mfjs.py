@@ -3,7 +3,8 @@
 Checks the shapes that live reports show rejected (§2.3): an enum without `type`, `type` beside
 `anyOf` or `$ref` (switchable, §17.13), enum values of the wrong type, a non-object root, refs
 outside `#/$defs/`, unresolvable refs, non-object property schemas, tuple `items`, bad `type`
-values, malformed `properties`/`enum`, and the tool-name pattern. Errors use walle's
+values, malformed `properties`/`enum`, the `lite` size limits (schema bytes, `properties`
+depth, property keys, enum and anyOf counts), and the tool-name pattern. Errors use walle's
 `At path '<path>': <reason>` with dotted paths (`root` for the root), wrapped as Kimi wraps them.
 """
 
@@ -12,7 +13,17 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
+
 from kimi_gateway.emulator.errors import EmulatorError, invalid_request
+
+# §8.6 [O] WALLE: the `lite` size limits. The texts are walle's (validator.go,
+# keyword_validators.go); the schema size is counted as compact JSON bytes, like walle's.
+MAX_SCHEMA_BYTES = 120_000
+MAX_DEPTH = 30
+MAX_PROPERTY_KEYS = 3000
+MAX_ENUM_ITEMS = 1000
+MAX_ANYOF_ITEMS = 500
 
 # §5.1 [O] OAS 2026-08-17 (widened from {2,63}); a leading digit is rejected.
 TOOL_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9\-_]{0,255}$")
@@ -58,8 +69,13 @@ class _Walker:
     def __init__(self, root: dict[str, Any], strict_combinators: bool) -> None:
         self.root = root
         self.strict = strict_combinators
+        self.property_keys = 0
 
-    def node(self, schema: dict[str, Any], path: str) -> None:
+    def node(self, schema: dict[str, Any], path: str, depth: int = 0) -> None:
+        if depth > MAX_DEPTH:
+            # walle counts a level per `properties` nesting (items/anyOf/$defs stay level);
+            # the depth `$ref`s add through their definitions is not counted here.
+            raise SchemaProblem(path, f"schema depth exceeds maximum limit of {MAX_DEPTH}")
         has_type = "type" in schema
         if has_type and self.strict and "anyOf" in schema:
             raise SchemaProblem(
@@ -78,7 +94,7 @@ class _Walker:
             self.enum(schema["enum"], types, path)
         if "$ref" in schema:
             self.ref(schema["$ref"], _join(path, "$ref"))
-        self.children(schema, path)
+        self.children(schema, path, depth)
 
     def types(self, schema: dict[str, Any], path: str) -> list[str]:
         raw = schema.get("type")
@@ -92,6 +108,9 @@ class _Walker:
     def enum(self, values: Any, types: list[str], path: str) -> None:
         if not isinstance(values, list) or not values:
             raise SchemaProblem(_join(path, "enum"), "enum array cannot be empty")
+        if len(values) > MAX_ENUM_ITEMS:
+            message = f"enum array cannot have more than {MAX_ENUM_ITEMS} items"
+            raise SchemaProblem(_join(path, "enum"), message)
         if not types:
             # §2.3 [O-code] KOSONG-PY CHANGELOG: an enum-only property is rejected.
             raise SchemaProblem(path, "type is not defined")
@@ -116,33 +135,45 @@ class _Walker:
         if ref[len("#/$defs/") :] not in defs:
             raise SchemaProblem(path, f"invalid $ref path: {ref}")
 
-    def children(self, schema: dict[str, Any], path: str) -> None:
-        props = schema.get("properties")
-        if props is not None:
-            if not isinstance(props, dict):
-                raise SchemaProblem(_join(path, "properties"), "properties must be an object")
-            for name, sub in props.items():
-                if not isinstance(sub, dict):
-                    raise SchemaProblem(
-                        _join(path, "properties"), f"property schema for '{name}' must be an object"
-                    )
-                self.node(sub, _join(path, "properties", name))
+    def properties(self, props: Any, path: str, depth: int) -> None:
+        if not isinstance(props, dict):
+            raise SchemaProblem(_join(path, "properties"), "properties must be an object")
+        self.property_keys += len(props)
+        if self.property_keys > MAX_PROPERTY_KEYS:
+            raise SchemaProblem(
+                path,
+                f"total number of properties keys({self.property_keys}) across all objects "
+                f"exceeds maximum limit of {MAX_PROPERTY_KEYS}",
+            )
+        for name, sub in props.items():
+            if not isinstance(sub, dict):
+                raise SchemaProblem(
+                    _join(path, "properties"), f"property schema for '{name}' must be an object"
+                )
+            self.node(sub, _join(path, "properties", name), depth + 1)
+
+    def children(self, schema: dict[str, Any], path: str, depth: int) -> None:
+        if "properties" in schema:
+            self.properties(schema["properties"], path, depth)
         items = schema.get("items")
         if items is not None:
             if not isinstance(items, dict):
                 raise SchemaProblem(_join(path, "items"), "items must be an object")
-            self.node(items, _join(path, "items"))
+            self.node(items, _join(path, "items"), depth)
         extra = schema.get("additionalProperties")
         if isinstance(extra, dict):
-            self.node(extra, _join(path, "additionalProperties"))
-        for branch in schema.get("anyOf") or []:
+            self.node(extra, _join(path, "additionalProperties"), depth)
+        branches = schema.get("anyOf")
+        if isinstance(branches, list) and not 1 <= len(branches) <= MAX_ANYOF_ITEMS:
+            raise SchemaProblem(_join(path, "anyOf"), f"anyOf must have 1-{MAX_ANYOF_ITEMS} items")
+        for branch in branches or []:
             if isinstance(branch, dict):
-                self.node(branch, _join(path, "anyOf"))  # walle drops anyOf indexes
+                self.node(branch, _join(path, "anyOf"), depth)  # walle drops anyOf indexes
         defs = schema.get("$defs")
         if isinstance(defs, dict):
             for name, sub in defs.items():
                 if isinstance(sub, dict):
-                    self.node(sub, _join(path, "$defs", name))
+                    self.node(sub, _join(path, "$defs", name), depth)
 
 
 def _wrapped(path: str, reason: str) -> EmulatorError:
@@ -164,6 +195,8 @@ def validate_parameters(parameters: Any, strict_combinators: bool) -> None:
             'Invalid request: tools.function.parameters.type is required and must be "object"'
         )
     try:
+        if len(orjson.dumps(parameters)) > MAX_SCHEMA_BYTES:
+            raise SchemaProblem("root", "schema exceeds maximum allowed size")
         _Walker(parameters, strict_combinators).node(parameters, "root")
     except SchemaProblem as problem:
         raise _wrapped(problem.path, problem.reason) from None

@@ -9,7 +9,6 @@ that happen before the first byte are JSON even for streaming requests (§2.1).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
@@ -17,46 +16,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kimi_gateway.emulator import auth
-from kimi_gateway.emulator.errors import EmulatorError, invalid_request, openai_error_response
+from kimi_gateway.emulator import intake
+from kimi_gateway.emulator.errors import EmulatorError, openai_error_response
 from kimi_gateway.emulator.openai_render import completion_body, new_envelope
 from kimi_gateway.emulator.openai_request import ChatRequest, parse_chat_request
 from kimi_gateway.emulator.openai_stream import stream_parts
 from kimi_gateway.emulator.script import ReplyPlan, plan_reply
 from kimi_gateway.emulator.state import EmulatorState
-from kimi_gateway.emulator.wire import CUT, Part, WireResponse, first_byte_delay, paced
-
-KIMI_CODE_MAX_BYTES = 2_097_152  # §13.1 [O] KCDOCS
-
-
-async def read_json(request: Request) -> Any:
-    raw = await request.body()
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise invalid_request("Invalid request: the body is not valid JSON") from None  # invented
+from kimi_gateway.emulator.wire import CUT, WireResponse, first_byte_delay, paced, replay
 
 
 async def _plan(
     request: Request, state: EmulatorState, kimi_code: bool
 ) -> tuple[ChatRequest, ReplyPlan]:
     config = state.config
-    if kimi_code:
-        auth.authenticate_kimi_code(request, config)
-        size = len(await request.body())
-        if size > KIMI_CODE_MAX_BYTES:
-            # §2.3/§13.4 [O] KCDOCS.
-            raise invalid_request(f"total message size {size} exceeds limit {KIMI_CODE_MAX_BYTES}")
-    else:
-        auth.authenticate_platform(request, config)
-    body = await read_json(request)
+    body = await intake.read_request(request, config, kimi_code=kimi_code)
     chat = parse_chat_request(body, config, kimi_code=kimi_code, path=request.url.path)
     return chat, plan_reply(chat.turn, state)
-
-
-async def _once(parts: list[Part]) -> AsyncIterator[Part]:
-    for part in parts:
-        yield part
 
 
 def _json_reply(
@@ -70,7 +46,7 @@ def _json_reply(
         return Response(body, media_type="application/json")
     # A cut without a stream: announce the whole length, send half, drop the connection.
     headers = {"content-type": "application/json", "content-length": str(len(body))}
-    return WireResponse(200, headers, _once([body[: len(body) // 2], CUT]))
+    return WireResponse(200, headers, replay([body[: len(body) // 2], CUT]))
 
 
 def _stream_reply(

@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kimi_gateway.emulator.errors import EmulatorError, invalid_request
+from kimi_gateway.emulator import errors
+from kimi_gateway.emulator.errors import invalid_request
 from kimi_gateway.emulator.script import NeutralMessage
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -31,26 +32,16 @@ class _Seen:
     dynamic_tools: list[str] = field(default_factory=list)
 
 
-def _empty(index: int, role: str) -> EmulatorError:
-    # §2.3 [O-code] KOSONG-TS tests (assistant); the same form for other roles by analogy.
-    return invalid_request(f"the message at position {index} with role '{role}' must not be empty")
-
-
 def _is_empty(content: Any) -> bool:
     return content is None or content == "" or content == []
 
 
-def _text_empty() -> EmulatorError:
-    # §2.3/§8.2 [O-code] KOSONG-PY: an empty text part (or "" beside tool_calls).
-    return invalid_request("text content is empty")
-
-
 def _check_image(url: Any, rules: MessageRules) -> None:
     if not isinstance(url, str) or not url:
-        raise invalid_request("unsupported image url")
+        raise errors.unsupported_image_url()
     if url.startswith(("http://", "https://")) and rules.reject_http_images:
         # §5.2: [O] KCDOCS on Kimi Code, [3M] HALRO on the platform; HC disagrees ([?]).
-        raise invalid_request("unsupported image url")
+        raise errors.unsupported_image_url()
 
 
 def _part_text(part: Any, rules: MessageRules) -> str:
@@ -60,7 +51,7 @@ def _part_text(part: Any, rules: MessageRules) -> str:
     if kind == "text":
         text = part.get("text")
         if not isinstance(text, str) or text == "":
-            raise _text_empty()
+            raise errors.text_content_empty()
         return text
     if kind == "image_url":
         image = part.get("image_url")
@@ -82,6 +73,12 @@ def content_text(content: Any, rules: MessageRules) -> str | None:
     raise invalid_request("Invalid request: content must be a string or an array")  # invented
 
 
+def _images(message: dict[str, Any]) -> int:
+    content = message.get("content")
+    parts = content if isinstance(content, list) else []
+    return sum(1 for part in parts if isinstance(part, dict) and part.get("type") == "image_url")
+
+
 def _check_reasoning_details(index: int, message: dict[str, Any]) -> None:
     details = message.get("reasoning_details")
     if not isinstance(details, list):
@@ -99,9 +96,9 @@ def _assistant(index: int, message: dict[str, Any], rules: MessageRules, seen: _
     calls = message.get("tool_calls") or []
     text = content_text(message.get("content"), rules)
     if calls and message.get("content") == "":
-        raise _text_empty()  # §8.2: omit content beside tool_calls, never send ""
+        raise errors.text_content_empty()  # §8.2: omit content beside tool_calls, never send ""
     if not calls and _is_empty(message.get("content")):
-        raise _empty(index, "assistant")
+        raise errors.empty_message(index, "assistant")
     if rules.kimi_code:
         _check_reasoning_details(index, message)
     if calls and rules.thinking and message.get("reasoning_content") is None:
@@ -122,12 +119,10 @@ def _assistant(index: int, message: dict[str, Any], rules: MessageRules, seen: _
 
 def _tool(index: int, message: dict[str, Any], rules: MessageRules, seen: _Seen) -> str:
     call_id = message.get("tool_call_id")
-    if not call_id:
-        raise invalid_request("tool_call_id  is not found")  # §2.3 [O-code]: two spaces
-    if call_id not in seen.call_ids:
-        raise invalid_request(f"tool_call_id '{call_id}' is not found")
+    if not isinstance(call_id, str) or call_id not in seen.call_ids:
+        raise errors.tool_call_not_found(call_id if isinstance(call_id, str) else "")
     if _is_empty(message.get("content")):
-        raise _empty(index, "tool")
+        raise errors.empty_message(index, "tool")
     return content_text(message.get("content"), rules) or ""
 
 
@@ -136,7 +131,7 @@ def neutral_messages(
 ) -> tuple[tuple[NeutralMessage, ...], tuple[str, ...]]:
     """Validate the messages; return their neutral view and the K3 dynamic tool names."""
     if not isinstance(messages, list) or not messages:
-        raise invalid_request("Invalid request: messages must not be empty")  # invented
+        raise errors.no_messages()
     seen = _Seen()
     out: list[NeutralMessage] = []
     for index, message in enumerate(messages):
@@ -144,17 +139,18 @@ def neutral_messages(
             role = message.get("role") if isinstance(message, dict) else None
             # §5.2: `developer` is not a Kimi role; the text is invented.
             raise invalid_request(f"Invalid request: unsupported role {role}")
-        role = message["role"]
+        role, images = message["role"], _images(message)
         if role == "assistant":
-            out.append(NeutralMessage(role, _assistant(index, message, rules, seen)))
+            out.append(NeutralMessage(role, _assistant(index, message, rules, seen), (), images))
         elif role == "tool":
-            out.append(NeutralMessage(role, "", (_tool(index, message, rules, seen),)))
+            out.append(NeutralMessage(role, "", (_tool(index, message, rules, seen),), images))
         elif role == "system" and "tools" in message and message.get("content") is None:
             seen.dynamic_tools.extend(_dynamic_tool_names(message["tools"]))
         else:
             if _is_empty(message.get("content")):
-                raise _empty(index, role)
-            out.append(NeutralMessage(role, content_text(message.get("content"), rules) or ""))
+                raise errors.empty_message(index, role)
+            text = content_text(message.get("content"), rules) or ""
+            out.append(NeutralMessage(role, text, (), images))
     return tuple(out), tuple(seen.dynamic_tools)
 
 

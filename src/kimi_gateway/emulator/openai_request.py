@@ -2,7 +2,9 @@
 
 Shared by the Open Platform face (`/v1/chat/completions`) and Kimi Code's OpenAI face
 (`/coding/v1/chat/completions`); `kimi_code=True` switches in Kimi Code's extra rules (§13):
-its model names, its token-limit wording, duplicated function names. The order of the checks
+its model names, its token-limit wording, duplicated function names, the optional
+`prompt_cache_key` requirement. Model lookup and the image rule are intake.py's, shared with
+the Anthropic faces. The order of the checks
 follows the request: model, legacy fields, thinking and sampling, tools, messages, context.
 """
 
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kimi_gateway.emulator import catalog, errors, mfjs, rules
+from kimi_gateway.emulator import intake, mfjs, rules
 from kimi_gateway.emulator.catalog import ModelProfile
 from kimi_gateway.emulator.config import EmulatorConfig
 from kimi_gateway.emulator.errors import invalid_request
@@ -29,20 +31,10 @@ class ChatRequest:
     reported_model: str  # the `model` the response carries
 
 
-def _find_profile(model: Any, config: EmulatorConfig, kimi_code: bool) -> ModelProfile:
+def _find_profile(model: Any, config: EmulatorConfig, kimi_code: bool) -> tuple[ModelProfile, str]:
     if not isinstance(model, str) or not model:
         raise invalid_request("Invalid request: model is required")  # invented
-    if kimi_code:
-        accept = config.kimi_code_unknown_model == "accept"
-        profile = catalog.find_kimi_code_model(model, accept)
-        if profile is None:
-            # §13.4 [O] KCDOCS names the model in the message.
-            raise errors.model_not_found(f"Not found the model {model} or Permission denied")
-        return profile
-    found = catalog.find_platform_model(model, config.retired_models_404)
-    if found is None:
-        raise errors.model_not_found()  # §2.2 [O] DOCS-OLD, CB
-    return found
+    return intake.resolve_model(model, config, kimi_code=kimi_code)
 
 
 def _tool_names(tools: Any, config: EmulatorConfig, kimi_code: bool) -> tuple[str, ...]:
@@ -51,9 +43,7 @@ def _tool_names(tools: Any, config: EmulatorConfig, kimi_code: bool) -> tuple[st
         return ()
     if not isinstance(tools, list):
         raise invalid_request("Invalid request: tools must be an array")  # invented
-    if len(tools) > rules.MAX_TOOLS:
-        # §5.1 older docs / §13: at most 128 tools; the message is invented.
-        raise invalid_request(f"Invalid request: too many tools, at most {rules.MAX_TOOLS}")
+    rules.check_tool_count(tools)
     names: list[str] = []
     for tool in tools:
         function = tool.get("function") if isinstance(tool, dict) else None
@@ -65,8 +55,8 @@ def _tool_names(tools: Any, config: EmulatorConfig, kimi_code: bool) -> tuple[st
             continue
         mfjs.validate_tool_name(name)
         mfjs.validate_parameters(function.get("parameters"), config.reject_type_beside_anyof_ref)
-        if kimi_code and name in names:
-            raise invalid_request(f"function name {name} is duplicated")  # §13.4 [O] KCDOCS
+        if kimi_code:
+            rules.check_new_tool_name(str(name), names)
         names.append(str(name))
     return tuple(names)
 
@@ -78,6 +68,14 @@ def _reject_legacy(body: dict[str, Any]) -> None:
             raise invalid_request(
                 f"Invalid request: {field} is not supported, please use tools instead"
             )
+
+
+def _check_prompt_cache_key(body: dict[str, Any], config: EmulatorConfig) -> None:
+    """§5.1/§13.1 [O] OAS: "Required for Kimi Code Plan" (switch, see EmulatorConfig)."""
+    key = body.get("prompt_cache_key")
+    if config.kimi_code_require_prompt_cache_key and (not isinstance(key, str) or not key):
+        # Invented text in Kimi's `Invalid request: …` form; no source shows the refusal.
+        raise invalid_request("Invalid request: prompt_cache_key is required for Kimi Code Plan")
 
 
 def _stream_flags(body: dict[str, Any]) -> tuple[bool, bool]:
@@ -93,19 +91,23 @@ def parse_chat_request(
     """Every Kimi rule for one request, in order; raises EmulatorError on the first break."""
     if not isinstance(body, dict):
         raise invalid_request("Invalid request: the body must be a JSON object")  # invented
-    profile = _find_profile(body.get("model"), config, kimi_code)
+    profile, reported = _find_profile(body.get("model"), config, kimi_code)
     _reject_legacy(body)
+    if kimi_code:
+        _check_prompt_cache_key(body, config)
     family = rules.RULES[profile.family]
     thinking = rules.resolve_thinking(family, body)
     rules.check_sampling(family, body, thinking)
     rules.check_stop(body.get("stop"))
     max_tokens = rules.check_max_tokens(body)
     offered = _tool_names(body.get("tools"), config, kimi_code)
+    form = rules.tool_choice_form(body.get("tool_choice"))
     rules.check_tool_choice(
-        profile.id, body.get("tool_choice"), thinking, config.tool_choice_thinking_rejected
+        family, profile.id, form, thinking, config.tool_choice_thinking_rejected
     )
     message_rules = MessageRules(thinking, config.reject_http_image_urls, kimi_code)
     messages, dynamic = neutral_messages(body.get("messages"), message_rules)
+    intake.check_image_input(profile, messages, config)
     turn = TurnInput(
         model=body["model"],
         messages=messages,
@@ -118,5 +120,4 @@ def parse_chat_request(
     rules.check_context(prompt_tokens_of(turn), max_tokens, profile.context_length, kimi_code)
     stream, include_usage = _stream_flags(body)
     n = body.get("n") if isinstance(body.get("n"), int) else 1
-    reported = catalog.KIMI_CODE_REPORTED_MODEL if kimi_code else profile.id
     return ChatRequest(turn, profile, stream, include_usage, n or 1, reported)

@@ -31,6 +31,10 @@ class FamilyRules:
     reasoning_efforts: tuple[str, ...] = ()
     # A `reasoning_effort` value that turns thinking off (§4.2 [3M] HALRO on Kimi Code).
     effort_off: str | None = None
+    # The tool_choice forms ("required", "specified" = a named function) refused while thinking
+    # is on. None: the platform rule, both forms refused on the models listed in
+    # EmulatorConfig.tool_choice_thinking_rejected (§8.4/§17.1 [?]).
+    tool_choice_refused_with_thinking: tuple[str, ...] | None = None
 
 
 _SWITCH = ("enabled", "disabled")
@@ -46,17 +50,26 @@ RULES: dict[str, FamilyRules] = {
     "kimi-k3": FamilyRules(
         "switchable", _SWITCH, ("all", None), reasoning_efforts=("low", "high", "max")
     ),
+    # Kimi Code, both faces: [3M] HALRO compatibility/kimi_code.go and
+    # kimi-code-subscription-evidence (2026-09-22) measured a named tool_choice with thinking on
+    # refused ("tool_choice 'specified' is incompatible with thinking enabled") and `required`
+    # answered 200 with a tool call.
     "kimi-code": FamilyRules(
         "switchable",
         _SWITCH,
         reasoning_efforts=("none", "low", "medium", "high", "max"),
         effort_off="none",
+        tool_choice_refused_with_thinking=("specified",),
     ),
 }
 
 MAX_STOP_ENTRIES = 5  # §5.1 [O], message §2.3 [3M] HALRO
 MAX_STOP_BYTES = 32
 MAX_TOOLS = 128  # §5.1 older docs, §13 Kimi Code
+# [3M] MoonshotAI/Kimi-K2 #90: Claude Code on kimi-for-coding got 400 invalid_request_error
+# "a max of 128 tools can be supported" (Anthropic face). Every face uses this measured text;
+# no other face's own wording is published.
+TOO_MANY_TOOLS_MESSAGE = f"a max of {MAX_TOOLS} tools can be supported"
 NEAR_ZERO_TEMPERATURE = 0.01  # §4.2 "very close to 0"; the exact threshold is unpublished
 
 
@@ -156,21 +169,45 @@ def check_stop(stop: Any) -> None:
             raise invalid_request(f"stop sequence must not be longer than {MAX_STOP_BYTES}")
 
 
-def check_tool_choice(
-    model: str, tool_choice: Any, thinking: bool, rejected_with_thinking: tuple[str, ...]
-) -> None:
-    """§8.4: `required` and named tool_choice are refused with thinking on (k2.5–k2.7)."""
+def tool_choice_form(tool_choice: Any) -> str | None:
+    """The OpenAI `tool_choice` as a form the rules know: "required", "specified" or None."""
     if tool_choice is None or tool_choice in ("auto", "none"):
-        return
+        return None
     if tool_choice == "required":
-        form = "required"
-    elif isinstance(tool_choice, dict) and tool_choice.get("type") == "function":
-        form = "specified"
-    else:
-        raise invalid_request(f"invalid tool_choice: {tool_choice}")  # invented
-    if thinking and model in rejected_with_thinking:
-        # §2.3 [3M] HALRO (k2.6 with thinking; accepted on k3).
+        return "required"
+    if isinstance(tool_choice, dict) and tool_choice.get("type") == "function":
+        return "specified"
+    raise invalid_request(f"invalid tool_choice: {tool_choice}")  # invented
+
+
+def check_tool_choice(
+    family: FamilyRules,
+    model: str,
+    form: str | None,
+    thinking: bool,
+    rejected_models: tuple[str, ...],
+) -> None:
+    """§8.4: a forced tool_choice form with thinking on, refused per the family's rule."""
+    if form is None or not thinking:
+        return
+    refused = family.tool_choice_refused_with_thinking
+    if refused is None:
+        refused = ("required", "specified") if model in rejected_models else ()
+    if form in refused:
+        # §2.3 [3M] HALRO (k2.6 with thinking, both forms; Kimi Code, the named form).
         raise invalid_request(f"tool_choice '{form}' is incompatible with thinking enabled")
+
+
+def check_tool_count(tools: list[Any]) -> None:
+    """§5.1 older docs, §13: at most 128 tools."""
+    if len(tools) > MAX_TOOLS:
+        raise invalid_request(TOO_MANY_TOOLS_MESSAGE)
+
+
+def check_new_tool_name(name: str, earlier: list[str]) -> None:
+    """§2.3/§13.4 [O] KCDOCS: a function name declared twice."""
+    if name in earlier:
+        raise invalid_request(f"function name {name} is duplicated")
 
 
 def check_context(prompt: int, max_tokens: int | None, context: int, kimi_code: bool) -> None:

@@ -39,6 +39,7 @@ class NeutralMessage:
     role: str  # "system" | "user" | "assistant" | "tool"
     text: str  # all text of the message joined
     tool_result_texts: tuple[str, ...] = ()  # tool messages / tool_result blocks
+    images: int = 0  # image parts or blocks (tool results included); they carry no text
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""The emulator's mutable state, one per app: balance, request log, caches, counters, windows.
+"""The emulator's mutable state, one per app: balance, request log, caches, counters, windows,
+and the Files API's store.
 
 Plain data plus tiny accessors guarded by one lock (the app runs on uvicorn's thread while tests
 read from theirs). The rules that read and write it live elsewhere: balance.py, limits.py,
-faults.py, script.py. `reset()` returns everything to the state of a fresh start.
+faults.py, script.py, files_store.py. `reset()` returns everything to the state of a fresh start;
+`reset(config)` also hands the new config's `files` section to the store.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from kimi_gateway.emulator.config import EmulatorConfig
+from kimi_gateway.emulator.files_store import FileStore
 
 
 class EmulatorState:
@@ -26,13 +29,13 @@ class EmulatorState:
     ) -> None:
         self.lock = threading.RLock()
         self.clock = clock
-        # The file store (files.py FileStore), set by create_emulator_app; Any keeps this module
-        # free of an import of a sibling written separately.
-        self.files: Any = None
+        # The Files API's store; its limits and switches follow `config.files` (and reconfigure).
+        self.files = FileStore(seed=config.seed)
         self._apply(config)
 
     def _apply(self, config: EmulatorConfig) -> None:
         self.config = config
+        self.files.configure(config.files)
         self.random = random.Random(config.seed)
         self.cash_balance: Decimal = config.initial_cash_balance
         self.voucher_balance: Decimal = config.initial_voucher_balance
@@ -53,9 +56,7 @@ class EmulatorState:
         """Back to a fresh start (optionally with a new config); the file store is emptied."""
         with self.lock:
             self._apply(config or self.config)
-            files = self.files
-            if files is not None and hasattr(files, "clear"):
-                files.clear()
+            self.files.clear()
 
     @property
     def available_balance(self) -> Decimal:

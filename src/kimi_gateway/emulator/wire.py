@@ -44,6 +44,12 @@ class WireResponse:
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
+async def replay(parts: Iterable[Part]) -> AsyncIterator[Part]:
+    """The parts as an async iterator, without delays (a cut JSON body, for instance)."""
+    for part in parts:
+        yield part
+
+
 async def paced(parts: Iterable[Part], delay_ms: int) -> AsyncIterator[Part]:
     """Yield the parts, waiting `delay_ms` between them (slow-chunk faults)."""
     first = True
