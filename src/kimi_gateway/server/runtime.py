@@ -10,21 +10,22 @@ import asyncio
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from kimi_gateway import __version__
-from kimi_gateway.emulator.server import EmulatorServer
 from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server.access_log import AccessLog
 from kimi_gateway.server.auth import KeyIndex
-from kimi_gateway.server.emulated import point_at_emulator, start_emulator
 from kimi_gateway.server.metrics import Metrics
 from kimi_gateway.server.routing import Router
 from kimi_gateway.server.upstreams import Upstream, build_upstreams
 from kimi_gateway.settings import Settings, UpstreamName
 from kimi_gateway.upstreams.kimi import QuirkPolicy
+
+if TYPE_CHECKING:  # the emulator is imported only when it runs (memory, start time)
+    from kimi_gateway.emulator.server import EmulatorServer
 
 USER_AGENT = f"kimi-gateway/{__version__}"
 
@@ -103,8 +104,13 @@ async def build_runtime(
     clock: Callable[[], float],
 ) -> Runtime:
     emulated = not settings.has_upstream_key
-    emulator = await asyncio.to_thread(start_emulator) if emulated else None
-    effective = point_at_emulator(settings, emulator) if emulator is not None else settings
+    emulator = None
+    effective = settings
+    if emulated:
+        from kimi_gateway.server.emulated import point_at_emulator, start_emulator
+
+        emulator = await asyncio.to_thread(start_emulator)
+        effective = point_at_emulator(settings, emulator)
     store = key_store
     if store is None:
         store = await asyncio.to_thread(KeyStore, settings.resolved_database_url())
