@@ -158,20 +158,7 @@ class GatewayApp:
 
         ex = Exchange(scope, receive, send_with_headers, runtime, record, OPENAI)
         try:
-            if route is None:
-                raise _unknown_route(method, path)
-            ex.dialect = route.dialect
-            if method not in route.methods:
-                allowed = ", ".join(sorted(route.methods))
-                error = GatewayError(
-                    "invalid_request", f"{method} is not allowed on {path} ({allowed})"
-                )
-                await ex.error(error, [(b"allow", allowed.encode())], status=405)
-                return
-            await route.handler(ex)
-            if record.status == 0 and record.error != "client_closed":
-                _LOG.error("request %s ended without a response", request_id)
-                await ex.error(GatewayError("server", f"no response (request {request_id})"))
+            await _dispatch(ex, route, method, path)
         except GatewayError as error:
             if not ex.started:
                 await ex.error(error)
@@ -198,6 +185,21 @@ class GatewayApp:
         )
         if runtime.access.enabled:
             runtime.access.write(record.line(finished, time.time()))
+
+
+async def _dispatch(ex: Exchange, route: Route | None, method: str, path: str) -> None:
+    if route is None:
+        raise _unknown_route(method, path)
+    ex.dialect = route.dialect
+    if method not in route.methods:
+        allowed = ", ".join(sorted(route.methods))
+        error = GatewayError("invalid_request", f"{method} is not allowed on {path} ({allowed})")
+        await ex.error(error, [(b"allow", allowed.encode())], status=405)
+        return
+    await route.handler(ex)
+    if ex.record.status == 0 and ex.record.error != "client_closed":
+        _LOG.error("request %s ended without a response", ex.record.request_id)
+        raise GatewayError("server", f"no response (request {ex.record.request_id})")
 
 
 def _unknown_route(method: str, path: str) -> GatewayError:
