@@ -260,8 +260,8 @@ def test_first_byte_timeout(gateway_pool: Any, kimi_emulator: Any) -> None:
 
 
 def test_idle_timeout_mid_stream(gateway_factory: Any, kimi_emulator_factory: Any) -> None:
-    emulator = kimi_emulator_factory(faults=[{"kind": "slow_chunks", "delay_ms": 400}])
-    gateway = gateway_factory(emulator=emulator, idle_timeout=0.1)
+    emulator = kimi_emulator_factory(faults=[{"kind": "slow_chunks", "delay_ms": 1500}])
+    gateway = gateway_factory(emulator=emulator, idle_timeout=0.25)
     reply = httpx.post(
         gateway.url + "/v1/messages", json={**ANTHROPIC_BODY, "stream": True}, timeout=10
     )
@@ -269,18 +269,18 @@ def test_idle_timeout_mid_stream(gateway_factory: Any, kimi_emulator_factory: An
     assert reply.text.strip().split("\n\n")[-1] == (
         "event: error\n"
         'data: {"type":"error","error":{"type":"timeout_error","message":"the Kimi upstream '
-        '127.0.0.1 sent nothing for 0.1 s"}}'
+        '127.0.0.1 sent nothing for 0.25 s"}}'
     )
 
 
 def test_total_timeout(gateway_factory: Any, kimi_emulator_factory: Any) -> None:
-    emulator = kimi_emulator_factory(faults=[{"kind": "slow_chunks", "delay_ms": 100}])
-    gateway = gateway_factory(emulator=emulator, total_timeout=0.3)
+    emulator = kimi_emulator_factory(faults=[{"kind": "slow_chunks", "delay_ms": 300}])
+    gateway = gateway_factory(emulator=emulator, total_timeout=1.0)
     reply = httpx.post(
         gateway.openai_url + "/chat/completions", json={**OPENAI_BODY, "stream": True}
     )
     events = _sse_data(reply.text)
     assert events[-2]["error"]["message"] == (
-        "the request took longer than the gateway's limit of 0.3 s"
+        "the request took longer than the gateway's limit of 1 s"
     )
     assert events[-1] == "[DONE]"
