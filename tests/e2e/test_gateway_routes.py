@@ -225,12 +225,15 @@ def test_report_upstream_model(gateway_pool: Any, kimi_emulator: Any) -> None:
 def test_upstream_stream_match_mode(gateway_pool: Any, kimi_emulator: Any, stream: bool) -> None:
     """``upstream_stream: match`` calls Kimi without streaming for non-streaming clients."""
     gateway = gateway_pool.get(upstream_stream="match", routes=ROUTES)
+    oai = openai.OpenAI(base_url=gateway.openai_url, api_key="unused", max_retries=0)
+    ant = anthropic.Anthropic(base_url=gateway.url, api_key="unused", max_retries=0)
     for alias in ROUTES:
-        client = openai.OpenAI(base_url=gateway.openai_url, api_key="unused", max_retries=0)
-        turn = openai_turn(client, stream, **_openai_text_kwargs(alias))
+        turn = openai_turn(oai, stream, **_openai_text_kwargs(alias))
         assert turn.key() == ("Hello there", "Let me think", [], "stop", alias)
+        turn = anthropic_turn(ant, stream, **_anthropic_text_kwargs(alias))
+        assert turn.key() == ("Hello there", "Let me think", [], "end_turn", alias)
     bodies = [entry["body"] for entry in gateway.emulator.requests()]
-    assert [bool(body.get("stream")) for body in bodies] == [stream] * len(ROUTES)
+    assert [bool(body.get("stream")) for body in bodies] == [stream] * 2 * len(ROUTES)
 
 
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
