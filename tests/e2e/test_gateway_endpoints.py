@@ -171,6 +171,7 @@ def test_diagnostics_header_and_access_log(gateway_factory: Any) -> None:
         "model": "kimi-k2.6",
         "upstream": "platform",
         "upstream_model": "kimi-k2.6",
+        "upstream_request_id": reply.headers["x-kimi-request-id"],
         "stream": False,
         "status": 200,
         "latency_ms": line["latency_ms"],
@@ -183,3 +184,4 @@ def test_diagnostics_header_and_access_log(gateway_factory: Any) -> None:
     }
     assert line["diagnostics"][0].startswith("changed_thinking: budget_tokens=2048")
     assert line["latency_ms"] > 0
+    assert len(line["upstream_request_id"]) >= 8

@@ -2,9 +2,9 @@
 
 The request task only builds a small dict and puts it on a queue (stdlib ``QueueHandler``); a
 listener thread turns it into an orjson line and writes it. Fields: time, request id, key id,
-method, route, model (as asked), upstream, upstream model, status, latency, tokens, error kind,
-translation diagnostics. Secrets never reach it: the record is built from named fields only (no
-headers, no bodies), and upstream keys are not in scope where it is built.
+method, route, model (as asked), upstream, upstream model, Kimi's request id, status, latency,
+tokens, error kind, translation diagnostics. Secrets never reach it: the record is built from
+named fields only (no headers, no bodies), and upstream keys are not in scope where it is built.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ class AccessRecord:
     model: str | None = None
     upstream: str | None = None
     upstream_model: str | None = None
+    upstream_request_id: str | None = None  # Kimi's Msh-Request-Id, for Kimi support
     stream: bool | None = None
     status: int = 0
     error: str | None = None
@@ -61,6 +62,8 @@ class AccessRecord:
                 "cached": self.cached_tokens,
                 "output": self.output_tokens,
             }
+        if self.upstream_request_id is not None:
+            entry["upstream_request_id"] = self.upstream_request_id
         if self.error is not None:
             entry["error"] = self.error
         if self.diagnostics:

@@ -60,6 +60,7 @@ from kimi_gateway.upstreams.kimi import (
 )
 
 _DIAG_HEADER = DIAGNOSTICS_HEADER.encode()
+_KIMI_ID_HEADER = b"x-kimi-request-id"
 _DRAIN_SECONDS = 1.0
 
 
@@ -140,12 +141,19 @@ async def _plan(ex: Exchange) -> _Plan:
     return _Plan(request, target, call, reported, call.diagnostics)
 
 
-def _diag_headers(ex: Exchange, diagnostics: tuple[Diagnostic, ...]) -> list[tuple[bytes, bytes]]:
-    if not diagnostics:
-        return []
-    ex.record.diagnostics = [f"{d.code}: {d.detail}" for d in diagnostics]
-    value = diagnostics_header(diagnostics)
-    return [(_DIAG_HEADER, value.encode("ascii", "replace"))] if value else []
+def _reply_headers(ex: Exchange, diagnostics: tuple[Diagnostic, ...]) -> list[tuple[bytes, bytes]]:
+    """Kimi's request id (what Kimi support asks for) and the translation diagnostics."""
+    headers: list[tuple[bytes, bytes]] = []
+    if ex.record.upstream_request_id:
+        headers.append(
+            (_KIMI_ID_HEADER, ex.record.upstream_request_id.encode("latin-1", "replace"))
+        )
+    if diagnostics:
+        ex.record.diagnostics = [f"{d.code}: {d.detail}" for d in diagnostics]
+        value = diagnostics_header(diagnostics)
+        if value:
+            headers.append((_DIAG_HEADER, value.encode("ascii", "replace")))
+    return headers
 
 
 async def _open(ex: Exchange, plan: _Plan) -> httpx.Response:
@@ -160,6 +168,8 @@ async def _open(ex: Exchange, plan: _Plan) -> httpx.Response:
     )
     if response.status_code >= 300:
         raise await upstream_error(response, plan.target.upstream)
+    headers = response.headers
+    ex.record.upstream_request_id = headers.get("msh-request-id") or headers.get("x-trace-id")
     return response
 
 
@@ -183,7 +193,7 @@ async def _stream(ex: Exchange, plan: _Plan, watch: DisconnectWatch, deadline: f
         await events.aclose()
         raise first.error if first is not None else GatewayError("server", "empty Kimi stream")
     renderer = ex.dialect.stream_renderer(include_usage=plan.request.include_usage)
-    await start_stream(ex.send, 200, [*SSE_HEADERS, *_diag_headers(ex, plan.diagnostics)])
+    await start_stream(ex.send, 200, [*SSE_HEADERS, *_reply_headers(ex, plan.diagnostics)])
     ex.started = True
     try:
         clean = False
@@ -268,7 +278,7 @@ async def _complete(ex: Exchange, plan: _Plan, watch: DisconnectWatch) -> None:
     result = dataclasses.replace(result, model=plan.reported_model, created=created)
     _record_usage(ex, result.usage)
     body = ex.dialect.render_response(result)
-    headers = [JSON_TYPE, *_diag_headers(ex, (*plan.diagnostics, *result.diagnostics))]
+    headers = [JSON_TYPE, *_reply_headers(ex, (*plan.diagnostics, *result.diagnostics))]
     watch.finish()
     ex.started = True
     await send_bytes(ex.send, 200, orjson.dumps(body), headers)
