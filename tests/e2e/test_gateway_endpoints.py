@@ -185,3 +185,22 @@ def test_diagnostics_header_and_access_log(gateway_factory: Any) -> None:
     assert line["diagnostics"][0].startswith("changed_thinking: budget_tokens=2048")
     assert line["latency_ms"] > 0
     assert len(line["upstream_request_id"]) >= 8
+
+
+def test_reply_losses_reach_the_diagnostics_header(gateway_factory: Any) -> None:
+    # Kimi (OpenAI face) returns tool arguments that are not a JSON object; an Anthropic
+    # tool_use needs an object, so the reply changes — and the header says so (issue 3 §4).
+    gateway = gateway_factory(anthropic_route="translate")
+    reply = httpx.post(
+        gateway.url + "/v1/messages",
+        json={
+            "model": "kimi-k2.6",
+            "max_tokens": 100,
+            "tools": [{"name": "lookup", "input_schema": {"type": "object"}}],
+            "messages": [{"role": "user", "content": "@@tool:lookup [1, 2]@@"}],
+        },
+    )
+    assert reply.status_code == 200
+    [call] = [b for b in reply.json()["content"] if b["type"] == "tool_use"]
+    assert call["input"] == {"_raw": "[1, 2]"}
+    assert reply.headers["x-kimi-gateway-diagnostics"].startswith("invalid_tool_arguments;")

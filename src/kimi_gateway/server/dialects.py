@@ -12,9 +12,11 @@ from typing import Any, Literal, Protocol
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.events import StreamEvent
-from kimi_gateway.core.model import Request, Response
+from kimi_gateway.core.model import Diagnostic, Request, Response
 from kimi_gateway.core.sse import SSEEvent
 from kimi_gateway.dialects import anthropic_messages, openai_chat
+from kimi_gateway.dialects.anthropic_messages.response import render_diagnostics
+from kimi_gateway.dialects.openai_chat.losses import response_losses
 
 DialectName = Literal["openai", "anthropic"]
 
@@ -39,6 +41,8 @@ class Dialect:
     stream_renderer: Callable[..., StreamRenderer]
     parse_error: Callable[[int, bytes, Mapping[str, str]], GatewayError]
     render_error: Callable[[GatewayError], tuple[int, dict[str, Any]]]
+    # What render_response drops or changes, reported in the diagnostics header (issue 3 §4).
+    response_losses: Callable[[Response], tuple[Diagnostic, ...]]
 
 
 OPENAI = Dialect(
@@ -51,6 +55,7 @@ OPENAI = Dialect(
     stream_renderer=openai_chat.StreamRenderer,
     parse_error=openai_chat.parse_error,
     render_error=openai_chat.render_error,
+    response_losses=response_losses,
 )
 
 ANTHROPIC = Dialect(
@@ -63,4 +68,5 @@ ANTHROPIC = Dialect(
     stream_renderer=anthropic_messages.StreamRenderer,
     parse_error=anthropic_messages.parse_error,
     render_error=anthropic_messages.render_error,
+    response_losses=render_diagnostics,
 )

@@ -278,7 +278,8 @@ async def _complete(ex: Exchange, plan: _Plan, watch: DisconnectWatch) -> None:
     result = dataclasses.replace(result, model=plan.reported_model, created=created)
     _record_usage(ex, result.usage)
     body = ex.dialect.render_response(result)
-    headers = [JSON_TYPE, *_reply_headers(ex, (*plan.diagnostics, *result.diagnostics))]
+    losses = ex.dialect.response_losses(result)
+    headers = [JSON_TYPE, *_reply_headers(ex, (*plan.diagnostics, *result.diagnostics, *losses))]
     watch.finish()
     ex.started = True
     await send_bytes(ex.send, 200, orjson.dumps(body), headers)
