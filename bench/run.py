@@ -91,7 +91,15 @@ def notes(runs: list[TargetRun], plan: Plan) -> str:
         "body is 20 `data:` chunks + `[DONE]` sent with a Content-Length, so it usually arrives "
         'in one read. nginx picks JSON or SSE from `"stream": true` in the body.',
         "- The gateway runs its production defaults apart from the upstream base URL and key "
-        "and `anthropic_route: translate`; its access log goes to stderr, captured to a file.",
+        "and `anthropic_route: translate`; its access log goes to stderr, captured to a file. "
+        "With the default `upstream_stream: always` its non-streaming requests are streamed "
+        "from the upstream and folded; LiteLLM asks for (and gets) the JSON body.",
+        "- LiteLLM runs with no master key (like the gateway with no keys: "
+        "`LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY`) and with "
+        "`LITELLM_USE_CHAT_COMPLETIONS_URL_FOR_ANTHROPIC_MESSAGES` (its /v1/messages otherwise "
+        "calls the upstream's /v1/responses, which Kimi does not have).",
+        "- `floor` uses the gateway's HTTP client; `floor-<client>` the alternative, with the "
+        "project's uvicorn/uvloop/httptools versions pinned in its own venv.",
         "- Concurrency 1 latency is what the targets add; at concurrency 32 the target's CPU is "
         "saturated, so +p50 there is mostly queueing.",
         f"- Per cell: {plan.warmup:g} s warm-up, {plan.seconds:g} s measured.",
