@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from kimi_gateway.core.errors import STATUS_OF_KIND, ErrorKind, GatewayError
+from kimi_gateway.core.http_headers import retry_after_seconds, upstream_request_id
 
 _TYPE_KINDS: dict[str, ErrorKind] = {
     "invalid_request_error": "invalid_request",
@@ -92,8 +93,6 @@ _QUOTA_WORDING = re.compile(
 _OVERLOAD_WORDING = re.compile(r"overload", re.IGNORECASE)
 _FILTER_WORDING = re.compile(r"considered high risk", re.IGNORECASE)  # §2.2 [O] HC
 _TITLE = re.compile(rb"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_REQUEST_ID_HEADERS = ("request-id", "msh-request-id", "x-request-id")
-_RETRY_HEADERS = ("retry-after", "x-retry-after")
 _SNIPPET = 300
 
 
@@ -124,15 +123,14 @@ def error_from_body(
         message = error
     message = message or _default_message(status)
     kind = classify(status, upstream_type, message)
-    lowered = _lower(headers)
     return GatewayError(
         kind,
         message,
         status=status,
         param=param,
-        retry_after=_retry_after(lowered),
+        retry_after=retry_after_seconds(headers),
         upstream_type=upstream_type,
-        upstream_request_id=_opt_str(body.get("request_id")) or _request_id(lowered),
+        upstream_request_id=_opt_str(body.get("request_id")) or upstream_request_id(headers),
     )
 
 
@@ -163,13 +161,12 @@ def _from_text(status: int, body: bytes, headers: Mapping[str, str]) -> GatewayE
     if text and not text.lstrip().startswith("<"):
         message = f"{message}: {text[:_SNIPPET]}"
     kind = classify(status, None, message)
-    lowered = _lower(headers)
     return GatewayError(
         kind,
         message,
         status=status,
-        retry_after=_retry_after(lowered),
-        upstream_request_id=_request_id(lowered),
+        retry_after=retry_after_seconds(headers),
+        upstream_request_id=upstream_request_id(headers),
     )
 
 
@@ -179,37 +176,6 @@ def _default_message(status: int | None) -> str:
 
 def _opt_str(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
-
-
-def _lower(headers: Mapping[str, str]) -> dict[str, str]:
-    return {str(key).lower(): str(value) for key, value in headers.items()}
-
-
-def _request_id(headers: Mapping[str, str]) -> str | None:
-    return next((headers[name] for name in _REQUEST_ID_HEADERS if headers.get(name)), None)
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait: ``retry-after-ms`` (Anthropic SDKs), ``retry-after``, ``x-retry-after``
-    (Kimi sends both of the last two, kimi-api.md §1.1). HTTP dates are not read (no clock here)."""
-    millis = _number(headers.get("retry-after-ms"))
-    if millis is not None:
-        return millis / 1000
-    for name in _RETRY_HEADERS:
-        seconds = _number(headers.get(name))
-        if seconds is not None:
-            return seconds
-    return None
-
-
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return number if number >= 0 and number == number and number != float("inf") else None
 
 
 def render_error(error: GatewayError) -> tuple[int, dict[str, Any]]:

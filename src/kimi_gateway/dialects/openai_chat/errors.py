@@ -3,10 +3,10 @@
 Parsing reads Kimi's envelope ``{"error": {"type", "message"}}`` (kimi-api.md §2.1) and also
 bodies that are not JSON at all (an HTML 504 page from a gateway, §2.2), classifying by Kimi's
 ``error.type`` first, then by billing wording (Moonshot's own client does the same, §2.4), then
-by status. ``Retry-After`` / ``x-retry-after`` (seconds) and ``retry-after-ms`` give
-``retry_after`` (§1.1); ``Msh-Request-Id`` / ``x-trace-id`` / ``x-msh-trace-id`` the upstream
-request id. Rendering writes OpenAI's ``{"error": {"message", "type", "param", "code"}}`` with
-OpenAI's type names; ``code`` carries Kimi's own type when known, else an OpenAI-style code.
+by status. ``retry_after`` and the upstream request id come from the reply's headers
+(core/http_headers.py, kimi-api.md §1.1). Rendering writes OpenAI's
+``{"error": {"message", "type", "param", "code"}}`` with OpenAI's type names; ``code`` carries
+Kimi's own type when known, else an OpenAI-style code.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from kimi_gateway.core.errors import ErrorKind, GatewayError
+from kimi_gateway.core.http_headers import retry_after_seconds, upstream_request_id
 
 _KIND_OF_TYPE: dict[str, ErrorKind] = {
     "engine_overloaded_error": "overloaded",
@@ -88,7 +89,6 @@ _OPENAI_CODE: dict[ErrorKind, str] = {
     "timeout": "timeout",
     "unavailable": "service_unavailable",
 }
-_REQUEST_ID_HEADERS = ("msh-request-id", "x-trace-id", "x-msh-trace-id", "x-request-id")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 _MAX_TEXT = 300
@@ -127,16 +127,14 @@ def _build(
     param: str | None,
     headers: Mapping[str, str],
 ) -> GatewayError:
-    kind = classify(status, kimi_type, message)
-    lowered = {key.lower(): value for key, value in headers.items()}
     return GatewayError(
-        kind,
+        classify(status, kimi_type, message),
         message,
         status=status,
         param=param,
-        retry_after=_retry_after(lowered),
+        retry_after=retry_after_seconds(headers),
         upstream_type=kimi_type,
-        upstream_request_id=next((lowered[h] for h in _REQUEST_ID_HEADERS if lowered.get(h)), None),
+        upstream_request_id=upstream_request_id(headers),
     )
 
 
@@ -154,26 +152,6 @@ def classify(status: int | None, kimi_type: str | None, message: str) -> ErrorKi
     if kind in ("rate_limit", "server") and "overload" in message.lower():
         return "overloaded"
     return kind
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait. HTTP-date values are ignored (this module has no clock)."""
-    millis = _number(headers.get("retry-after-ms"))
-    if millis is not None:
-        return millis / 1000
-    for name in ("retry-after", "x-retry-after"):
-        seconds = _number(headers.get(name))
-        if seconds is not None:
-            return seconds
-    return None
-
-
-def _number(value: str | None) -> float | None:
-    try:
-        number = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return number if number is not None and 0 <= number < float("inf") else None
 
 
 def _text_message(body: bytes) -> str:
