@@ -315,24 +315,27 @@ def _render_assistant(message: Message, param: str) -> dict[str, Any]:
     out["content"] = None if calls and not content else render_content(content, param)
     if message.name is not None:
         out["name"] = message.name
-    if thinking:
-        out["reasoning_content"] = THINKING_JOINER.join(p.text for p in thinking)
-        details = reasoning_details(thinking)
-        if details is not None:
-            out["reasoning_details"] = details
+    out.update(render_reasoning(thinking))
     if calls:
         out["tool_calls"] = [render_tool_call(call) for call in calls]
     return out
 
 
-def reasoning_details(thinking: list[ThinkingPart]) -> list[Any] | None:
+def render_reasoning(thinking: list[ThinkingPart]) -> dict[str, Any]:
+    """The reasoning keys of an assistant message, in requests and replies alike: the blocks
+    joined into ``reasoning_content``, plus any ``reasoning_details`` they carried; {} if none."""
+    if not thinking:
+        return {}
+    out: dict[str, Any] = {"reasoning_content": THINKING_JOINER.join(p.text for p in thinking)}
     found = [
         details
         for p in thinking
         if p.provider_data is not None
         and isinstance(details := p.provider_data.get("reasoning_details"), list)
     ]
-    return [entry for details in found for entry in details] if found else None
+    if found:
+        out["reasoning_details"] = [entry for details in found for entry in details]
+    return out
 
 
 def render_tool_call(call: ToolCallPart) -> dict[str, Any]:

@@ -26,10 +26,9 @@ from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_chat.content import parse_content
 from kimi_gateway.dialects.openai_chat.errors import error_from_payload
 from kimi_gateway.dialects.openai_chat.messages import (
-    THINKING_JOINER,
     parse_reasoning,
     parse_tool_call,
-    reasoning_details,
+    render_reasoning,
     render_tool_call,
 )
 from kimi_gateway.dialects.openai_chat.usage import (
@@ -119,11 +118,7 @@ def render_response(response: Response) -> dict[str, Any]:
         "role": "assistant",
         "content": None if calls and not texts else "".join(texts),
     }
-    if thinking:
-        message["reasoning_content"] = THINKING_JOINER.join(p.text for p in thinking)
-        details = reasoning_details(thinking)
-        if details is not None:
-            message["reasoning_details"] = details
+    message.update(render_reasoning(thinking))
     if calls:
         message["tool_calls"] = [
             {"index": i, **render_tool_call(call)} for i, call in enumerate(calls)
