@@ -16,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.ledger.keys import KeyStore
@@ -73,7 +73,7 @@ class GatewayApp:
         self,
         settings: Settings,
         *,
-        http_client: httpx.AsyncClient | None,
+        http_client: aiohttp.ClientSession | None,
         clock: Callable[[], float],
         key_store: KeyStore | None,
         announce: Callable[[str], None] | None,
@@ -217,7 +217,7 @@ def _unknown_route(method: str, path: str) -> GatewayError:
 def create_app(
     settings: Settings,
     *,
-    http_client: httpx.AsyncClient | None = None,
+    http_client: aiohttp.ClientSession | None = None,
     clock: Callable[[], float] | None = None,
     key_store: KeyStore | None = None,
     announce: Callable[[str], None] | None = None,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-import httpx
+import aiohttp
 import orjson
 
 from kimi_gateway.core.errors import GatewayError
@@ -77,14 +77,14 @@ async def _estimate(ex: Exchange, call: UpstreamCall, platform: Upstream) -> int
         first_byte_timeout=settings.first_byte_timeout,
         idle_timeout=settings.idle_timeout,
     )
-    if response.status_code >= 300:
+    if response.status >= 300:
         raise await upstream_error(response, platform)
     try:
-        payload = orjson.loads(await response.aread())
-    except (httpx.HTTPError, orjson.JSONDecodeError):
+        payload = orjson.loads(await response.read())
+    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError):
         payload = None
     finally:
-        await response.aclose()
+        response.release()
     data = payload.get("data") if isinstance(payload, dict) else None
     total = data.get("total_tokens") if isinstance(data, dict) else None
     if not isinstance(total, int) or isinstance(total, bool):

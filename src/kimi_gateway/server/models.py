@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
+import aiohttp
+import orjson
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.server.asgi import header, send_json
@@ -84,12 +85,16 @@ async def _fetch(ex: Exchange, upstream: Upstream) -> list[str]:
     if upstream.forward_user_agent and user_agent:
         headers["user-agent"] = user_agent
     try:
-        response = await ex.runtime.http.get(
-            upstream.root + "/models", headers=headers, timeout=_FETCH_TIMEOUT
-        )
-        data = response.json().get("data") if response.status_code == 200 else None
+        async with ex.runtime.http.get(
+            upstream.root + "/models",
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=_FETCH_TIMEOUT),
+            allow_redirects=False,
+        ) as response:
+            raw = await response.read()
+            data = orjson.loads(raw).get("data") if response.status == 200 else None
         if isinstance(data, list):
             return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
-    except (httpx.HTTPError, ValueError, AttributeError):
+    except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError):
         pass
     return list(known_models(upstream.product))

@@ -19,7 +19,7 @@ import dataclasses
 import time
 from collections.abc import AsyncGenerator
 
-import httpx
+import aiohttp
 import orjson
 
 from kimi_gateway.core.errors import GatewayError
@@ -46,6 +46,7 @@ from kimi_gateway.server.dialects import StreamRenderer
 from kimi_gateway.server.exchange import Exchange
 from kimi_gateway.server.routing import Target
 from kimi_gateway.server.upstream_call import (
+    Response,
     open_call,
     stream_events,
     transport_error,
@@ -156,7 +157,7 @@ def _reply_headers(ex: Exchange, diagnostics: tuple[Diagnostic, ...]) -> list[tu
     return headers
 
 
-async def _open(ex: Exchange, plan: _Plan) -> httpx.Response:
+async def _open(ex: Exchange, plan: _Plan) -> Response:
     settings = ex.runtime.settings
     response = await open_call(
         ex.runtime.http,
@@ -166,16 +167,14 @@ async def _open(ex: Exchange, plan: _Plan) -> httpx.Response:
         first_byte_timeout=settings.first_byte_timeout,
         idle_timeout=settings.idle_timeout,
     )
-    if response.status_code >= 300:
+    if response.status >= 300:
         raise await upstream_error(response, plan.target.upstream)
     headers = response.headers
     ex.record.upstream_request_id = headers.get("msh-request-id") or headers.get("x-trace-id")
     return response
 
 
-def _events(
-    ex: Exchange, plan: _Plan, response: httpx.Response
-) -> AsyncGenerator[StreamEvent, None]:
+def _events(ex: Exchange, plan: _Plan, response: Response) -> AsyncGenerator[StreamEvent, None]:
     upstream = plan.target.upstream
     parser = upstream.dialect.stream_parser()
     return stream_events(response, parser, upstream, ex.runtime.settings.idle_timeout)
@@ -268,11 +267,13 @@ async def _complete(ex: Exchange, plan: _Plan, watch: DisconnectWatch) -> None:
         result = folder.response()
     else:
         try:
-            raw = await response.aread()
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, plan.target.upstream, 0) from None
+            raw = await response.read()
+        except aiohttp.ClientError as exc:
+            raise transport_error(
+                exc, plan.target.upstream, ex.runtime.settings.idle_timeout
+            ) from None
         finally:
-            await response.aclose()
+            response.release()
         result = plan.target.upstream.dialect.parse_response(orjson.loads(raw))
     created = result.created if result.created is not None else int(time.time())
     result = dataclasses.replace(result, model=plan.reported_model, created=created)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import httpx
+import aiohttp
 
 from kimi_gateway import __version__
 from kimi_gateway.ledger.keys import KeyStore
@@ -30,23 +30,26 @@ if TYPE_CHECKING:  # the emulator is imported only when it runs (memory, start t
 USER_AGENT = f"kimi-gateway/{__version__}"
 
 
-def http_timeouts(settings: Settings) -> httpx.Timeout:
-    """httpx's read timeout is the longest wait for any chunk: our idle-between-chunks limit.
-    The first-byte and total limits are asyncio timeouts around the call (server/relay.py)."""
-    return httpx.Timeout(
+def http_timeouts(settings: Settings) -> aiohttp.ClientTimeout:
+    """aiohttp's ``sock_read`` is the longest wait for any chunk: our idle-between-chunks limit;
+    ``connect`` covers waiting for a pooled connection and opening one. The first-byte and
+    total limits are asyncio timeouts around the call (server/relay.py)."""
+    return aiohttp.ClientTimeout(
+        total=None,
         connect=settings.connect_timeout,
-        read=settings.idle_timeout,
-        write=settings.idle_timeout,
-        pool=settings.connect_timeout,
+        sock_connect=settings.connect_timeout,
+        sock_read=settings.idle_timeout,
     )
 
 
-def new_http_client(settings: Settings) -> httpx.AsyncClient:
-    return httpx.AsyncClient(
+def new_http_client(settings: Settings) -> aiohttp.ClientSession:
+    """One pooled session for every upstream call. aiohttp over httpx by measurement: the bare
+    relay floor costs 0.20 ms CPU per request with it, 0.58 ms with httpx (bench/RESULTS.md)."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=1000),
         timeout=http_timeouts(settings),
-        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
         headers={"user-agent": USER_AGENT},
-        follow_redirects=False,
+        cookie_jar=aiohttp.DummyCookieJar(),  # a relay keeps no cookies between callers
         trust_env=False,  # the upstream is chosen by our settings, not by proxy env variables
     )
 
@@ -55,7 +58,7 @@ def new_http_client(settings: Settings) -> httpx.AsyncClient:
 class Runtime:
     settings: Settings  # effective settings (pointed at the emulator in emulator mode)
     emulated: bool
-    http: httpx.AsyncClient
+    http: aiohttp.ClientSession
     upstreams: dict[UpstreamName, Upstream]
     router: Router
     policy: QuirkPolicy
@@ -88,7 +91,7 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
         if self._owns_http:
-            await self.http.aclose()
+            await self.http.close()
         if self._owns_store:
             await asyncio.to_thread(self.store.close)
         if self.emulator is not None:
@@ -99,7 +102,7 @@ class Runtime:
 async def build_runtime(
     settings: Settings,
     *,
-    http_client: httpx.AsyncClient | None,
+    http_client: aiohttp.ClientSession | None,
     key_store: KeyStore | None,
     clock: Callable[[], float],
 ) -> Runtime:

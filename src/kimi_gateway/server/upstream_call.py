@@ -1,18 +1,20 @@
-"""Talking to a Kimi upstream over the injected httpx client: open the call within the
+"""Talking to a Kimi upstream over the injected aiohttp session: open the call within the
 first-byte limit, turn its SSE body into canonical events, turn transport failures into
 GatewayErrors, and explain the errors that need it.
 
-Timeouts (settings): ``connect_timeout`` and ``idle_timeout`` (longest pause between chunks) are
-httpx's connect/read timeouts; ``first_byte_timeout`` bounds the wait for the response head;
+Timeouts (settings): ``connect_timeout`` bounds getting a connection (pool wait included) and
+``idle_timeout`` (longest pause between chunks) is aiohttp's ``sock_read``, both set on the
+session (server/runtime.py); ``first_byte_timeout`` bounds the wait for the response head;
 ``total_timeout`` bounds the whole exchange (server/relay.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator
+from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 import orjson
 
 from kimi_gateway.core.errors import GatewayError
@@ -32,58 +34,66 @@ UPSTREAM_AUTH_HINT = (
     "Kimi refused the gateway's upstream key; check KIMI_API_KEY / KIMI_CODE_API_KEY (keys of "
     "the Open Platform, its regions and Kimi Code are not interchangeable)."
 )
+Response = aiohttp.ClientResponse
 
 
-def transport_error(exc: Exception, upstream: Upstream, settings_timeout: float) -> GatewayError:
-    """A GatewayError for an httpx failure; messages name the host, never headers or keys."""
-    host = httpx.URL(upstream.surface.base_url).host
-    if isinstance(exc, httpx.ConnectTimeout):
+def transport_error(
+    exc: BaseException, upstream: Upstream, settings_timeout: float
+) -> GatewayError:
+    """A GatewayError for a transport failure; messages name the host, never headers or keys."""
+    host = urlsplit(upstream.surface.base_url).hostname
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return GatewayError("timeout", f"connecting to the Kimi upstream {host} timed out")
-    if isinstance(exc, httpx.ReadTimeout):
+    if isinstance(exc, aiohttp.SocketTimeoutError):
         return GatewayError(
             "timeout", f"the Kimi upstream {host} sent nothing for {settings_timeout:g} s"
         )
-    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+    if isinstance(exc, TimeoutError):
         return GatewayError("timeout", f"the Kimi upstream {host} did not answer in time")
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, aiohttp.ClientConnectorError):
         return GatewayError("unavailable", f"cannot connect to the Kimi upstream {host}")
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
+        return GatewayError("server", f"the Kimi upstream {host} broke off its response")
     return GatewayError(
         "server", f"the connection to the Kimi upstream {host} failed: {type(exc).__name__}"
     )
 
 
 async def open_call(
-    client: httpx.AsyncClient,
+    client: aiohttp.ClientSession,
     call: UpstreamCall,
     upstream: Upstream,
     *,
     user_agent: str | None,
     first_byte_timeout: float,
     idle_timeout: float,
-) -> httpx.Response:
-    """Send the call and return the response with its body unread (caller closes it)."""
+) -> Response:
+    """Send the call and return the response with its body unread (caller releases it)."""
     headers = call.headers_with_key(upstream.secret())
     if upstream.forward_user_agent and user_agent:
         headers["user-agent"] = user_agent  # §1: Kimi Code gates on the real client's UA
-    request = client.build_request(
-        call.method, call.url, headers=headers, content=orjson.dumps(call.body)
-    )
     try:
         async with asyncio.timeout(first_byte_timeout):
-            return await client.send(request, stream=True)
-    except (httpx.HTTPError, TimeoutError) as exc:
+            return await client.request(
+                call.method,
+                call.url,
+                headers=headers,
+                data=orjson.dumps(call.body),
+                allow_redirects=False,
+            )
+    except (aiohttp.ClientError, TimeoutError) as exc:
         raise transport_error(exc, upstream, idle_timeout) from None
 
 
-async def upstream_error(response: httpx.Response, upstream: Upstream) -> GatewayError:
+async def upstream_error(response: Response, upstream: Upstream) -> GatewayError:
     """The GatewayError for a non-2xx upstream reply, Kimi's message kept, hint added."""
     try:
-        raw = await response.aread()
-    except httpx.HTTPError:
+        raw = await response.read()
+    except (aiohttp.ClientError, TimeoutError):
         raw = b""
     finally:
-        await response.aclose()
-    error = upstream.dialect.parse_error(response.status_code, raw, response.headers)
+        response.release()
+    error = upstream.dialect.parse_error(response.status, raw, response.headers)
     return explained(error, upstream)
 
 
@@ -97,16 +107,17 @@ def explained(error: GatewayError, upstream: Upstream) -> GatewayError:
 
 
 async def stream_events(
-    response: httpx.Response,
+    response: Response,
     parser: StreamParser,
     upstream: Upstream,
     idle_timeout: float,
 ) -> AsyncGenerator[StreamEvent, None]:
     """Canonical events of an upstream SSE body as they arrive; a broken or stalled body ends
-    with StreamError (the parser's own close() reports a stream that stopped early)."""
+    with StreamError (the parser's own close() reports a stream that stopped early). Releasing
+    a response read to its end returns its connection to the pool; otherwise it is closed."""
     decoder = SSEDecoder()
     try:
-        async for chunk in response.aiter_bytes():
+        async for chunk in response.content.iter_any():
             for sse in decoder.decode(chunk):
                 for event in parser.feed(sse):
                     yield event
@@ -115,12 +126,8 @@ async def stream_events(
                 yield event
         for event in parser.close():
             yield event
-    except httpx.HTTPError as exc:
+    except aiohttp.ClientError as exc:
         error = transport_error(exc, upstream, idle_timeout)
         yield StreamError(explained(error, upstream))
     finally:
-        await response.aclose()
-
-
-def lower_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    return {key.lower(): value for key, value in headers.items()}
+        response.release()
