@@ -12,6 +12,7 @@ from kimi_gateway.emulator.config import EmulatorConfig
 from kimi_gateway.emulator.script import DEFAULT_REPLY
 from kimi_gateway.emulator.server import EmulatorServer
 
+from .conftest import KIMI_CODE_MODEL_NAMES
 from .test_anthropic_rules import anthropic_error, bad
 from .test_anthropic_support import BASH_TOOL, BASH_TURN, CODING, HI, PLATFORM, post
 
@@ -64,18 +65,7 @@ def test_replayed_thinking_signatures(kimi_emulator: EmulatorServer) -> None:
 # --- models, thinking and tool_choice ---------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "kimi-for-coding",
-        "kimi-for-coding-highspeed",
-        "k3",
-        "k3-256k",
-        "kimi-k2.7",
-        "k2.7",
-        "kimi-k2.5",
-    ],
-)
+@pytest.mark.parametrize("name", KIMI_CODE_MODEL_NAMES)
 def test_kimi_code_model_names_report_kimi_for_coding(
     kimi_emulator: EmulatorServer, name: str
 ) -> None:

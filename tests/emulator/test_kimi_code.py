@@ -12,7 +12,7 @@ import pytest
 
 from kimi_gateway.emulator.server import EmulatorServer
 
-from .conftest import KIMI_CODE_KEY, WEATHER_TOOL
+from .conftest import KIMI_CODE_KEY, KIMI_CODE_MODEL_NAMES, WEATHER_TOOL
 
 HI = [{"role": "user", "content": "hi"}]
 
@@ -25,18 +25,7 @@ def code_raw(kimi_emulator: EmulatorServer) -> Any:
         yield raw
 
 
-@pytest.mark.parametrize(
-    "model",
-    [
-        "kimi-for-coding",
-        "kimi-for-coding-highspeed",
-        "k3",
-        "k3-256k",
-        "kimi-k2.7",
-        "k2.7",
-        "kimi-k2.5",
-    ],
-)
+@pytest.mark.parametrize("model", KIMI_CODE_MODEL_NAMES)
 def test_model_names_reported_as_kimi_for_coding(code_client: openai.OpenAI, model: str) -> None:
     reply = code_client.chat.completions.create(model=model, messages=HI)  # type: ignore[arg-type]
     assert reply.model == "kimi-for-coding"
