@@ -1,5 +1,5 @@
 """Replay the requests real clients sent (Claude Code 2.1.197, OpenClaw 2026.9.6; captured in
-shared/fixtures/clients/, see field-lessons §1) against both Anthropic faces: all accepted."""
+tests/fixtures/clients/, see field-lessons §1) against both Anthropic faces: all accepted."""
 
 from __future__ import annotations
 
@@ -15,11 +15,7 @@ from kimi_gateway.emulator.server import EmulatorServer
 
 from .test_anthropic_support import CODING, KIMI_CODE_KEY, PLATFORM, names, raw_client, sse_events
 
-# The captures live in the shared workspace; the Claude Code ones are also in the repository.
-SEARCHED = (
-    Path(__file__).parents[1] / "dialects" / "anthropic_messages" / "fixtures",
-    Path("/work/shared/fixtures/clients"),
-)
+CLIENTS = Path(__file__).parents[1] / "fixtures" / "clients"
 CAPTURES = (
     "claude_code_text_request.json",
     "claude_code_tool_call_request.json",
@@ -32,11 +28,8 @@ _DROPPED = ("host", "content-length", "connection", "accept-encoding", "x-api-ke
 
 
 def _capture(name: str) -> dict[str, Any]:
-    for folder in SEARCHED:
-        if (folder / name).is_file():
-            captured: dict[str, Any] = orjson.loads((folder / name).read_bytes())
-            return captured
-    pytest.skip(f"client capture {name} not present")
+    captured: dict[str, Any] = orjson.loads((CLIENTS / name).read_bytes())
+    return captured
 
 
 def _replay(server: EmulatorServer, name: str, path: str, model: str) -> list[Any]:

@@ -22,7 +22,7 @@ from kimi_gateway.upstreams.kimi import (
 
 from .emulator_calls import Exchange, error_message, key_for, on_emulator
 
-FIXTURES = Path(__file__).parent.parent / "dialects" / "anthropic_messages" / "fixtures"
+CLIENTS = Path(__file__).parents[1] / "fixtures" / "clients"
 QUESTION = {"role": "user", "content": "weather in Paris?"}
 CALL = {
     "id": "get_weather:0",
@@ -44,7 +44,7 @@ def history(model: str, *, reasoning: str | None = None, **fields: Any) -> dict[
 
 
 def captured(name: str) -> dict[str, Any]:
-    body: dict[str, Any] = orjson.loads((FIXTURES / name).read_bytes())["body"]
+    body: dict[str, Any] = orjson.loads((CLIENTS / name).read_bytes())["body"]
     return body
 
 

@@ -235,7 +235,13 @@ def test_unsigned_thinking_replays_without_a_signature_key(
     assert parse_response(reply.json()).parts[-1] == TextPart("again")
 
 
-CAPTURES = sorted((Path(__file__).parent / "fixtures").glob("*_request.json"))
+CLIENTS = Path(__file__).parents[2] / "fixtures" / "clients"
+# The Anthropic-dialect captures among the client requests in tests/fixtures/clients/.
+CAPTURES = sorted(
+    path
+    for client in ("claude_code", "openclaw_anthropic")
+    for path in CLIENTS.glob(f"{client}_*_request.json")
+)
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: p.stem)

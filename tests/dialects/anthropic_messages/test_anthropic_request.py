@@ -26,8 +26,13 @@ from kimi_gateway.core.model import (
 )
 from kimi_gateway.dialects.anthropic_messages import parse_request, render_request
 
-FIXTURES = Path(__file__).parent / "fixtures"
-CAPTURES = sorted(FIXTURES.glob("*_request.json"))
+CLIENTS = Path(__file__).parents[2] / "fixtures" / "clients"
+# The Anthropic-dialect captures among the client requests in tests/fixtures/clients/.
+CAPTURES = sorted(
+    path
+    for client in ("claude_code", "openclaw_anthropic")
+    for path in CLIENTS.glob(f"{client}_*_request.json")
+)
 
 
 def _body(path: Path) -> dict[str, Any]:
@@ -76,14 +81,14 @@ def test_every_captured_client_request_round_trips(path: Path) -> None:
 
 
 def test_parse_does_not_mutate_its_argument() -> None:
-    body = _body(FIXTURES / "claude_code_tool_result_request.json")
+    body = _body(CLIENTS / "claude_code_tool_result_request.json")
     before = copy.deepcopy(body)
     render_request(parse_request(body))
     assert body == before
 
 
 def test_claude_code_capture_maps_every_field() -> None:
-    body = _body(FIXTURES / "claude_code_tool_result_request.json")
+    body = _body(CLIENTS / "claude_code_tool_result_request.json")
     request = parse_request(body)
     assert [part.cache for part in request.system] == [False, True, True]
     assert [message.role for message in request.messages] == [
@@ -111,7 +116,7 @@ def test_claude_code_capture_maps_every_field() -> None:
 
 
 def test_openclaw_consecutive_user_messages_stay_separate() -> None:
-    request = parse_request(_body(FIXTURES / "openclaw_anthropic_tool_result_request.json"))
+    request = parse_request(_body(CLIENTS / "openclaw_anthropic_tool_result_request.json"))
     assert [message.role for message in request.messages] == [
         "user",
         "assistant",

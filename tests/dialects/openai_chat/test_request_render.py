@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,7 +22,6 @@ from kimi_gateway.core.model import (
 )
 from kimi_gateway.dialects.openai_chat import render_request
 
-FIXTURES = Path(__file__).parent / "fixtures"
 USER = {"role": "user", "content": "hi"}
 
 

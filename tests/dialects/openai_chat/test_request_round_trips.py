@@ -14,7 +14,7 @@ from kimi_gateway.core.model import (
 )
 from kimi_gateway.dialects.openai_chat import parse_request, render_request
 
-FIXTURES = Path(__file__).parent / "fixtures"
+CLIENTS = Path(__file__).parents[2] / "fixtures" / "clients"
 USER = {"role": "user", "content": "hi"}
 
 
@@ -202,7 +202,7 @@ def _one_text_arrays_as_strings(body: dict[str, Any]) -> dict[str, Any]:
     "name", ["openclaw_openai_text_request.json", "openclaw_openai_tool_result_request.json"]
 )
 def test_captured_openclaw_requests_parse_and_render_without_loss(name: str) -> None:
-    body = json.loads((FIXTURES / name).read_text())["body"]
+    body = json.loads((CLIENTS / name).read_text())["body"]
     request = parse_request(body)
     assert request.diagnostics == ()
     assert (request.stream, request.include_usage, request.max_tokens, request.tool_choice) == (
