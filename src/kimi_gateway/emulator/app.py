@@ -90,15 +90,23 @@ class RecordingMiddleware:
             "status": None,
         }
         self.state.log_request(entry)
-        await self._serve(scope, body, entry, send)
+        await self._serve(scope, body, entry, receive, send)
 
-    async def _serve(self, scope: Scope, body: bytes, entry: dict[str, Any], send: Send) -> None:
+    async def _serve(
+        self, scope: Scope, body: bytes, entry: dict[str, Any], receive: Receive, send: Send
+    ) -> None:
         sent = False
+        complete = False
 
         async def replay() -> Message:
+            """The body already read, then the server's own messages: a streaming reply waits
+            on them for the client's disconnect, which the log records as a cancellation."""
             nonlocal sent
             if sent:
-                return {"type": "http.disconnect"}
+                message = await receive()
+                if message["type"] == "http.disconnect" and not complete:
+                    entry["cancelled"] = True
+                return message
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
 
@@ -107,6 +115,11 @@ class RecordingMiddleware:
         started = time.monotonic()
 
         async def tagged(message: Message) -> None:
+            nonlocal complete
+            # uvicorn answers receive() with http.disconnect once the reply is complete too;
+            # that one is not a cancellation.
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                complete = True
             if message["type"] == "http.response.start":
                 status = message["status"]
                 entry["status"] = status

@@ -90,7 +90,8 @@ class EmulatorServer:
         return self.url + "/coding/v1"
 
     def requests(self) -> list[dict[str, Any]]:
-        """The request log: method, path, query, redacted headers, JSON body or None, status."""
+        """The request log: method, path, query, redacted headers, JSON body or None, status,
+        and ``cancelled: True`` when the client went away before a streamed reply ended."""
         return self.state.requests()
 
     def reset(self) -> None:

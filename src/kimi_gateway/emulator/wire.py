@@ -4,6 +4,11 @@
 ends the exchange without finishing the body, so the server closes the connection mid-response
 (kimi-api.md §7.1 "If the stream is cut, the usage chunk is lost"; §16.1 item 5). Faces build
 the parts; this module knows nothing about dialects.
+
+While it sends, it listens for the client's ``http.disconnect`` and stops pulling parts when one
+comes, as Starlette's StreamingResponse does for ASGI servers before spec 2.4. uvicorn speaks 2.3
+and drops a send to a closed connection silently, so without listening a paced reply would go on
+"generating" for a peer that left, and a gateway's cancellation could not be seen here.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable, Mapping
 from typing import Final
 
+import anyio
 from starlette.types import Receive, Scope, Send
 
 
@@ -32,6 +38,18 @@ class WireResponse:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self.status, "headers": self.headers})
+        async with anyio.create_task_group() as group:
+
+            async def stop_on_disconnect() -> None:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                group.cancel_scope.cancel()
+
+            group.start_soon(stop_on_disconnect)
+            await self._send_parts(send)
+            group.cancel_scope.cancel()
+
+    async def _send_parts(self, send: Send) -> None:
         try:
             async for part in self.parts:
                 if isinstance(part, _Cut):
@@ -39,7 +57,7 @@ class WireResponse:
                     # connection: the client sees an incomplete response.
                     return
                 await send({"type": "http.response.body", "body": part, "more_body": True})
-        except OSError:  # the client went away; nothing left to send to
+        except OSError:  # servers that do raise when the client has gone (ASGI spec 2.4)
             return
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
