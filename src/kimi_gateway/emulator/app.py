@@ -90,63 +90,75 @@ class RecordingMiddleware:
             "status": None,
         }
         self.state.log_request(entry)
-        await self._serve(scope, body, entry, receive, send)
-
-    async def _serve(
-        self, scope: Scope, body: bytes, entry: dict[str, Any], receive: Receive, send: Send
-    ) -> None:
-        sent = False
-        complete = False
-
-        async def replay() -> Message:
-            """The body already read, then the server's own messages: a streaming reply waits
-            on them for the client's disconnect, which the log records as a cancellation."""
-            nonlocal sent
-            if sent:
-                message = await receive()
-                if message["type"] == "http.disconnect" and not complete:
-                    entry["cancelled"] = True
-                return message
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
         request_id = new_request_id()
         remember_request_id(scope, request_id)
-        started = time.monotonic()
+        exchange = _Exchange(body, entry, request_id, self.state, receive, send)
+        await self._serve(scope, exchange)
 
-        async def tagged(message: Message) -> None:
-            nonlocal complete
-            # uvicorn answers receive() with http.disconnect once the reply is complete too;
-            # that one is not a cancellation.
-            if message["type"] == "http.response.body" and not message.get("more_body"):
-                complete = True
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                entry["status"] = status
-                elapsed_ms = round((time.monotonic() - started) * 1000)
-                message["headers"] = tagged_headers(
-                    message.get("headers", []),
-                    request_id,
-                    self.state.config,
-                    status=status,
-                    elapsed_ms=elapsed_ms,
-                )
-            await send(message)
-
-        generation = _is_generation(scope)
-        if not generation:
+    async def _serve(self, scope: Scope, exchange: _Exchange) -> None:
+        if not _is_generation(scope):
             effect = draw_faults(self.state, scope["path"], "", path_rules_only=True)
             await first_byte_delay(effect.delay_ms)
             if effect.error is not None:
-                await openai_error_response(effect.error)(scope, replay, tagged)
+                await openai_error_response(effect.error)(scope, exchange.receive, exchange.send)
                 return
-            await self.app(scope, replay, tagged)
+            await self.app(scope, exchange.receive, exchange.send)
             return
         self.state.enter()
         try:
-            await self.app(scope, replay, tagged)
+            await self.app(scope, exchange.receive, exchange.send)
         finally:
             self.state.leave()
+
+
+class _Exchange:
+    """One request's receive/send as the app sees them: the body the middleware already read,
+    the response tagged with Kimi's headers, and the log entry kept up to date."""
+
+    def __init__(
+        self,
+        body: bytes,
+        entry: dict[str, Any],
+        request_id: str,
+        state: EmulatorState,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        self.body: bytes | None = body
+        self.entry = entry
+        self.request_id = request_id
+        self.state = state
+        self.started = time.monotonic()
+        self.complete = False
+        self._receive = receive
+        self._send = send
+
+    async def receive(self) -> Message:
+        """The body first, then the server's own messages: a streaming reply waits on them for
+        the client's disconnect, which the log records as a cancellation."""
+        if self.body is not None:
+            body, self.body = self.body, None
+            return {"type": "http.request", "body": body, "more_body": False}
+        message = await self._receive()
+        # uvicorn also answers http.disconnect once the reply is complete: not a cancellation.
+        if message["type"] == "http.disconnect" and not self.complete:
+            self.entry["cancelled"] = True
+        return message
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            self.entry["status"] = status
+            message["headers"] = tagged_headers(
+                message.get("headers", []),
+                self.request_id,
+                self.state.config,
+                status=status,
+                elapsed_ms=round((time.monotonic() - self.started) * 1000),
+            )
+        elif message["type"] == "http.response.body" and not message.get("more_body"):
+            self.complete = True
+        await self._send(message)
 
 
 def _control_routes(state: EmulatorState) -> list[BaseRoute]:
