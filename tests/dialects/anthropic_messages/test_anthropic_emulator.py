@@ -30,7 +30,7 @@ from kimi_gateway.dialects.anthropic_messages import (
     parse_response,
     render_request,
 )
-from kimi_gateway.emulator.script import DEFAULT_REASONING, TOOL_RESULT_PREFIX
+from kimi_gateway.emulator.script import DEFAULT_REASONING, DEFAULT_REPLY, TOOL_RESULT_PREFIX
 from kimi_gateway.emulator.server import EmulatorServer
 
 FACES = [
@@ -242,6 +242,15 @@ CAPTURES = sorted(
     for client in ("claude_code", "openclaw_anthropic")
     for path in CLIENTS.glob(f"{client}_*_request.json")
 )
+# What the emulator's script answers each capture with: its default reply, the echo of the
+# tool result it was given, or a call of the tool the prompt asked for.
+LAST_PART = {
+    "claude_code_text_request": ("end_turn", DEFAULT_REPLY),
+    "claude_code_tool_call_request": ("end_turn", DEFAULT_REPLY),
+    "claude_code_tool_result_request": ("end_turn", TOOL_RESULT_PREFIX + "cc-accept-2647410650"),
+    "openclaw_anthropic_tool_call_request": ("tool_use", "call exec"),
+    "openclaw_anthropic_tool_result_request": ("end_turn", TOOL_RESULT_PREFIX + "oc-proof-123"),
+}
 
 
 @pytest.mark.parametrize("capture", CAPTURES, ids=lambda p: p.stem)
@@ -251,5 +260,6 @@ def test_every_captured_client_request_is_accepted_after_translation(
 ) -> None:
     body = orjson.loads(capture.read_bytes())["body"] | {"model": model}
     answer = stream(kimi_emulator, path, key, render_request(parse_request(body)))
-    assert answer.stop_reason in ("end_turn", "tool_use")
-    assert answer.parts
+    last = answer.parts[-1]
+    said = f"call {last.name}" if isinstance(last, ToolCallPart) else getattr(last, "text", last)
+    assert (answer.stop_reason, said) == LAST_PART[capture.stem]
