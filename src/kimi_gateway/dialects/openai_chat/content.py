@@ -93,7 +93,3 @@ def render_content(parts: tuple[Part, ...], param: str) -> str | list[dict[str, 
     if len(parts) == 1 and isinstance(parts[0], TextPart):
         return parts[0].text
     return [render_part(part, f"{param}[{i}]") for i, part in enumerate(parts)]
-
-
-def is_content(part: Part) -> bool:
-    return isinstance(part, TextPart | ImagePart | OpaquePart)
