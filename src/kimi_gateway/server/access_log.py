@@ -1,24 +1,27 @@
 """The access log: one JSON line per request, written off the request's critical path.
 
-The request task only builds a small dict and puts it on a queue (stdlib ``QueueHandler``); a
-listener thread turns it into an orjson line and writes it. Fields: time, request id, key id,
-method, route, model (as asked), upstream, upstream model, Kimi's request id, status, latency,
-tokens, error kind, translation diagnostics. Secrets never reach it: the record is built from
-named fields only (no headers, no bodies), and upstream keys are not in scope where it is built.
+The request task only puts its finished record on a queue (no logging machinery, no dict built
+there); a writer thread turns records into orjson lines and writes them in batches, one write
+and one wake-up per batch (issue 5: ledger, metrics and logs stay off the hot path). Fields:
+time, request id, key id, method, route, model (as asked), upstream, upstream model, Kimi's
+request id, status, latency, tokens, error kind, translation diagnostics. Secrets never reach
+it: the record is built from named fields only (no headers, no bodies), and upstream keys are
+not in scope where it is built.
 """
 
 from __future__ import annotations
 
-import logging
-import logging.handlers
 import queue
 import sys
+import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-LOGGER_NAME = "kimi_gateway.access"
+_BATCH_SECONDS = 0.01  # how long the writer lets lines gather after the first one
+_STOP = object()
 
 
 @dataclass(slots=True)
@@ -71,54 +74,74 @@ class AccessRecord:
         return entry
 
 
-class _JsonLineFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry = getattr(record, "access", None)
-        if entry is None:
-            return record.getMessage()
-        return orjson.dumps(entry).decode()
-
-
 class AccessLog:
-    """Owns the logger, queue and listener thread of one app (no module-level state)."""
+    """Owns the queue, the writer thread and the destination of one app (no module state)."""
 
     def __init__(self, destination: str) -> None:
         self.enabled = destination != "off"
-        self._logger = logging.getLogger(f"{LOGGER_NAME}.{id(self):x}")
-        self._logger.propagate = False
-        self._logger.setLevel(logging.INFO)
-        self._listener: logging.handlers.QueueListener | None = None
-        if not self.enabled:
-            return
-        if destination == "-":
-            target: logging.Handler = logging.StreamHandler(sys.stderr)
-        else:
-            target = logging.FileHandler(destination, encoding="utf-8")
-        target.setFormatter(_JsonLineFormatter())
-        q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-        self._logger.addHandler(_FastQueueHandler(q))
-        self._listener = logging.handlers.QueueListener(q, target)
+        self._destination = destination
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        if self._listener is not None:
-            self._listener.start()
+        if self.enabled and self._thread is None:
+            if self._destination == "-":
+                stream, owned = sys.stderr, False
+            else:
+                stream, owned = open(self._destination, "a", encoding="utf-8"), True  # noqa: SIM115
+            self._thread = threading.Thread(
+                target=self._run, args=(stream, owned), name="kimi-gateway-access", daemon=True
+            )
+            self._thread.start()
 
     def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.stop()
-            for handler in self._listener.handlers:
-                handler.close()
-            self._listener = None
-        for handler in list(self._logger.handlers):
-            self._logger.removeHandler(handler)
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._thread = None
 
     def write(self, entry: dict[str, Any]) -> None:
+        """Queue one line (an access entry as :meth:`AccessRecord.line` builds it)."""
         if self.enabled:
-            self._logger.info("access", extra={"access": entry})
+            self._queue.put(entry)
+
+    def write_record(self, record: AccessRecord, finished: float, now_unix: float) -> None:
+        """Queue a finished request's record; its line is built in the writer thread."""
+        if self.enabled:
+            self._queue.put((record, finished, now_unix))
+
+    def _run(self, stream: Any, owned: bool) -> None:
+        try:
+            while True:
+                items = [self._queue.get()]
+                if items[0] is not _STOP:
+                    time.sleep(_BATCH_SECONDS)
+                    items.extend(self._drain())
+                stop = any(item is _STOP for item in items)
+                lines = [_line(item) for item in items if item is not _STOP]
+                if lines:
+                    try:
+                        stream.write("".join(lines))
+                        stream.flush()
+                    except (OSError, ValueError):  # a closed or full destination loses lines
+                        pass
+                if stop:
+                    return
+        finally:
+            if owned:
+                stream.close()
+
+    def _drain(self) -> list[Any]:
+        items: list[Any] = []
+        while True:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                return items
 
 
-class _FastQueueHandler(logging.handlers.QueueHandler):
-    """Enqueue the record as is: formatting happens in the listener thread."""
-
-    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
-        return record
+def _line(item: Any) -> str:
+    if isinstance(item, tuple):
+        record, finished, now_unix = item
+        item = record.line(finished, now_unix)
+    return orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE).decode()

@@ -184,7 +184,7 @@ class GatewayApp:
             record.route, record.upstream, record.status, finished - record.started, tokens
         )
         if runtime.access.enabled:
-            runtime.access.write(record.line(finished, time.time()))
+            runtime.access.write_record(record, finished, time.time())
 
 
 async def _dispatch(ex: Exchange, route: Route | None, method: str, path: str) -> None:

@@ -6,6 +6,8 @@ upstream name, status code, token kind. No model names chosen by clients and no 
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -34,6 +36,8 @@ class Metrics:
             ("upstream", "kind"),
             registry=self.registry,
         )
+        # route, upstream and status come from small closed sets, so this stays small
+        self._children: dict[tuple[str, str | None, int], tuple[Any, ...]] = {}
 
     def observe(
         self,
@@ -43,14 +47,29 @@ class Metrics:
         seconds: float,
         tokens: tuple[int, int, int] | None,
     ) -> None:
-        upstream_label = upstream or "-"
-        self.requests.labels(route, upstream_label, str(status)).inc()
-        self.latency.labels(route).observe(seconds)
+        children = self._children.get((route, upstream, status))
+        if children is None:
+            children = self._children[(route, upstream, status)] = self._labelled(
+                route, upstream or "-", str(status)
+            )
+        requests, latency, uncached_c, cached_c, output_c = children
+        requests.inc()
+        latency.observe(seconds)
         if tokens is not None:
             uncached, cached, output = tokens
-            self.tokens.labels(upstream_label, "input_uncached").inc(uncached)
-            self.tokens.labels(upstream_label, "input_cache_read").inc(cached)
-            self.tokens.labels(upstream_label, "output").inc(output)
+            uncached_c.inc(uncached)
+            cached_c.inc(cached)
+            output_c.inc(output)
+
+    def _labelled(self, route: str, upstream: str, status: str) -> tuple[Any, ...]:
+        """The labelled children for one label set, looked up once (labels() is not cheap)."""
+        return (
+            self.requests.labels(route, upstream, status),
+            self.latency.labels(route),
+            self.tokens.labels(upstream, "input_uncached"),
+            self.tokens.labels(upstream, "input_cache_read"),
+            self.tokens.labels(upstream, "output"),
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -174,7 +174,10 @@ async def _open(ex: Exchange, plan: _Plan) -> Response:
     return response
 
 
-def _events(ex: Exchange, plan: _Plan, response: Response) -> AsyncGenerator[StreamEvent, None]:
+Batches = AsyncGenerator[list[StreamEvent], None]
+
+
+def _events(ex: Exchange, plan: _Plan, response: Response) -> Batches:
     upstream = plan.target.upstream
     parser = upstream.dialect.stream_parser()
     return stream_events(response, parser, upstream, ex.runtime.settings.idle_timeout)
@@ -188,9 +191,11 @@ async def _stream(ex: Exchange, plan: _Plan, watch: DisconnectWatch, deadline: f
         except BaseException:
             await events.aclose()
             raise
-    if first is None or isinstance(first, StreamError):
+    head = first[0] if first else None
+    if head is None or isinstance(head, StreamError):
         await events.aclose()
-        raise first.error if first is not None else GatewayError("server", "empty Kimi stream")
+        raise head.error if head is not None else GatewayError("server", "empty Kimi stream")
+    assert first is not None
     renderer = ex.dialect.stream_renderer(include_usage=plan.request.include_usage)
     await start_stream(ex.send, 200, [*SSE_HEADERS, *_reply_headers(ex, plan.diagnostics)])
     ex.started = True
@@ -209,7 +214,7 @@ async def _stream(ex: Exchange, plan: _Plan, watch: DisconnectWatch, deadline: f
         await events.aclose()
 
 
-async def _drain(events: AsyncGenerator[StreamEvent, None]) -> None:
+async def _drain(events: Batches) -> None:
     """Read what follows the last event (the chunked body's terminator) after the client has
     its reply, so the upstream connection goes back to the pool instead of being closed."""
     with contextlib.suppress(TimeoutError):
@@ -222,32 +227,55 @@ async def _forward(
     ex: Exchange,
     plan: _Plan,
     renderer: StreamRenderer,
-    first: StreamEvent,
-    events: AsyncGenerator[StreamEvent, None],
+    first: list[StreamEvent],
+    events: Batches,
 ) -> bool:
-    """Render and send each event as it arrives; True when the stream ended with Done. The
-    usage seen goes to the access record."""
-    usage = Usage()
-    event: StreamEvent | None = first
+    """Render each batch of events as it arrives and send it as one chunk; True when the
+    stream ended with Done. The usage seen goes to the access record."""
+    usage = [Usage()]
+    batch: list[StreamEvent] | None = first
     try:
-        while event is not None:
-            if isinstance(event, MessageStart):
-                # Anthropic upstreams send no creation time; OpenAI clients expect one.
-                created = event.created if event.created is not None else int(time.time())
-                event = MessageStart(event.id, plan.reported_model, created)
-            elif isinstance(event, UsageReport):
-                usage = usage.merge(event.usage)
-            await _send_event(ex, renderer, event)
-            if isinstance(event, StreamError | Done):
-                return isinstance(event, Done)
-            event = await anext(events, None)
+        while batch is not None:
+            chunk, ended = _render_batch(ex, plan, renderer, batch, usage)
+            if chunk:
+                await send_chunk(ex.send, chunk)
+            if ended is not None:
+                return ended
+            batch = await anext(events, None)
         # The parser's close() reports an early end itself; this covers a parser that did not.
         await _send_event(
             ex, renderer, StreamError(GatewayError("server", "Kimi's stream ended early"))
         )
         return False
     finally:
-        _record_usage(ex, usage)
+        _record_usage(ex, usage[0])
+
+
+def _render_batch(
+    ex: Exchange,
+    plan: _Plan,
+    renderer: StreamRenderer,
+    batch: list[StreamEvent],
+    usage: list[Usage],
+) -> tuple[bytes, bool | None]:
+    """The client's bytes for ``batch``, and whether it ended the stream: True with Done,
+    False with StreamError, None if it goes on. ``usage[0]`` accumulates the usage seen."""
+    out: list[bytes] = []
+    for event in batch:
+        if isinstance(event, MessageStart):
+            # Anthropic upstreams send no creation time; OpenAI clients expect one.
+            created = event.created if event.created is not None else int(time.time())
+            event = MessageStart(event.id, plan.reported_model, created)
+        elif isinstance(event, UsageReport):
+            usage[0] = usage[0].merge(event.usage)
+        elif isinstance(event, StreamError):
+            ex.record.error = event.error.kind
+        chunk = renderer.render(event)
+        if chunk:
+            out.append(chunk)
+        if isinstance(event, StreamError | Done):
+            return b"".join(out), isinstance(event, Done)
+    return b"".join(out), None
 
 
 async def _send_event(ex: Exchange, renderer: StreamRenderer, event: StreamEvent) -> None:
@@ -262,8 +290,10 @@ async def _complete(ex: Exchange, plan: _Plan, watch: DisconnectWatch) -> None:
     response = await _open(ex, plan)
     if plan.call.body.get("stream"):
         folder = Folder()
-        async for event in _events(ex, plan, response):
-            folder.feed(event)  # a StreamError raises its GatewayError here
+        async with contextlib.aclosing(_events(ex, plan, response)) as batches:
+            async for batch in batches:
+                for event in batch:
+                    folder.feed(event)  # a StreamError raises its GatewayError here
         result = folder.response()
     else:
         try:

@@ -7,6 +7,7 @@ what to do (issue 4 item 4).
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 import uvicorn
@@ -45,6 +46,18 @@ def serve(settings: Settings, *, announce: Callable[[str], None]) -> None:
             log_level=settings.log_level,
             timeout_graceful_shutdown=5,
         )
+        _tune_gc()
         uvicorn.Server(config).run()
     finally:
         store.close()
+
+
+def _tune_gc() -> None:
+    """Fewer, cheaper cyclic collections for a long-running server: what start-up built (modules,
+    settings, tables) is frozen out of every later collection, and the young generation may
+    grow ten times larger before a collection runs. Measured: the collector took about 7% of
+    the gateway's CPU under load with the defaults (bench/PROFILE.md)."""
+    gc.collect()
+    gc.freeze()
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(gen0 * 10, gen1, gen2)

@@ -111,23 +111,25 @@ async def stream_events(
     parser: StreamParser,
     upstream: Upstream,
     idle_timeout: float,
-) -> AsyncGenerator[StreamEvent, None]:
-    """Canonical events of an upstream SSE body as they arrive; a broken or stalled body ends
-    with StreamError (the parser's own close() reports a stream that stopped early). Releasing
-    a response read to its end returns its connection to the pool; otherwise it is closed."""
+) -> AsyncGenerator[list[StreamEvent], None]:
+    """Canonical events of an upstream SSE body as they arrive, one non-empty list per body
+    read (what arrived together is sent on together: one write, not one per event); a broken
+    or stalled body ends with StreamError (the parser's own close() reports a stream that
+    stopped early). Releasing a response read to its end returns its connection to the pool;
+    otherwise it is closed."""
     decoder = SSEDecoder()
+    feed = parser.feed
     try:
         async for chunk in response.content.iter_any():
-            for sse in decoder.decode(chunk):
-                for event in parser.feed(sse):
-                    yield event
-        for sse in decoder.flush():
-            for event in parser.feed(sse):
-                yield event
-        for event in parser.close():
-            yield event
+            batch = [event for sse in decoder.decode(chunk) for event in feed(sse)]
+            if batch:
+                yield batch
+        batch = [event for sse in decoder.flush() for event in feed(sse)]
+        batch.extend(parser.close())
+        if batch:
+            yield batch
     except aiohttp.ClientError as exc:
         error = transport_error(exc, upstream, idle_timeout)
-        yield StreamError(explained(error, upstream))
+        yield [StreamError(explained(error, upstream))]
     finally:
         response.release()

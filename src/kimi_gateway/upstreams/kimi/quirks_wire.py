@@ -12,7 +12,6 @@ diagnostic).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile
@@ -26,7 +25,7 @@ def fix_openai_wire(
     body: dict[str, Any], profile: ModelProfile, *, empty_tool_text: str = EMPTY_TOOL_TEXT
 ) -> dict[str, Any]:
     """A Chat Completions body as Kimi's OpenAI faces take it (§5, §8)."""
-    out = copy.deepcopy(body)
+    out = dict(body)  # shallow: nested values are replaced, never changed in place
     if "max_tokens" in out:  # §5.1 [O]: max_completion_tokens is the preferred name
         out.setdefault("max_completion_tokens", out.pop("max_tokens"))
     for key in _OPENAI_UNSUPPORTED:
@@ -44,6 +43,7 @@ def _thinking_fields(out: dict[str, Any], profile: ModelProfile) -> None:
     control = profile.thinking_control
     thinking = out.get("thinking")
     if isinstance(thinking, dict):
+        thinking = out["thinking"] = dict(thinking)  # the caller's dict stays as it was
         thinking.pop("budget_tokens", None)
         if thinking.get("keep") is not None and thinking["keep"] not in profile.keep_values:
             thinking.pop("keep")
@@ -81,10 +81,10 @@ def fix_anthropic_wire(body: dict[str, Any], profile: ModelProfile) -> dict[str,
     Empty ``system`` is left out (an empty text block is a 400, §2.3); ``thinking.keep`` goes
     unless the model takes it; nothing else differs from the dialect's rendering today.
     """
-    out = copy.deepcopy(body)
+    out = dict(body)  # shallow: nested values are replaced, never changed in place
     if out.get("system") in ("", []):
         out.pop("system")
     thinking = out.get("thinking")
     if isinstance(thinking, dict) and thinking.get("keep") not in (None, *profile.keep_values):
-        thinking.pop("keep")
+        out["thinking"] = {k: v for k, v in thinking.items() if k != "keep"}
     return out
