@@ -10,7 +10,6 @@ from collections.abc import AsyncIterable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.events import (
     Finish,
     MessageStart,
@@ -63,9 +62,11 @@ class Folder:
             self._parts[event.index].chunks.append(chunk)
         elif isinstance(event, PartStart):
             self._parts[event.index] = _Open(
-                event.kind, tool_call_id=event.tool_call_id or "", tool_name=event.tool_name or ""
+                event.kind,
+                tool_call_id=event.tool_call_id or "",
+                tool_name=event.tool_name or "",
+                tool_kind=event.tool_kind,
             )
-            self._parts[event.index].tool_kind = event.tool_kind
         elif isinstance(event, SignatureDelta):
             self._parts[event.index].signature.append(event.signature)
         elif isinstance(event, UsageReport):
@@ -105,4 +106,4 @@ async def afold(events: AsyncIterable[StreamEvent]) -> Response:
     return folder.response()
 
 
-__all__ = ["Folder", "GatewayError", "afold", "fold"]
+__all__ = ["Folder", "afold", "fold"]
