@@ -44,7 +44,7 @@ class TextPart:
 
 @dataclass(frozen=True, slots=True)
 class ImagePart:
-    source: Literal["base64", "url", "file"]  # "file" is Kimi's ms://<file_id>
+    source: Literal["base64", "url", "file"]  # "file" is Kimi's ms://<file_id> (kimi-api.md §9)
     data: str  # base64 payload, URL, or file id (without ms://)
     media_type: str | None = None
     detail: str | None = None
@@ -63,7 +63,7 @@ class ThinkingPart:
 class ToolCallPart:
     id: str
     name: str
-    arguments: str  # JSON text exactly as received (Kimi built-ins need a byte-exact echo)
+    arguments: str  # JSON text as received: Kimi built-ins echo it verbatim (kimi-api.md §8.5)
     kind: Literal["function", "builtin_function"] = "function"
 
 
@@ -72,7 +72,7 @@ class ToolResultPart:
     tool_call_id: str
     content: tuple[TextPart | ImagePart, ...]
     is_error: bool = False
-    name: str | None = None  # OpenAI tool message ``name`` (Kimi built-ins echo it)
+    name: str | None = None  # OpenAI tool message ``name`` (Kimi built-ins echo it, §8.5)
     cache: bool = False
 
 
@@ -118,7 +118,7 @@ class ThinkingConfig:
     mode: Literal["enabled", "disabled", "adaptive"]
     budget_tokens: int | None = None
     effort: str | None = None  # "low" | "medium" | "high" | "max" ...
-    keep: str | None = None  # Kimi k2.6 ``thinking.keep`` ("all")
+    keep: str | None = None  # Kimi ``thinking.keep`` ("all"): k2.6 and later (kimi-api.md §8.3)
 
 
 @dataclass(frozen=True, slots=True)
