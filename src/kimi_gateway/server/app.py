@@ -10,6 +10,7 @@ Errors are rendered in the route's dialect; unknown routes get OpenAI's shape.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import secrets
 import time
@@ -85,6 +86,10 @@ class GatewayApp:
         self._key_store = key_store
         self._announce = announce
         self._exact, self._prefixes = _routes()
+        # Request ids: a random per-app prefix and a counter (unique without a getrandom
+        # syscall per request); 20 hex digits like before.
+        self._id_prefix = "req_" + secrets.token_hex(6)
+        self._id_counter = itertools.count()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -144,7 +149,7 @@ class GatewayApp:
         path: str = scope["path"]
         method: str = scope["method"]
         route = self._match(path)
-        request_id = "req_" + secrets.token_hex(10)
+        request_id = f"{self._id_prefix}{next(self._id_counter) & 0xFFFFFFFF:08x}"
         record = AccessRecord(request_id, method, route.name if route else "unknown", self._clock())
         extra = [(b"x-request-id", request_id.encode())]
         if runtime.emulated:

@@ -11,6 +11,7 @@ Kimi Code gates on the real client's (§1), which the server forwards and must n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -28,6 +29,7 @@ ANTHROPIC_VERSION = "2023-06-01"  # §13.3 [3C]/[O-code] KOSONG-TS
 DIAGNOSTICS_HEADER = "x-kimi-gateway-diagnostics"
 _HEADER_BUDGET = 4000  # bytes; well under common 8 KiB header limits
 _DETAIL_BUDGET = 200
+_TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")  # what _token leaves unchanged
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,22 +180,30 @@ def diagnostics_header(diagnostics: Iterable[Diagnostic]) -> str:
     items, ASCII only, each detail cut to 200 characters, the whole under 4000 bytes (a final
     ``more;count=N`` says how many did not fit). Empty when there is nothing to report."""
     items: list[str] = []
+    size = 0  # len(", ".join(items)), kept as we go
     unique = list(dict.fromkeys(diagnostics))
     for index, diag in enumerate(unique):
         item = f'{_token(diag.code)};detail="{_sf_string(diag.detail)}"'
-        if len(", ".join([*items, item])) > _HEADER_BUDGET - 32:
+        grown = size + (2 if items else 0) + len(item)
+        if grown > _HEADER_BUDGET - 32:
             items.append(f"more;count={len(unique) - index}")
             break
         items.append(item)
+        size = grown
     return ", ".join(items)
 
 
 def _token(code: str) -> str:
+    if _TOKEN.fullmatch(code):
+        return code  # the usual case: already a valid token
     cleaned = "".join(c if c.isascii() and (c.isalnum() or c in "_-.") else "_" for c in code)
     return cleaned if cleaned[:1].isalpha() else "d_" + cleaned
 
 
 def _sf_string(text: str) -> str:
     short = text if len(text) <= _DETAIL_BUDGET else text[: _DETAIL_BUDGET - 3] + "..."
-    printable = "".join(c if " " <= c <= "~" else "?" for c in short)
+    if short.isascii() and short.isprintable():  # " " to "~" already: no per-character pass
+        printable = short
+    else:
+        printable = "".join(c if " " <= c <= "~" else "?" for c in short)
     return printable.replace("\\", "\\\\").replace('"', '\\"')
