@@ -1,0 +1,170 @@
+"""OpenAI-style error bodies ↔ :class:`GatewayError`, for the Responses face.
+
+The Responses API answers failures before a stream with the same envelope as Chat Completions,
+``{"error": {"message", "type", "param", "code"}}``; a failure inside a stream arrives as a
+``response.failed`` event whose ``response.error`` is ``{"code", "message"}`` (or as a bare
+``error`` event). Parsing classifies by ``type``, then ``code``, then status; rendering uses
+OpenAI's type names, and ``code`` carries the upstream's own type when known. ``stream_code``
+gives the ``response.failed`` code that Codex CLI acts on (rate_limit_exceeded,
+insufficient_quota, server_is_overloaded …).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from kimi_gateway.core.errors import ErrorKind, GatewayError
+from kimi_gateway.core.http_headers import retry_after_seconds, upstream_request_id
+
+_KIND_OF_NAME: dict[str, ErrorKind] = {
+    "invalid_request_error": "invalid_request",
+    "invalid_prompt": "invalid_request",
+    "authentication_error": "authentication",
+    "invalid_api_key": "authentication",
+    "permission_error": "permission",
+    "not_found_error": "not_found",
+    "request_too_large": "request_too_large",
+    "rate_limit_error": "rate_limit",
+    "rate_limit_exceeded": "rate_limit",
+    "insufficient_quota": "quota_exhausted",
+    "exceeded_current_quota_error": "quota_exhausted",
+    "server_is_overloaded": "overloaded",
+    "engine_overloaded": "overloaded",
+    "engine_overloaded_error": "overloaded",
+    "slow_down": "overloaded",
+    "content_filter": "content_filter",
+    "timeout": "timeout",
+    "service_unavailable": "unavailable",
+    "server_error": "server",
+    "api_error": "server",
+}
+_KIND_OF_STATUS: dict[int, ErrorKind] = {
+    400: "invalid_request",
+    401: "authentication",
+    402: "quota_exhausted",
+    403: "permission",
+    404: "not_found",
+    408: "timeout",
+    413: "request_too_large",
+    429: "rate_limit",
+    499: "client_closed",
+    503: "unavailable",
+    504: "timeout",
+    529: "overloaded",
+}
+_OPENAI_TYPE: dict[ErrorKind, str] = {
+    "invalid_request": "invalid_request_error",
+    "authentication": "authentication_error",
+    "permission": "permission_error",
+    "not_found": "not_found_error",
+    "request_too_large": "invalid_request_error",
+    "rate_limit": "rate_limit_error",
+    "quota_exhausted": "insufficient_quota",
+    "overloaded": "server_error",
+    "content_filter": "invalid_request_error",
+    "timeout": "server_error",
+    "server": "server_error",
+    "unavailable": "server_error",
+    "client_closed": "server_error",
+}
+# response.failed codes: Codex CLI retries rate_limit_exceeded / server_is_overloaded and stops
+# on insufficient_quota; invalid_prompt is the Responses code for a refused input.
+_STREAM_CODE: dict[ErrorKind, str] = {
+    "invalid_request": "invalid_prompt",
+    "content_filter": "invalid_prompt",
+    "request_too_large": "invalid_prompt",
+    "rate_limit": "rate_limit_exceeded",
+    "quota_exhausted": "insufficient_quota",
+    "overloaded": "server_is_overloaded",
+}
+_MAX_TEXT = 300
+
+
+def parse_error(status: int, body: bytes, headers: Mapping[str, str]) -> GatewayError:
+    """An upstream's non-2xx reply → GatewayError (never raises)."""
+    try:
+        payload: Any = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        payload = None
+    if isinstance(payload, Mapping):
+        return error_from_payload(payload, status, headers)
+    text = " ".join(body.decode("utf-8", errors="replace").split())[:_MAX_TEXT]
+    return _build(status, None, None, text or f"Upstream returned HTTP {status}", None, headers)
+
+
+def error_from_payload(
+    payload: Mapping[str, Any], status: int | None, headers: Mapping[str, str] | None = None
+) -> GatewayError:
+    """A decoded error object: ``{"error": {...}}``, a ``response.error`` or an ``error`` event."""
+    inner = payload.get("error")
+    error = inner if isinstance(inner, Mapping) else payload
+    kind_name = _str(error.get("type"))
+    code = _str(error.get("code"))
+    message = _str(error.get("message"))
+    if message is None:
+        message = inner if isinstance(inner, str) else orjson.dumps(payload).decode()
+    param = _str(error.get("param"))
+    return _build(status, kind_name, code, message, param, headers or {})
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _build(
+    status: int | None,
+    kind_name: str | None,
+    code: str | None,
+    message: str,
+    param: str | None,
+    headers: Mapping[str, str],
+) -> GatewayError:
+    kind = _classify(status, kind_name, code)
+    return GatewayError(
+        kind,
+        message,
+        status=status,
+        param=param,
+        retry_after=retry_after_seconds(headers),
+        upstream_type=kind_name if kind_name not in (None, "error") else code,
+        upstream_request_id=upstream_request_id(headers),
+    )
+
+
+def _classify(status: int | None, kind_name: str | None, code: str | None) -> ErrorKind:
+    # The code is the more specific of the two (type "invalid_request_error" + code
+    # "rate_limit_exceeded" does not happen, but "server_error" + "server_is_overloaded" does).
+    for name in (code, kind_name):
+        kind = _KIND_OF_NAME.get(name or "")
+        if kind is not None and kind != "server":
+            return kind
+    kind = _KIND_OF_NAME.get(code or "") or _KIND_OF_NAME.get(kind_name or "")
+    if kind is None:
+        kind = _KIND_OF_STATUS.get(status or 0)
+    if kind is None:
+        kind = "invalid_request" if status is not None and 400 <= status < 500 else "server"
+    return kind
+
+
+def error_message(error: GatewayError) -> str:
+    return error.message if error.hint is None else f"{error.message} (hint: {error.hint})"
+
+
+def render_error(error: GatewayError) -> tuple[int, dict[str, Any]]:
+    """GatewayError → (status, OpenAI error body)."""
+    return error.status, {
+        "error": {
+            "message": error_message(error),
+            "type": _OPENAI_TYPE[error.kind],
+            "param": error.param,
+            "code": error.upstream_type or stream_code(error),
+        }
+    }
+
+
+def stream_code(error: GatewayError) -> str:
+    """The ``response.error.code`` of a ``response.failed`` event for this error."""
+    return _STREAM_CODE.get(error.kind, "server_error")

@@ -1,0 +1,193 @@
+"""Responses request body ↔ canonical :class:`Request` (top-level fields).
+
+``instructions`` is ``Request.system``; ``input`` is items.py's business, tools tools.py's;
+``max_output_tokens`` is ``max_tokens``; ``reasoning.effort`` is a ThinkingConfig (``"none"``
+turns thinking off) and the rest of ``reasoning`` (``summary``) stays in
+``Request.extra["reasoning"]``; ``text.format`` becomes the Chat Completions ``response_format``
+shape (``json_schema`` nested under ``json_schema``), the rest of ``text`` (``verbosity``) stays
+in ``Request.extra["text"]``. Every other field (``store``, ``include``, ``truncation``,
+``service_tier``, ``client_metadata``, ``stream_options`` …) goes to ``Request.extra`` by name
+and renders back verbatim; the Kimi quirk layer drops what Kimi does not take.
+
+``previous_response_id`` and ``conversation`` refer to state kept by the server that produced
+them; this gateway is stateless and Kimi has no such store, so they are refused with a
+TranslationError naming the field rather than silently answering without the history.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.model import Diagnostic, Request, TextPart, ThinkingConfig
+from kimi_gateway.dialects.openai_responses.items import parse_input
+from kimi_gateway.dialects.openai_responses.items_render import render_input
+from kimi_gateway.dialects.openai_responses.tools import (
+    HOSTED_TOOLS,
+    parse_tool_choice,
+    parse_tools,
+    render_tool,
+    render_tool_choice,
+)
+from kimi_gateway.dialects.openai_responses.wire import (
+    as_object,
+    as_str,
+    opt_bool,
+    opt_int,
+    opt_number,
+    opt_object,
+    opt_str,
+)
+
+_MAPPED = frozenset(
+    {
+        "model",
+        "instructions",
+        "input",
+        "tools",
+        "tool_choice",
+        "parallel_tool_calls",
+        "max_output_tokens",
+        "temperature",
+        "top_p",
+        "stream",
+        "reasoning",
+        "text",
+        "metadata",
+        "user",
+        "prompt_cache_key",
+    }
+)
+_STATEFUL = ("previous_response_id", "conversation")
+
+
+def parse_request(body: Mapping[str, Any]) -> Request:
+    """A client's Responses body → canonical Request. Raises TranslationError."""
+    body = as_object(body, "body")
+    for key in _STATEFUL:
+        if body.get(key) is not None:
+            raise TranslationError(
+                f"'{key}' is not supported: this gateway keeps no conversation state. Send the "
+                "whole conversation in 'input' (Codex does with store=false).",
+                param=key,
+            )
+    diags: list[Diagnostic] = []
+    extra: dict[str, Any] = {k: v for k, v in body.items() if k not in _MAPPED and v is not None}
+    if body.get("input") is None:
+        raise TranslationError("'input' is required.", param="input")
+    messages = parse_input(body["input"], diags)
+    tools = parse_tools(body.get("tools"), extra, diags)
+    instructions = opt_str(body.get("instructions"), "instructions")
+    return Request(
+        model=as_str(body.get("model"), "model"),
+        messages=messages,
+        system=(TextPart(instructions),) if instructions is not None else (),
+        tools=tools,
+        tool_choice=parse_tool_choice(body, bool(tools), extra, diags),
+        max_tokens=opt_int(body.get("max_output_tokens"), "max_output_tokens"),
+        temperature=opt_number(body.get("temperature"), "temperature"),
+        top_p=opt_number(body.get("top_p"), "top_p"),
+        stream=bool(opt_bool(body.get("stream"), "stream")),
+        thinking=_thinking(body, extra),
+        response_format=_text_format(body, extra),
+        metadata=dict(opt_object(body.get("metadata"), "metadata") or {}),
+        user=opt_str(body.get("user"), "user"),
+        prompt_cache_key=opt_str(body.get("prompt_cache_key"), "prompt_cache_key"),
+        extra=extra,
+        diagnostics=tuple(diags),
+    )
+
+
+def _thinking(body: Mapping[str, Any], extra: dict[str, Any]) -> ThinkingConfig | None:
+    reasoning = opt_object(body.get("reasoning"), "reasoning")
+    if reasoning is None:
+        return None
+    rest = {k: v for k, v in reasoning.items() if k != "effort" and v is not None}
+    if rest:
+        extra["reasoning"] = rest
+    effort = opt_str(reasoning.get("effort"), "reasoning.effort")
+    if effort is None:
+        return None  # e.g. Codex's {"summary": "auto"}: the model's default thinking
+    return ThinkingConfig("disabled" if effort == "none" else "enabled", effort=effort)
+
+
+def _text_format(body: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, Any] | None:
+    text = opt_object(body.get("text"), "text")
+    if text is None:
+        return None
+    rest = {k: v for k, v in text.items() if k != "format" and v is not None}
+    if rest:
+        extra["text"] = rest
+    fmt = opt_object(text.get("format"), "text.format")
+    if fmt is None:
+        return None
+    kind = as_str(fmt.get("type"), "text.format.type")
+    if kind != "json_schema":
+        return dict(fmt)
+    schema = {k: v for k, v in fmt.items() if k != "type"}
+    return {"type": "json_schema", "json_schema": schema}
+
+
+def render_request(request: Request) -> dict[str, Any]:
+    """Canonical Request → Responses body. Thinking budgets / ``keep`` have no Responses form."""
+    body: dict[str, Any] = {"model": request.model}
+    if request.system:
+        body["instructions"] = "\n\n".join(part.text for part in request.system)
+    body["input"] = render_input(request.messages)
+    hosted = request.extra.get(HOSTED_TOOLS)
+    tools = [render_tool(tool) for tool in request.tools]
+    if isinstance(hosted, list):
+        tools.extend(hosted)
+    if tools:
+        body["tools"] = tools
+    if request.tool_choice is not None:
+        body.update(render_tool_choice(request.tool_choice))
+    _put(body, "max_output_tokens", request.max_tokens)
+    _put(body, "temperature", request.temperature)
+    _put(body, "top_p", request.top_p)
+    if request.stream:
+        body["stream"] = True
+    _put(body, "reasoning", _render_reasoning(request))
+    _put(body, "text", _render_text(request))
+    if request.metadata:
+        body["metadata"] = dict(request.metadata)
+    _put(body, "user", request.user)
+    _put(body, "prompt_cache_key", request.prompt_cache_key)
+    for key, value in request.extra.items():
+        if key not in body and key != HOSTED_TOOLS:
+            body[key] = value
+    # A copy: callers may edit the body without touching the frozen Request.
+    return copy.deepcopy(body)
+
+
+def _render_reasoning(request: Request) -> dict[str, Any] | None:
+    rest = request.extra.get("reasoning")
+    out: dict[str, Any] = dict(rest) if isinstance(rest, Mapping) else {}
+    thinking = request.thinking
+    if thinking is not None:
+        effort = thinking.effort
+        if effort is None:
+            effort = "none" if thinking.mode == "disabled" else None
+        if effort is not None:
+            out = {"effort": effort, **out}
+    return out or None
+
+
+def _render_text(request: Request) -> dict[str, Any] | None:
+    rest = request.extra.get("text")
+    out: dict[str, Any] = dict(rest) if isinstance(rest, Mapping) else {}
+    fmt = request.response_format
+    if fmt is not None:
+        inner = fmt.get("json_schema")
+        if fmt.get("type") == "json_schema" and isinstance(inner, Mapping):
+            out = {"format": {"type": "json_schema", **inner}, **out}
+        else:
+            out = {"format": dict(fmt), **out}
+    return out or None
+
+
+def _put(body: dict[str, Any], key: str, value: Any) -> None:
+    if value is not None:
+        body[key] = value
