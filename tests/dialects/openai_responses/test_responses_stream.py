@@ -29,6 +29,7 @@ from kimi_gateway.core.model import Response, TextPart, ThinkingPart, ToolCallPa
 from kimi_gateway.core.sse import SSEDecoder, SSEEvent
 from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_responses import StreamParser, StreamRenderer
+
 from .stream_cases import CASES, START, USAGE
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -134,14 +135,16 @@ def test_parser_turns_failures_into_stream_errors() -> None:
         orjson.dumps({"type": "error", "code": "server_error", "message": "x"}).decode()
     )
     (error,) = StreamParser().feed(bare)
-    assert isinstance(error, StreamError) and error.error.kind == "server"
+    assert isinstance(error, StreamError)
+    assert error.error.kind == "server"
 
 
 def test_a_cut_stream_is_a_stream_error() -> None:
     data = render(CASES["text"]).split(b"event: response.completed")[0]
     events = parse(data)
     assert events[:-1] == CASES["text"][:5]
-    assert isinstance(events[-1], StreamError) and events[-1].error.status == 502
+    assert isinstance(events[-1], StreamError)
+    assert events[-1].error.status == 502
 
 
 def test_parser_reads_upstream_shapes_the_renderer_does_not_write() -> None:
