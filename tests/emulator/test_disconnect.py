@@ -57,8 +57,11 @@ def test_leaving_mid_stream_stops_the_reply_and_is_logged_as_cancelled(
         client.stream("POST", path, json=body) as reply,
     ):
         assert reply.status_code == 200
-        next(line for line in reply.iter_lines() if line.startswith("data: "))
-        assert slow.state.in_flight == 1
+        # Hold the iterator: a dropped httpx line iterator closes the connection when collected.
+        lines = reply.iter_lines()
+        next(line for line in lines if line.startswith("data: "))
+        time.sleep(0.15)  # more than one chunk's delay: a disconnect seen now would be spurious
+        assert (slow.state.in_flight, "cancelled" in slow.requests()[0]) == (1, False)
     # Leaving the block closed the connection with most of the reply unsent.
     assert _in_flight_after(slow, 2.0) == 0
     [entry] = slow.requests()
