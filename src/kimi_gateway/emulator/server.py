@@ -26,8 +26,7 @@ class EmulatorServer:
     """The emulator on 127.0.0.1 and a free port; use as a context manager."""
 
     def __init__(self, config: EmulatorConfig | None = None, *, host: str = "127.0.0.1") -> None:
-        self.config = config or EmulatorConfig()
-        self.state = EmulatorState(self.config)
+        self.state = EmulatorState(config or EmulatorConfig())
         self.host = host
         self.url = ""
         self._server: uvicorn.Server | None = None
@@ -38,7 +37,7 @@ class EmulatorServer:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, 0))
         port = sock.getsockname()[1]
-        app = create_emulator_app(self.config, self.state)
+        app = create_emulator_app(self.state.config, self.state)
         settings = uvicorn.Config(
             app,
             log_level="warning",
@@ -80,6 +79,11 @@ class EmulatorServer:
         self.stop()
 
     @property
+    def config(self) -> EmulatorConfig:
+        """The config in force (the state's: ``reconfigure`` replaces it)."""
+        return self.state.config
+
+    @property
     def platform_url(self) -> str:
         """Base URL for OpenAI clients of the Open Platform (`…/v1`)."""
         return self.url + "/v1"
@@ -100,7 +104,6 @@ class EmulatorServer:
 
     def reconfigure(self, config: EmulatorConfig) -> None:
         """Switch to another config (and reset), without restarting the server."""
-        self.config = config
         self.state.reset(config)
 
 
