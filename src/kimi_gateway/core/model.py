@@ -56,7 +56,7 @@ class ThinkingPart:
     text: str
     signature: str | None = None  # Anthropic signature; replayed byte-exact, never invented
     redacted: bool = False  # Anthropic redacted_thinking: ``provider_data["data"]`` holds it
-    provider_data: Mapping[str, JSON] | None = None  # e.g. Kimi Code reasoning_details
+    provider_data: Mapping[str, JSON] | None = None  # e.g. Kimi Code reasoning_details (§7.2)
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ THINKING_JOINER = "\n\n"  # between thinking blocks merged into one reasoning_co
 class ParsedMessages:
     system: tuple[TextPart, ...]
     messages: tuple[Message, ...]
-    partial: bool  # the last message is a Kimi partial-mode assistant prefix
+    partial: bool  # the last message is a Kimi partial-mode assistant prefix (kimi-api.md §5.3)
     diagnostics: tuple[Diagnostic, ...]
 
 

@@ -39,7 +39,7 @@ from kimi_gateway.dialects.openai_chat.wire import (
     str_or_list,
 )
 
-PARTIAL = "partial"  # the Request.extra key of Kimi partial mode
+PARTIAL = "partial"  # the Request.extra key of Kimi partial mode (kimi-api.md §5.3)
 
 _MAPPED = frozenset(
     {

@@ -71,7 +71,8 @@ class QuirkPolicy:
     missing_reasoning: Literal["placeholder", "disable_thinking", "reject"] = "placeholder"
     reasoning_placeholder: str = " "  # [3C] LITELLM fills a single space
     stop_overflow: Literal["truncate", "reject"] = "truncate"  # §5.1: ≤ 5 entries of ≤ 32 bytes
-    empty_tool_result_text: str = "(empty)"  # lesson 9: Kimi rejects an empty tool message
+    # Kimi rejects a tool message without content (kimi-api.md §5.1 [O]; field-lessons §2 item 9).
+    empty_tool_result_text: str = "(empty)"
     fetch_images: bool = False  # http(s) image URLs: off = refuse (no SSRF); on = server fetches
     trim_tools: bool = False  # over the tool cap: off = refuse; on = keep the first N
     derive_prompt_cache_key: bool = True  # Kimi Code requires one (§13.1)
