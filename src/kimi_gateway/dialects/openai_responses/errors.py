@@ -80,6 +80,17 @@ _STREAM_CODE: dict[ErrorKind, str] = {
     "quota_exhausted": "insufficient_quota",
     "overloaded": "server_is_overloaded",
 }
+# The ``code`` of an HTTP error body (OpenAI's own codes where it has one).
+_CODE: dict[ErrorKind, str] = {
+    "authentication": "invalid_api_key",
+    "request_too_large": "request_too_large",
+    "rate_limit": "rate_limit_exceeded",
+    "quota_exhausted": "insufficient_quota",
+    "overloaded": "server_is_overloaded",
+    "content_filter": "content_filter",
+    "timeout": "timeout",
+    "unavailable": "service_unavailable",
+}
 _MAX_TEXT = 300
 
 
@@ -135,18 +146,18 @@ def _build(
 
 
 def _classify(status: int | None, kind_name: str | None, code: str | None) -> ErrorKind:
-    # The code is the more specific of the two (type "invalid_request_error" + code
-    # "rate_limit_exceeded" does not happen, but "server_error" + "server_is_overloaded" does).
+    # The code is the more specific of the two ("server_error" + "server_is_overloaded"), and
+    # a generic server_error says less than a 503 / 504 status does.
     for name in (code, kind_name):
         kind = _KIND_OF_NAME.get(name or "")
         if kind is not None and kind != "server":
             return kind
-    kind = _KIND_OF_NAME.get(code or "") or _KIND_OF_NAME.get(kind_name or "")
-    if kind is None:
-        kind = _KIND_OF_STATUS.get(status or 0)
-    if kind is None:
-        kind = "invalid_request" if status is not None and 400 <= status < 500 else "server"
-    return kind
+    kind = _KIND_OF_STATUS.get(status or 0)
+    if kind is not None:
+        return kind
+    if "server" in (_KIND_OF_NAME.get(code or ""), _KIND_OF_NAME.get(kind_name or "")):
+        return "server"
+    return "invalid_request" if status is not None and 400 <= status < 500 else "server"
 
 
 def error_message(error: GatewayError) -> str:
@@ -160,7 +171,7 @@ def render_error(error: GatewayError) -> tuple[int, dict[str, Any]]:
             "message": error_message(error),
             "type": _OPENAI_TYPE[error.kind],
             "param": error.param,
-            "code": error.upstream_type or stream_code(error),
+            "code": error.upstream_type or _CODE.get(error.kind),
         }
     }
 
