@@ -1,5 +1,6 @@
 """The table of quirk cases run against the emulator by test_quirks_emulator.py: a client body,
-the surface it goes to, Kimi's message for the raw request, and the diagnostic of the fix."""
+the surface it goes to, Kimi's message for the raw request, and the diagnostic of the fix.
+Sampling, thinking and message cases are here; tool and schema cases in emulator_tool_cases.py."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ TOOL_HISTORY = (
     {"role": "tool", "tool_call_id": "get_weather:0", "content": "sunny"},
 )
 
-CASES = [
+MESSAGE_CASES = [
     Case(
         "fixed_temperature",
         PLATFORM_GLOBAL,
@@ -297,131 +298,6 @@ CASES = [
             {"role": "user", "content": "b"},
         ),
         "the reasoning_details at position 1 entry 0 must not contain streaming index",
-    ),
-    Case(
-        "mfjs_enum_without_type",
-        PLATFORM_GLOBAL,
-        chat(
-            "kimi-k2.6",
-            tools=[tool_schema({"type": "object", "properties": {"unit": {"enum": ["c", "f"]}}})],
-        ),
-        f"{MFJS}, details: <At path 'properties.unit': type is not defined>",
-    ),
-    Case(
-        "mfjs_type_beside_anyof",
-        PLATFORM_GLOBAL,
-        chat(
-            "kimi-k2.6",
-            tools=[
-                tool_schema(
-                    {
-                        "type": "object",
-                        "properties": {
-                            "v": {"type": "string", "anyOf": [{"enum": ["a"]}, {"type": "null"}]}
-                        },
-                    }
-                )
-            ],
-        ),
-        f"{MFJS}, details: <At path 'properties.v': when using anyOf, type should be defined in "
-        "anyOf items instead of the parent schema>",
-    ),
-    Case(
-        "mfjs_definitions_ref",
-        PLATFORM_GLOBAL,
-        chat(
-            "kimi-k2.6",
-            tools=[
-                tool_schema(
-                    {
-                        "type": "object",
-                        "properties": {"a": {"$ref": "#/definitions/A"}},
-                        "definitions": {"A": {"type": "string"}},
-                    }
-                )
-            ],
-        ),
-        f"{MFJS}, details: <At path 'properties.a.$ref': references must start with #/$defs/>",
-    ),
-    Case(
-        "mfjs_enum_value_type",
-        PLATFORM_GLOBAL,
-        chat(
-            "kimi-k2.6",
-            tools=[
-                tool_schema(
-                    {
-                        "type": "object",
-                        "properties": {"flag": {"type": "string", "enum": ["yes", True]}},
-                    }
-                )
-            ],
-        ),
-        f"{MFJS}, details: <At path 'properties.flag.enum': enum value (true) does not match any "
-        "type in [string]>",
-    ),
-    Case(
-        "mfjs_root_type",
-        PLATFORM_GLOBAL,
-        chat("kimi-k2.6", tools=[tool_schema({"properties": {"a": {"type": "string"}}})]),
-        'Invalid request: tools.function.parameters.type is required and must be "object"',
-    ),
-    Case(
-        "mfjs_on_the_anthropic_face",
-        KIMI_CODE_ANTHROPIC,
-        messages(
-            "kimi-for-coding",
-            tools=[
-                {
-                    "name": "Bash",
-                    "input_schema": {
-                        "$schema": "https://json-schema.org/draft/2020-12/schema",
-                        "type": "object",
-                        "properties": {"mode": {"enum": ["a", "b"]}},
-                    },
-                }
-            ],
-        ),
-        f"{MFJS}, details: <At path 'properties.mode': type is not defined>",
-        client="anthropic_messages",
-    ),
-    Case(
-        "builtin_web_search",
-        PLATFORM_GLOBAL,
-        chat("kimi-k2.6", tools=[{"type": "function", "function": {"name": "$web_search"}}]),
-        "Invalid request: function name $web_search is invalid, must match "
-        r"^[a-zA-Z_][a-zA-Z0-9\-_]{0,255}$",
-    ),
-    Case(
-        "duplicated_tool",
-        KIMI_CODE_OPENAI,
-        chat("kimi-for-coding", tools=[WEATHER, WEATHER]),
-        "function name get_weather is duplicated",
-    ),
-    Case(
-        "tool_cap_trimmed",
-        KIMI_CODE_ANTHROPIC,
-        messages(
-            "kimi-for-coding",
-            tools=[{"name": f"t{i}", "input_schema": {"type": "object"}} for i in range(130)],
-        ),
-        "a max of 128 tools can be supported",
-        client="anthropic_messages",
-        policy=QuirkPolicy(trim_tools=True),
-    ),
-    Case(
-        "server_tools_on_kimi",
-        KIMI_CODE_ANTHROPIC,
-        messages("kimi-for-coding", tools=[{"type": "web_search_20250305", "name": "web_search"}]),
-        "tools.0: unsupported tool type 'web_search_20250305'",
-        client="anthropic_messages",
-    ),
-    Case(
-        "context_overflow_clamped",
-        PLATFORM_GLOBAL,
-        chat("moonshot-v1-8k", max_tokens=9000),
-        "Your request exceeded model token limit : 8192",
-        policy=QuirkPolicy(clamp_max_tokens_to_context=True),
     ),
 ]
 

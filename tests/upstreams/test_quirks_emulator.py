@@ -22,7 +22,10 @@ from kimi_gateway.upstreams.kimi import (
 )
 
 from .emulator_calls import Client, Exchange, error_message, key_for
-from .emulator_cases import CASES, DIAGNOSED, WEATHER, Case, chat, messages
+from .emulator_cases import DIAGNOSED, MESSAGE_CASES, WEATHER, Case, chat, messages
+from .emulator_tool_cases import TOOL_CASES
+
+CASES = [*MESSAGE_CASES, *TOOL_CASES]
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
