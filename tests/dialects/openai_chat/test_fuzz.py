@@ -22,7 +22,8 @@ from kimi_gateway.dialects.openai_chat import (
     render_response,
 )
 
-from .strategies import json_values, mutated_bodies, request_bodies, response_bodies
+from .strategies import mutated_bodies
+from .wire_strategies import json_values, request_bodies, response_bodies
 
 
 @settings(max_examples=300)
