@@ -317,3 +317,18 @@ def test_previous_response_id_says_why() -> None:
     with pytest.raises(TranslationError) as info:
         parse_request({"model": "m", "input": "x", "previous_response_id": "resp_1"})
     assert "keeps no conversation state" in info.value.message
+
+
+def test_a_namespaced_call_in_history_is_reported() -> None:
+    call = {
+        "type": "function_call",
+        "call_id": "c",
+        "name": "spawn_agent",
+        "namespace": "multi_agent_v1",
+        "arguments": "{}",
+    }
+    request = parse_request({"model": "m", "input": [call]})
+    assert request.messages == (Message("assistant", (ToolCallPart("c", "spawn_agent", "{}"),)),)
+    assert request.diagnostics == (
+        Diagnostic("dropped_namespace", "input[0].namespace has no canonical form"),
+    )

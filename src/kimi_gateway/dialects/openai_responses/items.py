@@ -95,7 +95,7 @@ def _item(
     if kind == "message":
         return _message(item, param, diags)
     if kind == "function_call":
-        return "assistant", (_function_call(item, param),)
+        return "assistant", (_function_call(item, param, diags),)
     if kind == "function_call_output":
         return "user", (_function_output(item, param, diags),)
     if kind == "reasoning":
@@ -116,7 +116,9 @@ def _message(
     return role, parse_content(item.get("content"), f"{param}.content", diags)
 
 
-def _function_call(item: Mapping[str, Any], param: str) -> ToolCallPart:
+def _function_call(item: Mapping[str, Any], param: str, diags: list[Diagnostic]) -> ToolCallPart:
+    if item.get("namespace") is not None:
+        diags.append(Diagnostic("dropped_namespace", f"{param}.namespace has no canonical form"))
     return ToolCallPart(
         id=as_str(item.get("call_id"), f"{param}.call_id"),
         name=as_str(item.get("name"), f"{param}.name"),

@@ -123,8 +123,14 @@ def render_output_item(part: Part, rid: str, index: int) -> dict[str, Any]:
         return {**render_call(part, item_id("fc", rid, index)), "status": "completed"}
     if isinstance(part, OpaquePart) and part.type == ITEM:
         return dict(part.data)
-    text = part.text if isinstance(part, TextPart) else ""
-    return message_item(item_id("msg", rid, index), text, "completed")
+    item = message_item(item_id("msg", rid, index), None, "completed")
+    if isinstance(part, TextPart):
+        item["content"] = [output_text(part.text)]
+    elif isinstance(part, OpaquePart) and part.type == "refusal":
+        item["content"] = [{**part.data, "type": "refusal"}]
+    # Images and other blocks have no reply form (losses.py reports them): an empty message
+    # keeps output indexes equal to part indexes, which the stream renderer relies on.
+    return item
 
 
 def message_item(mid: str, text: str | None, status: str) -> dict[str, Any]:
