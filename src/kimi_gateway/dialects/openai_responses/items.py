@@ -8,8 +8,10 @@ turn, so they form one assistant Message; ``function_call_output`` → ToolResul
 Message (consecutive outputs merged, as the chat dialect does with ``tool`` messages). Any other
 item (``item_reference``, ``local_shell_call``, ``custom_tool_call``, ``compaction`` …) is kept
 verbatim as ``OpaquePart(ITEM, item)`` with a Diagnostic: on the assistant side when its type
-ends in ``_call``, else on the user side. Item ``id`` / ``status`` / ``phase`` fields carry no
-meaning for a model and are dropped (a documented normalisation, not a Diagnostic).
+ends in ``_call``, else on the user side. The ``id`` / ``status`` / ``phase`` of message and
+function-call items carry no meaning for a model and are dropped (a documented normalisation, not
+a Diagnostic); a reasoning item keeps its fields in ``provider_data``. A ``namespace`` on a
+function call is dropped with a Diagnostic (namespace tools are not offered, tools.py).
 """
 
 from __future__ import annotations
