@@ -185,7 +185,8 @@ def _events(ex: Exchange, plan: _Plan, response: Response) -> Batches:
 
 async def _stream(ex: Exchange, plan: _Plan, watch: DisconnectWatch, deadline: float) -> None:
     async with asyncio.timeout_at(deadline):
-        events = _events(ex, plan, await _open(ex, plan))
+        response = await _open(ex, plan)
+        events = _events(ex, plan, response)
         try:
             first = await anext(events, None)
         except BaseException:
@@ -208,7 +209,9 @@ async def _stream(ex: Exchange, plan: _Plan, watch: DisconnectWatch, deadline: f
             await _send_event(ex, renderer, StreamError(_total_timeout(ex)))
         watch.finish()
         await end_stream(ex.send)
-        if clean:
+        # aiohttp returns the connection to the pool by itself once the body's end has
+        # arrived; only a terminator still on its way needs reading.
+        if clean and not response.content.is_eof():
             await _drain(events)
     finally:
         await events.aclose()
