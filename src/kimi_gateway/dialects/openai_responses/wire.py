@@ -1,40 +1,36 @@
-"""Typed readers of Responses wire fields that raise :class:`TranslationError` naming the field.
-
-Every reader takes the value and its path (``input[2].content[0].text``) so the error says
-exactly which field is wrong; ``None`` means "absent" for optional fields. These mirror the
-openai_chat readers on purpose: the dialects may not import each other (.importlinter).
-"""
+"""Typed readers of Responses wire fields (the shared ones live in core/wire_fields.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.wire_fields import (
+    as_list,
+    as_object,
+    as_str,
+    opt_bool,
+    opt_int,
+    opt_number,
+    opt_object,
+    opt_str,
+    type_name,
+    wrong_type,
+)
 
-
-def type_name(value: Any) -> str:
-    """The JSON name of a value's type, for error messages."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list | tuple):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
-
-
-def wrong_type(param: str, expected: str, value: Any) -> TranslationError:
-    return TranslationError(
-        f"Invalid type for '{param}': expected {expected}, but got {type_name(value)}.",
-        param=param,
-    )
+__all__ = [
+    "as_list",
+    "as_object",
+    "as_str",
+    "bad_value",
+    "opt_bool",
+    "opt_int",
+    "opt_number",
+    "opt_object",
+    "opt_str",
+    "type_name",
+    "wrong_type",
+]
 
 
 def bad_value(param: str, value: Any, supported: str) -> TranslationError:
@@ -42,57 +38,3 @@ def bad_value(param: str, value: Any, supported: str) -> TranslationError:
         f"Invalid value for '{param}': {value!r}. Supported values are: {supported}.",
         param=param,
     )
-
-
-def as_object(value: Any, param: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise wrong_type(param, "an object", value)
-    return value
-
-
-def as_list(value: Any, param: str) -> list[Any]:
-    if not isinstance(value, list | tuple):
-        raise wrong_type(param, "an array", value)
-    return list(value)
-
-
-def as_str(value: Any, param: str) -> str:
-    if not isinstance(value, str):
-        raise wrong_type(param, "a string", value)
-    return value
-
-
-def opt_str(value: Any, param: str) -> str | None:
-    return None if value is None else as_str(value, param)
-
-
-def opt_bool(value: Any, param: str) -> bool | None:
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise wrong_type(param, "a boolean", value)
-    return value
-
-
-def opt_int(value: Any, param: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise wrong_type(param, "an integer", value)
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise wrong_type(param, "an integer", value)
-        return int(value)
-    return value
-
-
-def opt_number(value: Any, param: str) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise wrong_type(param, "a number", value)
-    return value
-
-
-def opt_object(value: Any, param: str) -> Mapping[str, Any] | None:
-    return None if value is None else as_object(value, param)
