@@ -8,6 +8,8 @@ pure function of the error (:func:`is_retryable`), following Moonshot's own clie
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Literal, TypeAlias
 
 ErrorKind: TypeAlias = Literal[
@@ -41,6 +43,44 @@ STATUS_OF_KIND: dict[ErrorKind, int] = {
     "unavailable": 503,
     "client_closed": 499,
 }
+
+
+# Which kind an HTTP status means when a body names no better one (every dialect reads the same).
+KIND_OF_STATUS: Mapping[int, ErrorKind] = {
+    400: "invalid_request",
+    401: "authentication",
+    402: "quota_exhausted",
+    403: "permission",
+    404: "not_found",
+    408: "timeout",
+    413: "request_too_large",
+    429: "rate_limit",
+    499: "client_closed",
+    503: "unavailable",
+    504: "timeout",
+    529: "overloaded",
+}
+
+# Moonshot's own client treats these words as "quota exhausted", never retried (kimi-api.md §2.4
+# [O-code] KOSONG-TS), and Kimi Code's usage-limit texts mean the same (§13.4 [O] KCDOCS). One
+# list for every face: the same Kimi answer must not be retried on one face and not another.
+_QUOTA_WORDING = re.compile(
+    r"exceeded your current (?:token )?quota|check your account balance|insufficient balance"
+    r"|recharge|in arrears|usage limit",
+    re.IGNORECASE,
+)
+
+
+def kind_of_status(status: int | None) -> ErrorKind:
+    """The kind an HTTP status alone implies: other 4xx are invalid requests, the rest server."""
+    if status is None:
+        return "server"
+    return KIND_OF_STATUS.get(status, "invalid_request" if 400 <= status < 500 else "server")
+
+
+def is_quota_wording(message: str) -> bool:
+    """Whether an error message speaks of an exhausted balance or plan (not a rate limit)."""
+    return _QUOTA_WORDING.search(message) is not None
 
 
 class GatewayError(Exception):

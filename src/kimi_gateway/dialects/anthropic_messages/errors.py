@@ -27,7 +27,13 @@ from typing import Any
 
 import orjson
 
-from kimi_gateway.core.errors import STATUS_OF_KIND, ErrorKind, GatewayError
+from kimi_gateway.core.errors import (
+    STATUS_OF_KIND,
+    ErrorKind,
+    GatewayError,
+    is_quota_wording,
+    kind_of_status,
+)
 from kimi_gateway.core.http_headers import retry_after_seconds, upstream_request_id
 
 _TYPE_KINDS: dict[str, ErrorKind] = {
@@ -55,20 +61,6 @@ _TYPE_KINDS: dict[str, ErrorKind] = {
     "timeout_error": "timeout",
     "client_closed_request": "client_closed",
 }
-_STATUS_KINDS: dict[int, ErrorKind] = {
-    400: "invalid_request",
-    401: "authentication",
-    402: "quota_exhausted",
-    403: "permission",
-    404: "not_found",
-    408: "timeout",
-    413: "request_too_large",
-    429: "rate_limit",
-    499: "client_closed",
-    503: "unavailable",
-    504: "timeout",
-    529: "overloaded",
-}
 _RENDERED: dict[ErrorKind, tuple[int, str]] = {
     "invalid_request": (400, "invalid_request_error"),
     "content_filter": (400, "invalid_request_error"),
@@ -84,12 +76,6 @@ _RENDERED: dict[ErrorKind, tuple[int, str]] = {
     "unavailable": (503, "api_error"),
     "client_closed": (499, "api_error"),
 }
-# kimi-api.md §2.4 [O-code] KOSONG-TS billing wording, and §13.4 [O] KCDOCS usage-limit texts.
-_QUOTA_WORDING = re.compile(
-    r"exceeded your current (?:token )?quota|check your account balance|insufficient balance"
-    r"|recharge|in arrears|usage limit",
-    re.IGNORECASE,
-)
 _OVERLOAD_WORDING = re.compile(r"overload", re.IGNORECASE)
 _FILTER_WORDING = re.compile(r"considered high risk", re.IGNORECASE)  # §2.2 [O] HC
 _TITLE = re.compile(rb"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
@@ -138,9 +124,7 @@ def classify(status: int | None, upstream_type: str | None, message: str) -> Err
     """The dialect-neutral kind of an upstream error (the order is the module docstring's)."""
     type_kind = _TYPE_KINDS.get(upstream_type or "")
     billing = status in (402, 403, 429) or type_kind in ("rate_limit", "quota_exhausted")
-    if billing and (
-        upstream_type == "exceeded_current_quota_error" or _QUOTA_WORDING.search(message)
-    ):
+    if billing and (upstream_type == "exceeded_current_quota_error" or is_quota_wording(message)):
         return "quota_exhausted"
     throttled = status == 429 or (status or 0) >= 500 or type_kind in ("rate_limit", "server")
     if throttled and _OVERLOAD_WORDING.search(message):
@@ -149,9 +133,7 @@ def classify(status: int | None, upstream_type: str | None, message: str) -> Err
         return "content_filter"
     if type_kind is not None:
         return type_kind
-    if status is None:
-        return "server"
-    return _STATUS_KINDS.get(status, "invalid_request" if 400 <= status < 500 else "server")
+    return kind_of_status(status)
 
 
 def _from_text(status: int, body: bytes, headers: Mapping[str, str]) -> GatewayError:

@@ -17,7 +17,7 @@ from typing import Any
 
 import orjson
 
-from kimi_gateway.core.errors import ErrorKind, GatewayError
+from kimi_gateway.core.errors import ErrorKind, GatewayError, is_quota_wording, kind_of_status
 from kimi_gateway.core.http_headers import retry_after_seconds, upstream_request_id
 
 _KIND_OF_TYPE: dict[str, ErrorKind] = {
@@ -44,26 +44,6 @@ _KIND_OF_TYPE: dict[str, ErrorKind] = {
     "server_unavailable": "unavailable",
     "client_closed_request": "client_closed",
 }
-_KIND_OF_STATUS: dict[int, ErrorKind] = {
-    400: "invalid_request",
-    401: "authentication",
-    402: "quota_exhausted",
-    403: "permission",
-    404: "not_found",
-    408: "timeout",
-    413: "request_too_large",
-    429: "rate_limit",
-    499: "client_closed",
-    503: "unavailable",
-    504: "timeout",
-    529: "overloaded",
-}
-# Moonshot's own client treats these words in a 429 as "quota exhausted" (kimi-api.md §2.4).
-_BILLING = re.compile(
-    r"exceeded your current (token )?quota|check your account balance|insufficient balance"
-    r"|recharge|in arrears",
-    re.IGNORECASE,
-)
 _OPENAI_TYPE: dict[ErrorKind, str] = {
     "invalid_request": "invalid_request_error",
     "authentication": "authentication_error",
@@ -139,15 +119,11 @@ def _build(
 
 
 def classify(status: int | None, kimi_type: str | None, message: str) -> ErrorKind:
-    kind = _KIND_OF_TYPE.get(kimi_type or "")
-    if kind is None:
-        kind = _KIND_OF_STATUS.get(status or 0)
-    if kind is None:
-        kind = "invalid_request" if status is not None and 400 <= status < 500 else "server"
+    kind = _KIND_OF_TYPE.get(kimi_type or "") or kind_of_status(status)
     if kind == "invalid_request" and status == 413:
         kind = "request_too_large"
     limited = kind in ("rate_limit", "overloaded", "quota_exhausted") or status in (402, 429)
-    if limited and _BILLING.search(message):
+    if limited and is_quota_wording(message):
         return "quota_exhausted"
     if kind in ("rate_limit", "server") and "overload" in message.lower():
         return "overloaded"

@@ -16,7 +16,13 @@ from typing import Any
 
 import orjson
 
-from kimi_gateway.core.errors import ErrorKind, GatewayError
+from kimi_gateway.core.errors import (
+    KIND_OF_STATUS,
+    ErrorKind,
+    GatewayError,
+    is_quota_wording,
+    kind_of_status,
+)
 from kimi_gateway.core.http_headers import retry_after_seconds, upstream_request_id
 
 _KIND_OF_NAME: dict[str, ErrorKind] = {
@@ -40,20 +46,6 @@ _KIND_OF_NAME: dict[str, ErrorKind] = {
     "service_unavailable": "unavailable",
     "server_error": "server",
     "api_error": "server",
-}
-_KIND_OF_STATUS: dict[int, ErrorKind] = {
-    400: "invalid_request",
-    401: "authentication",
-    402: "quota_exhausted",
-    403: "permission",
-    404: "not_found",
-    408: "timeout",
-    413: "request_too_large",
-    429: "rate_limit",
-    499: "client_closed",
-    503: "unavailable",
-    504: "timeout",
-    529: "overloaded",
 }
 _OPENAI_TYPE: dict[ErrorKind, str] = {
     "invalid_request": "invalid_request_error",
@@ -134,6 +126,8 @@ def _build(
     headers: Mapping[str, str],
 ) -> GatewayError:
     kind = _classify(status, kind_name, code)
+    if kind in ("rate_limit", "overloaded") and is_quota_wording(message):
+        kind = "quota_exhausted"  # a spent plan is not retried (kimi-api.md §2.4, §13.4)
     return GatewayError(
         kind,
         message,
@@ -152,12 +146,12 @@ def _classify(status: int | None, kind_name: str | None, code: str | None) -> Er
         kind = _KIND_OF_NAME.get(name or "")
         if kind is not None and kind != "server":
             return kind
-    kind = _KIND_OF_STATUS.get(status or 0)
+    kind = KIND_OF_STATUS.get(status or 0)
     if kind is not None:
         return kind
     if "server" in (_KIND_OF_NAME.get(code or ""), _KIND_OF_NAME.get(kind_name or "")):
         return "server"
-    return "invalid_request" if status is not None and 400 <= status < 500 else "server"
+    return kind_of_status(status)
 
 
 def error_message(error: GatewayError) -> str:
