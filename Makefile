@@ -4,15 +4,29 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve emulate test lint venv clean bench
+.PHONY: serve emulate test lint venv clean bench lock
 
-$(STAMP): pyproject.toml
+# The venv holds exactly the versions in requirements-dev.lock (hash-checked), then the package
+# itself without dependencies. Rebuilt when pyproject.toml or either lock file changes.
+$(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# Re-resolve the locks from pyproject.toml's ranges with uv (pinned in the dev lock): the runtime
+# set, then the dev set constrained to the same runtime versions. Pins still allowed are kept;
+# `make lock LOCK_ARGS=--upgrade` moves everything to the newest allowed versions. --universal:
+# one lock for every platform and Python >= 3.11 (markers, hashes for every published file).
+LOCK_FLAGS := --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command 'make lock' $(LOCK_ARGS)
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -o requirements.lock
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) \
+		-c requirements.lock -o requirements-dev.lock
 
 serve: $(STAMP)
 	$(BIN)/kimi-gateway serve $(ARGS)
