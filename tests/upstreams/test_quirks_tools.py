@@ -8,9 +8,7 @@ from kimi_gateway.upstreams.kimi.quirks_tools import (
     cap_tools,
     conversation_key,
     dedupe_tools,
-    drop_unsupported_params,
     ensure_prompt_cache_key,
-    map_openai_identity,
     mark_builtin_tools,
     normalise_tool_schemas,
 )
@@ -20,59 +18,6 @@ from .canonical import ctx, request, user
 
 def _tools(count: int) -> tuple[Tool, ...]:
     return tuple(Tool(f"t{i}", parameters={"type": "object"}) for i in range(count))
-
-
-def test_unsupported_openai_params_are_dropped_one_diagnostic_each() -> None:
-    extra = {"seed": 7, "logit_bias": {"1": 2}, "prediction": {"type": "content"}, "partial": True}
-    fixed = drop_unsupported_params(request(extra=extra), ctx())
-    assert fixed.extra == {"prediction": {"type": "content"}, "partial": True}
-    assert fixed.diagnostics == (
-        Diagnostic(
-            "dropped_param",
-            "'logit_bias' is not accepted by Kimi (kimi-api.md §5.2, §14); not sent",
-        ),
-        Diagnostic(
-            "dropped_param", "'seed' is not accepted by Kimi (kimi-api.md §5.2, §14); not sent"
-        ),
-    )
-
-
-def test_anthropic_extras_are_dropped_on_either_wire() -> None:
-    extra = {
-        "context_management": {"edits": []},
-        "top_k": 5,
-        "output_config": {"effort": "high", "task_budget": 1},
-    }
-    openai = drop_unsupported_params(request(extra=extra), ctx())
-    assert openai.extra == {}
-    assert [d.detail.split("'")[1] for d in openai.diagnostics] == [
-        "context_management",
-        "output_config",
-        "top_k",
-    ]
-    anthropic = drop_unsupported_params(
-        request(extra=extra), ctx("kimi-k2.6", "anthropic_messages")
-    )
-    assert anthropic.extra == {"output_config": {"effort": "high"}}
-    assert len(anthropic.diagnostics) == 3
-
-
-def test_user_becomes_safety_identifier_and_metadata_is_not_sent() -> None:
-    raw = request(
-        user="u-1", metadata={"user_id": "abc"}, tool_choice=ToolChoice("auto", parallel=True)
-    )
-    fixed = map_openai_identity(raw, ctx())
-    assert (fixed.user, fixed.metadata, fixed.extra) == (None, {}, {"safety_identifier": "u-1"})
-    assert fixed.tool_choice == ToolChoice("auto")
-    assert [d.detail for d in fixed.diagnostics] == [
-        "metadata is not accepted by Kimi's chat API (§5.2); not sent"
-    ]
-
-
-def test_parallel_false_cannot_be_honoured_and_says_so() -> None:
-    fixed = map_openai_identity(request(tool_choice=ToolChoice("auto", parallel=False)), ctx())
-    assert fixed.tool_choice == ToolChoice("auto")
-    assert [d.code for d in fixed.diagnostics] == ["dropped_param"]
 
 
 def test_dollar_tools_become_builtin_functions() -> None:

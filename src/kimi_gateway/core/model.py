@@ -2,7 +2,15 @@
 
 Frozen dataclasses, no I/O, no wire names. A dialect parser builds these from a wire dict; a
 renderer builds a wire dict from them. Anything a dialect cannot express travels in a named field
-(``extra``, ``provider_data``) or is reported as a :class:`Diagnostic` — never dropped silently.
+(``provider_data``; a request's per-dialect fields below) or is reported as a :class:`Diagnostic`
+— never dropped silently.
+
+A request field that only one wire dialect has (Anthropic ``top_k``, Responses ``store``, Chat
+``logit_bias`` …) lives in that dialect's own typed field of :class:`Request` —
+``openai_chat``, ``anthropic_messages``, ``openai_responses``, named like :data:`DialectName` —
+which only that dialect's parser fills and only its renderer reads, so one dialect's private
+fields can never reach another's wire body. The Kimi quirk layer reports each one it does not
+forward (upstreams/kimi/quirks_fields.py).
 
 What does not belong here: per-model Kimi rules (upstreams/kimi/profiles.py), fix-ups
 (upstreams/kimi/quirks.py), stream events (core/events.py), usage (core/usage.py).
@@ -15,6 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 from kimi_gateway.core.usage import Usage
+
+DialectName = Literal["openai_chat", "anthropic_messages", "openai_responses"]
+"""The one name of a wire dialect: the package under ``dialects/`` that speaks it. A client
+speaks one (the route it called); an upstream speaks one (its surface)."""
 
 Role = Literal["system", "user", "assistant"]
 """Tool results are parts of a ``user`` message (Anthropic's model); OpenAI ``tool`` messages
@@ -122,6 +134,54 @@ class ThinkingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class OpenAIChatFields:
+    """What only a Chat Completions request carries (dialects/openai_chat/request.py).
+
+    ``passthrough`` holds every other Chat field with no canonical form, known (``seed``,
+    ``logit_bias``, ``logprobs``, ``safety_identifier`` …, kimi-api.md §5.1-5.2) or unknown, by
+    wire name and verbatim; the openai_chat renderer writes it back, no other renderer reads it.
+    """
+
+    partial: bool = False  # Kimi partial mode (§5.3): the last message is an assistant prefix
+    passthrough: Mapping[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AnthropicMessagesFields:
+    """What only an Anthropic Messages request carries (dialects/anthropic_messages/request.py).
+
+    ``unknown`` holds fields that are not Anthropic fields known here: the parser reports each
+    as ``unknown_field`` and the renderer never writes them.
+    """
+
+    server_tools: tuple[Mapping[str, JSON], ...] = ()  # non-custom tools, verbatim, in order
+    output_config: Mapping[str, JSON] | None = None  # its rest once effort/format are mapped
+    top_k: int | None = None
+    context_management: Mapping[str, JSON] | None = None
+    service_tier: str | None = None
+    container: str | Mapping[str, JSON] | None = None  # a container id, or its parameters
+    mcp_servers: tuple[Mapping[str, JSON], ...] | None = None
+    unknown: Mapping[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenAIResponsesFields:
+    """What only a Responses request carries (dialects/openai_responses/request.py).
+
+    ``passthrough`` holds every other Responses field with no canonical form (``truncation``,
+    ``service_tier``, ``client_metadata``, ``stream_options`` …) by wire name, verbatim.
+    """
+
+    hosted_tools: tuple[Mapping[str, JSON], ...] = ()  # non-function tools, verbatim, in order
+    tool_choice: Mapping[str, JSON] | None = None  # a form with no canonical one (allowed_tools)
+    reasoning: Mapping[str, JSON] | None = None  # its rest once effort is mapped (summary)
+    text: Mapping[str, JSON] | None = None  # its rest once format is mapped (verbosity)
+    store: bool | None = None
+    include: tuple[str, ...] | None = None
+    passthrough: Mapping[str, JSON] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Request:
     model: str
     messages: tuple[Message, ...]
@@ -142,7 +202,10 @@ class Request:
     metadata: Mapping[str, JSON] = field(default_factory=dict)
     user: str | None = None
     prompt_cache_key: str | None = None
-    extra: Mapping[str, JSON] = field(default_factory=dict)  # known-unmapped fields, by name
+    # What only one dialect carries; None when the client sent none of it (see the classes).
+    openai_chat: OpenAIChatFields | None = None
+    anthropic_messages: AnthropicMessagesFields | None = None
+    openai_responses: OpenAIResponsesFields | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
 
 

@@ -11,6 +11,7 @@ import orjson
 import pytest
 
 from kimi_gateway.core.model import (
+    AnthropicMessagesFields,
     TextPart,
     ThinkingConfig,
     ToolCallPart,
@@ -101,7 +102,9 @@ def test_claude_code_capture_maps_every_field() -> None:
         ),
     )
     assert request.thinking == ThinkingConfig("adaptive", effort="high")
-    assert request.extra == {"context_management": body["context_management"]}
+    assert request.anthropic_messages == AnthropicMessagesFields(
+        context_management=body["context_management"]
+    )
     assert request.metadata == body["metadata"]
     assert (request.max_tokens, request.stream, len(request.tools)) == (32000, True, 24)
     assert request.tools[0].parameters == body["tools"][0]["input_schema"]

@@ -9,6 +9,7 @@ import pytest
 
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import (
+    AnthropicMessagesFields,
     Diagnostic,
     ImagePart,
     Message,
@@ -146,11 +147,9 @@ def test_every_block_and_field_parses_to_the_canonical_model() -> None:
             "json_schema": {"name": "output", "schema": {"type": "object"}},
         },
         metadata={"user_id": "u1"},
-        extra={
-            "top_k": 40,
-            "service_tier": "auto",
-            "server_tools": [FULL_BODY["tools"][1]],
-        },
+        anthropic_messages=AnthropicMessagesFields(
+            server_tools=(FULL_BODY["tools"][1],), top_k=40, service_tier="auto"
+        ),
         diagnostics=(
             Diagnostic(
                 "flattened_block",
@@ -215,7 +214,7 @@ def test_tool_results_lead_the_user_message() -> None:
 
 def test_unknown_fields_are_reported_and_not_forwarded() -> None:
     request = parse_request({"model": "m", "max_tokens": 1, "messages": [], "seed": 7})
-    assert request.extra == {"seed": 7}
+    assert request.anthropic_messages == AnthropicMessagesFields(unknown={"seed": 7})
     assert request.diagnostics == (
         Diagnostic(
             "unknown_field", "seed is not an Anthropic Messages field known here; not forwarded"
@@ -227,7 +226,10 @@ def test_unknown_fields_are_reported_and_not_forwarded() -> None:
 def test_effort_without_thinking_stays_in_output_config() -> None:
     body = {"model": "m", "max_tokens": 1, "messages": [], "output_config": {"effort": "max"}}
     request = parse_request(body)
-    assert (request.thinking, request.extra) == (None, {"output_config": {"effort": "max"}})
+    assert (request.thinking, request.anthropic_messages) == (
+        None,
+        AnthropicMessagesFields(output_config={"effort": "max"}),
+    )
     assert render_request(request) == body
 
 

@@ -24,6 +24,7 @@ from kimi_gateway.core.model import (
     ImagePart,
     Message,
     OpaquePart,
+    OpenAIChatFields,
     Part,
     Request,
     Response,
@@ -162,11 +163,11 @@ def requests(draw: st.DrawFn) -> Request:
     )
     if choice is not None and choice.mode == "auto" and choice.parallel is not None and not tools:
         choice = ToolChoice("auto")
-    extra = draw(
+    passthrough = draw(
         st.dictionaries(EXTRA_KEYS, json_values.filter(lambda v: v is not None), max_size=2)
     )
-    if messages[-1].role == "assistant" and draw(st.booleans()):
-        extra["partial"] = True
+    partial = messages[-1].role == "assistant" and draw(st.booleans())
+    own = OpenAIChatFields(partial=partial, passthrough=passthrough)
     stream = draw(st.booleans())
     system = tuple(draw(st.lists(st.builds(TextPart, text), max_size=2)))
     if not system and messages[0].role == "system" and messages[0].name is None:
@@ -191,7 +192,7 @@ def requests(draw: st.DrawFn) -> Request:
         metadata=draw(json_objects),
         user=draw(st.none() | text),
         prompt_cache_key=draw(st.none() | text),
-        extra=extra,
+        openai_chat=own if own != OpenAIChatFields() else None,
     )
 
 

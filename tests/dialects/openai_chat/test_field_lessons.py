@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from kimi_gateway.core.events import PartStart, StreamEvent, ThinkingDelta, UsageReport
-from kimi_gateway.core.model import Message, Request, TextPart, ThinkingPart, ToolCallPart
+from kimi_gateway.core.model import (
+    Message,
+    OpenAIChatFields,
+    Request,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+)
 from kimi_gateway.core.sse import SSEDecoder
 from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_chat import (
@@ -103,7 +110,7 @@ def test_lesson_2_6_reasoning_becomes_thinking_in_stream_and_non_stream() -> Non
     assert parse_stream(raw)[1:3] == [PartStart(0, "thinking"), ThinkingDelta(0, "greet")]
 
 
-def test_lesson_2_7_unknown_fields_are_named_in_extra_not_passed_blindly() -> None:
+def test_lesson_2_7_unknown_fields_are_named_in_the_chat_fields_not_passed_blindly() -> None:
     request = parse_request(
         {
             "model": "m",
@@ -112,7 +119,9 @@ def test_lesson_2_7_unknown_fields_are_named_in_extra_not_passed_blindly() -> No
             "service_tier": "flex",
         }
     )
-    assert dict(request.extra) == {"output_config": {"effort": "high"}, "service_tier": "flex"}
+    assert request.openai_chat == OpenAIChatFields(
+        passthrough={"output_config": {"effort": "high"}, "service_tier": "flex"}
+    )
     without = Request(request.model, request.messages)
     assert "output_config" not in render_request(without)
 

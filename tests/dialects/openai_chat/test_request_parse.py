@@ -11,6 +11,7 @@ from kimi_gateway.core.model import (
     ImagePart,
     Message,
     OpaquePart,
+    OpenAIChatFields,
     Request,
     TextPart,
     ThinkingConfig,
@@ -200,15 +201,14 @@ def test_tool_messages_merge_into_one_user_message_empty_content_kept() -> None:
     )
 
 
-def test_partial_mode_goes_to_extra() -> None:
+def test_partial_mode_goes_to_the_chat_fields() -> None:
     request = parse(messages=[USER, {"role": "assistant", "content": "Once upon", "partial": True}])
-    assert (request.messages[1], dict(request.extra)) == (
+    assert (request.messages[1], request.openai_chat) == (
         Message("assistant", (TextPart("Once upon"),)),
-        {"partial": True},
+        OpenAIChatFields(partial=True),
     )
-    assert (
-        parse(messages=[USER, {"role": "assistant", "content": "x", "partial": False}]).extra == {}
-    )
+    off = parse(messages=[USER, {"role": "assistant", "content": "x", "partial": False}])
+    assert off.openai_chat is None
 
 
 def test_tools_and_tool_choice_forms() -> None:
@@ -237,7 +237,7 @@ def test_tools_and_tool_choice_forms() -> None:
         ToolChoice("tool", "get", parallel=False),
     )
     for mode in ("auto", "none", "required"):
-        assert parse(tools=tools, tool_choice=mode).tool_choice == ToolChoice(mode)  # type: ignore[arg-type]
+        assert parse(tools=tools, tool_choice=mode).tool_choice == ToolChoice(mode)
     assert parse(tools=tools, parallel_tool_calls=True).tool_choice == ToolChoice(
         "auto", parallel=True
     )
@@ -340,7 +340,7 @@ def test_thinking_and_reasoning_effort(fields: dict[str, Any], expected: Thinkin
     assert parse(**fields).thinking == expected
 
 
-def test_other_fields_go_to_extra_by_name_nulls_dropped() -> None:
+def test_other_fields_go_to_the_chat_passthrough_by_name_nulls_dropped() -> None:
     fields = {
         "seed": 7,
         "logit_bias": {"50256": -100},
@@ -357,7 +357,8 @@ def test_other_fields_go_to_extra_by_name_nulls_dropped() -> None:
         "totally_unknown": {"a": [1]},
     }
     request = parse(**fields, echo=None)
-    assert dict(request.extra) == fields
+    assert request.openai_chat == OpenAIChatFields(passthrough=fields)
+    assert (request.anthropic_messages, request.openai_responses) == (None, None)
 
 
 def test_unknown_message_fields_are_reported_echoed_ones_ignored() -> None:

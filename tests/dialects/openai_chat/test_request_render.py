@@ -11,6 +11,7 @@ from kimi_gateway.core.model import (
     ImagePart,
     Message,
     OpaquePart,
+    OpenAIChatFields,
     Request,
     TextPart,
     ThinkingConfig,
@@ -66,7 +67,7 @@ def test_renders_every_field_in_openai_wire() -> None:
         metadata={"k": "v"},
         user="u",
         prompt_cache_key="pk",
-        extra={"seed": 3, "model": "ignored: known fields win"},
+        openai_chat=OpenAIChatFields(passthrough={"seed": 3, "model": "ignored: known fields win"}),
     )
     assert render_request(request) == {
         "model": "kimi-k2.6",
@@ -228,13 +229,15 @@ def test_partial_mode_marks_the_last_assistant_message_only() -> None:
     request = Request(
         "m",
         (Message("user", (TextPart("hi"),)), Message("assistant", (TextPart("Once"),))),
-        extra={"partial": True},
+        openai_chat=OpenAIChatFields(partial=True),
     )
     assert render_request(request) == {
         "model": "m",
         "messages": [USER, {"role": "assistant", "content": "Once", "partial": True}],
     }
-    last_is_user = Request("m", (Message("user", (TextPart("hi"),)),), extra={"partial": True})
+    last_is_user = Request(
+        "m", (Message("user", (TextPart("hi"),)),), openai_chat=OpenAIChatFields(partial=True)
+    )
     assert render_request(last_is_user) == {"model": "m", "messages": [USER]}
 
 
@@ -276,12 +279,12 @@ def test_rendered_body_shares_nothing_with_the_request() -> None:
         "m",
         (Message("user", (TextPart("hi"),)),),
         tools=(Tool("f", parameters=schema),),
-        extra={"logit_bias": {"1": 2}},
+        openai_chat=OpenAIChatFields(passthrough={"logit_bias": {"1": 2}}),
     )
     body = render_request(request)
     body["tools"][0]["function"]["parameters"]["properties"]["a"]["type"] = "integer"
     body["logit_bias"]["1"] = 3
-    assert (schema["properties"], request.extra) == (
+    assert (schema["properties"], request.openai_chat) == (
         {"a": {"type": "string"}},
-        {"logit_bias": {"1": 2}},
+        OpenAIChatFields(passthrough={"logit_bias": {"1": 2}}),
     )

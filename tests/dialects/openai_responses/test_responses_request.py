@@ -15,6 +15,7 @@ from kimi_gateway.core.model import (
     ImagePart,
     Message,
     OpaquePart,
+    OpenAIResponsesFields,
     Request,
     TextPart,
     ThinkingConfig,
@@ -65,13 +66,13 @@ def test_codex_request_parses() -> None:
     assert request.thinking is None
     assert request.stream is True
     assert request.prompt_cache_key == body["prompt_cache_key"]
-    assert request.extra == {
-        "store": False,
-        "include": ["reasoning.encrypted_content"],
-        "client_metadata": body["client_metadata"],
-        "reasoning": {"summary": "auto"},
-        "hosted_tools": [body["tools"][4], body["tools"][8]],
-    }
+    assert request.openai_responses == OpenAIResponsesFields(
+        hosted_tools=(body["tools"][4], body["tools"][8]),
+        reasoning={"summary": "auto"},
+        store=False,
+        include=("reasoning.encrypted_content",),
+        passthrough={"client_metadata": body["client_metadata"]},
+    )
     assert request.diagnostics == (
         Diagnostic("hosted_tool", "tools[4]: namespace tool 'multi_agent_v1' kept aside"),
         Diagnostic("hosted_tool", "tools[8]: web_search tool 'web_search' kept aside"),
@@ -164,7 +165,9 @@ def test_scalar_fields_both_ways() -> None:
         True,
     )
     assert (request.metadata, request.user, request.prompt_cache_key) == ({"a": "b"}, "u1", "k")
-    assert request.extra == {"store": False, "truncation": "auto", "service_tier": "auto"}
+    assert request.openai_responses == OpenAIResponsesFields(
+        store=False, passthrough={"truncation": "auto", "service_tier": "auto"}
+    )
     rendered = render_request(request)
     assert rendered == {**body, "input": rendered["input"]}
 
@@ -174,7 +177,7 @@ def test_reasoning_effort_is_thinking() -> None:
         {"model": "m", "input": "x", "reasoning": {"effort": "high", "summary": "detailed"}}
     )
     assert request.thinking == ThinkingConfig("enabled", effort="high")
-    assert request.extra == {"reasoning": {"summary": "detailed"}}
+    assert request.openai_responses == OpenAIResponsesFields(reasoning={"summary": "detailed"})
     assert render_request(request)["reasoning"] == {"effort": "high", "summary": "detailed"}
     off = parse_request({"model": "m", "input": "x", "reasoning": {"effort": "none"}})
     assert off.thinking == ThinkingConfig("disabled", effort="none")
@@ -190,7 +193,7 @@ def test_text_format_is_response_format() -> None:
         "type": "json_schema",
         "json_schema": {"name": "r", "schema": {"type": "object"}, "strict": True},
     }
-    assert request.extra == {"text": {"verbosity": "low"}}
+    assert request.openai_responses == OpenAIResponsesFields(text={"verbosity": "low"})
     assert render_request(request)["text"] == {"format": fmt, "verbosity": "low"}
     plain = parse_request({"model": "m", "input": "x", "text": {"format": {"type": "json_object"}}})
     assert plain.response_format == {"type": "json_object"}
@@ -212,10 +215,10 @@ def test_tool_choice_forms() -> None:
     assert rendered == {**named, "input": rendered["input"]}
     for mode in ("auto", "none", "required"):
         body = {"model": "m", "input": "x", "tool_choice": mode}
-        assert parse_request(body).tool_choice == ToolChoice(mode)  # type: ignore[arg-type]
+        assert parse_request(body).tool_choice == ToolChoice(mode)
     hosted = parse_request({"model": "m", "input": "x", "tool_choice": {"type": "web_search"}})
     assert hosted.tool_choice is None
-    assert hosted.extra == {"tool_choice": {"type": "web_search"}}
+    assert hosted.openai_responses == OpenAIResponsesFields(tool_choice={"type": "web_search"})
     assert hosted.diagnostics == (Diagnostic("dropped_param", "tool_choice of type 'web_search'"),)
 
 

@@ -9,23 +9,26 @@ ThinkingConfig (enabled + budget_tokens / adaptive / disabled, Kimi's ``keep``) 
 ``output_config.effort`` → ``effort`` and ``output_config.format`` → ``response_format`` in
 OpenAI's shape (``{"type":"json_schema","json_schema":{"name","schema"}}``).
 
-Everything else is kept in ``Request.extra`` under its wire name: ``top_k``,
+Everything else is kept, typed, in ``Request.anthropic_messages``: ``top_k``,
 ``context_management``, ``service_tier``, ``container``, ``mcp_servers``, the rest of
 ``output_config`` (including ``effort`` when no ``thinking`` is given: absent thinking means the
-model's default, which no canonical mode says), and ``server_tools`` (tools.py). render_request
-renders back only those Anthropic keys; other ``extra`` keys (another dialect's, or unknown
-fields, which parse reports as ``unknown_field``) are never sent to an Anthropic upstream
-(field-lessons §2.7: translate or drop every field explicitly). ``n``, penalties, ``user``,
-``prompt_cache_key``, ``include_usage`` and ``Message.name`` have no Anthropic form.
+model's default, which no canonical mode says), ``server_tools`` (tools.py), and fields not
+known here (``unknown``, each reported as ``unknown_field``). render_request renders back the
+Anthropic fields, never ``unknown``, and never reads another dialect's private fields
+(``Request.openai_chat``, ``Request.openai_responses``): those are never sent to an Anthropic
+upstream (field-lessons §2.7: translate or drop every field explicitly). ``n``, penalties,
+``user``, ``prompt_cache_key``, ``include_usage`` and ``Message.name`` have no Anthropic form.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Literal, TypeAlias
 
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import (
+    AnthropicMessagesFields,
     Diagnostic,
     Message,
     Request,
@@ -61,8 +64,8 @@ _MAPPED = frozenset(
         "metadata",
     }
 )
-# Anthropic request fields without a canonical form, kept by name and rendered back as they came.
-PASSTHROUGH = ("top_k", "context_management", "service_tier", "container", "mcp_servers")
+# Anthropic request fields without a canonical form: AnthropicMessagesFields, typed.
+_OWN = frozenset({"top_k", "context_management", "service_tier", "container", "mcp_servers"})
 _ROLES: dict[str, Role] = {"user": "user", "assistant": "assistant", "system": "system"}
 _THINKING_MODES: dict[str, ThinkingMode] = {
     "enabled": "enabled",
@@ -79,11 +82,8 @@ def parse_request(body: Mapping[str, Any]) -> Request:
         raise TranslationError("max_tokens: required", param="max_tokens")
     tools, server_tools = parse_tools(body.get("tools"), diags)
     thinking, response_format, output_rest = _parse_output(body, diags)
-    extra = _extra(body, diags)
-    if server_tools:
-        extra["server_tools"] = server_tools
-    if output_rest:
-        extra["output_config"] = output_rest
+    own = _own_fields(body, diags)
+    own = replace(own, server_tools=server_tools, output_config=output_rest or None)
     metadata = body.get("metadata")
     return Request(
         model=fields.string(body.get("model"), "model"),
@@ -99,7 +99,7 @@ def parse_request(body: Mapping[str, Any]) -> Request:
         thinking=thinking,
         response_format=response_format,
         metadata={} if metadata is None else dict(fields.mapping(metadata, "metadata")),
-        extra=extra,
+        anthropic_messages=own if own != AnthropicMessagesFields() else None,
         diagnostics=tuple(diags),
     )
 
@@ -191,16 +191,39 @@ def _parse_format(value: Mapping[str, Any]) -> dict[str, Any]:
     return dict(value)
 
 
-def _extra(body: Mapping[str, Any], diags: list[Diagnostic]) -> dict[str, Any]:
-    extra: dict[str, Any] = {}
+def _own_fields(body: Mapping[str, Any], diags: list[Diagnostic]) -> AnthropicMessagesFields:
+    """The typed Anthropic-only fields, and the unknown rest (each reported)."""
+    unknown: dict[str, Any] = {}
     for key, value in body.items():
-        if key in _MAPPED or value is None:
+        if key in _MAPPED or key in _OWN or value is None:
             continue
-        extra[key] = value
-        if key not in PASSTHROUGH:
-            detail = f"{key} is not an Anthropic Messages field known here; not forwarded"
-            diags.append(Diagnostic("unknown_field", detail))
-    return extra
+        unknown[key] = value
+        detail = f"{key} is not an Anthropic Messages field known here; not forwarded"
+        diags.append(Diagnostic("unknown_field", detail))
+    context = body.get("context_management")
+    container = body.get("container")
+    servers = body.get("mcp_servers")
+    return AnthropicMessagesFields(
+        top_k=fields.opt_integer(body.get("top_k"), "top_k"),
+        context_management=None if context is None else _object(context, "context_management"),
+        service_tier=fields.opt_string(body.get("service_tier"), "service_tier"),
+        container=container if isinstance(container, str) else _opt_object(container, "container"),
+        mcp_servers=None if servers is None else _objects(servers, "mcp_servers"),
+        unknown=unknown,
+    )
+
+
+def _object(value: Any, param: str) -> dict[str, Any]:
+    return dict(fields.mapping(value, param))
+
+
+def _opt_object(value: Any, param: str) -> dict[str, Any] | None:
+    return None if value is None else _object(value, param)
+
+
+def _objects(value: Any, param: str) -> tuple[dict[str, Any], ...]:
+    items = fields.sequence(value, param)
+    return tuple(_object(item, f"{param}[{i}]") for i, item in enumerate(items))
 
 
 def render_request(request: Request) -> dict[str, Any]:
@@ -213,19 +236,34 @@ def render_request(request: Request) -> dict[str, Any]:
     body["messages"] = [
         {"role": m.role, "content": render_content(m.parts, role=m.role)} for m in request.messages
     ]
-    server_tools = request.extra.get("server_tools")
-    if request.tools or server_tools:
-        body["tools"] = render_tools(request.tools, _list(server_tools))
+    own = request.anthropic_messages or AnthropicMessagesFields()
+    if request.tools or own.server_tools:
+        body["tools"] = render_tools(request.tools, own.server_tools)
     if request.tool_choice is not None:
         body["tool_choice"] = render_tool_choice(request.tool_choice)
     _render_sampling(request, body)
-    _render_output(request, body)
+    _render_output(request, own.output_config, body)
     if request.metadata:
         body["metadata"] = dict(request.metadata)
-    for key in PASSTHROUGH:
-        if request.extra.get(key) is not None:
-            body[key] = request.extra[key]
+    _render_own(own, body)
     return body
+
+
+def _render_own(own: AnthropicMessagesFields, body: dict[str, Any]) -> None:
+    """The typed Anthropic-only fields, as they came (``unknown`` is never sent)."""
+    for key, value in (
+        ("top_k", own.top_k),
+        ("context_management", own.context_management),
+        ("service_tier", own.service_tier),
+        ("container", own.container),
+        ("mcp_servers", own.mcp_servers),
+    ):
+        if value is None:
+            continue
+        if isinstance(value, tuple):
+            body[key] = [dict(item) for item in value]
+        else:
+            body[key] = dict(value) if isinstance(value, Mapping) else value
 
 
 def _render_sampling(request: Request, body: dict[str, Any]) -> None:
@@ -239,9 +277,8 @@ def _render_sampling(request: Request, body: dict[str, Any]) -> None:
         body["stream"] = True
 
 
-def _render_output(request: Request, body: dict[str, Any]) -> None:
-    rest = request.extra.get("output_config")
-    output: dict[str, Any] = dict(rest) if isinstance(rest, Mapping) else {}
+def _render_output(request: Request, rest: Mapping[str, Any] | None, body: dict[str, Any]) -> None:
+    output: dict[str, Any] = dict(rest) if rest is not None else {}
     thinking = request.thinking
     if thinking is not None:
         wire: dict[str, Any] = {"type": thinking.mode}
@@ -267,7 +304,3 @@ def _render_format(value: Mapping[str, Any]) -> dict[str, Any]:
     if kind == "json_object":
         return {"type": "json_schema", "schema": {"type": "object"}}
     return dict(value)
-
-
-def _list(value: Any) -> list[Any]:
-    return list(value) if isinstance(value, list | tuple) else []

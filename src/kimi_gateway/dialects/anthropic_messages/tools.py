@@ -3,9 +3,10 @@
 Custom tools (no ``type`` or ``type: "custom"``) map to :class:`Tool` (``input_schema`` →
 ``parameters`` verbatim, ``$schema`` included: schema clean-up is a Kimi quirk, not ours).
 Anthropic *server* tools (``web_search_20250305``, ``bash_20250124``, … any other ``type``) have
-no canonical form: they are kept verbatim, in order, as ``Request.extra["server_tools"]`` and
-rendered back after the custom tools. Whether an upstream can run them is for the quirk layer to
-decide (it may map web search to Kimi's ``$web_search``, or drop them with a diagnostic).
+no canonical form: they are kept verbatim, in order, in
+``Request.anthropic_messages.server_tools`` and rendered back after the custom tools. Whether an
+upstream can run them is for the quirk layer to decide (it may map web search to Kimi's
+``$web_search``, or drop them with a diagnostic).
 
 ``tool_choice``: ``auto`` → auto, ``any`` → required, ``tool`` → tool(name), ``none`` → none;
 ``disable_parallel_tool_use: true`` ↔ ``ToolChoice.parallel=False`` (and ``false`` ↔ True).
@@ -13,7 +14,7 @@ decide (it may map web search to Kimi's ``$web_search``, or drop them with a dia
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, TypeAlias
 
 from kimi_gateway.core.errors import TranslationError
@@ -34,10 +35,10 @@ _MODE_TO_CHOICE = {mode: wire for wire, mode in _CHOICE_TO_MODE.items()}
 
 def parse_tools(
     value: Any, diags: list[Diagnostic]
-) -> tuple[tuple[Tool, ...], list[dict[str, Any]]]:
+) -> tuple[tuple[Tool, ...], tuple[dict[str, Any], ...]]:
     """Custom tools, and the server tools kept verbatim."""
     if value is None:
-        return (), []
+        return (), ()
     tools: list[Tool] = []
     server: list[dict[str, Any]] = []
     for i, item in enumerate(fields.sequence(value, "tools")):
@@ -48,7 +49,7 @@ def parse_tools(
             tools.append(_custom_tool(tool, param, diags))
         else:
             server.append(dict(tool))
-    return tuple(tools), server
+    return tuple(tools), tuple(server)
 
 
 def _custom_tool(tool: Any, param: str, diags: list[Diagnostic]) -> Tool:
@@ -64,7 +65,9 @@ def _custom_tool(tool: Any, param: str, diags: list[Diagnostic]) -> Tool:
     )
 
 
-def render_tools(tools: Sequence[Tool], server: Sequence[Any]) -> list[dict[str, Any]]:
+def render_tools(
+    tools: Sequence[Tool], server: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """Custom tools then server tools.
 
     A ``builtin_function`` Tool (Kimi ``$web_search``) renders as a plain custom tool of that
@@ -84,7 +87,7 @@ def render_tools(tools: Sequence[Tool], server: Sequence[Any]) -> list[dict[str,
         if tool.cache:
             entry["cache_control"] = {"type": "ephemeral"}
         rendered.append(entry)
-    rendered.extend(dict(item) for item in server if isinstance(item, dict))
+    rendered.extend(dict(item) for item in server)
     return rendered
 
 

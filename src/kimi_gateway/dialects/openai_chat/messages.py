@@ -9,7 +9,7 @@ Assistant reasoning (``reasoning_content``, ``reasoning``, ``reasoning_details``
 Moonshot's own client accepts, kimi-api.md §7.2) becomes a ThinkingPart placed first and renders
 as ``reasoning_content``; ``reasoning_details`` entries ride along in ``provider_data``.
 Tool-call ``arguments`` are kept byte-exact (§8.5). Kimi's partial mode (§5.3) is reported to the
-caller as a flag (request.py stores it as ``Request.extra["partial"]``).
+caller as a flag (request.py stores it as ``Request.openai_chat.partial``).
 """
 
 from __future__ import annotations

@@ -4,11 +4,13 @@ Field by field: ``max_tokens`` and ``max_completion_tokens`` both become ``max_t
 render as ``max_completion_tokens`` (kimi-api.md §5.1, §16.2); ``stop`` is a string or list;
 Kimi's ``thinking`` object (sent via ``extra_body``) and ``reasoning_effort`` become a
 ThinkingConfig. Every other field — known OpenAI fields Kimi may not take (``seed``,
-``logit_bias``, ``service_tier`` …, §5.2) and unknown ones alike — goes into ``Request.extra``
-by name and is rendered back verbatim; the Kimi quirk layer decides what to drop. Null values
-mean "absent" and are not kept.
+``logit_bias``, ``service_tier`` …, §5.2) and unknown ones alike — goes into
+``Request.openai_chat.passthrough`` by name and is rendered back verbatim; the Kimi quirk layer
+decides what to drop. Null values mean "absent" and are not kept. Only this dialect fills and
+reads ``Request.openai_chat``: another dialect's private fields (``Request.anthropic_messages``,
+``Request.openai_responses``) are never written into a Chat body.
 
-``Request.extra["partial"] = True`` marks Kimi partial mode (§5.3): the last message is an
+``Request.openai_chat.partial`` marks Kimi partial mode (§5.3): the last message is an
 assistant prefix to continue. It is rendered as ``"partial": true`` on that message, never as a
 top-level field. Messages are messages.py's business; tools tools.py's.
 """
@@ -20,7 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
-from kimi_gateway.core.model import Diagnostic, Request, ThinkingConfig
+from kimi_gateway.core.model import Diagnostic, OpenAIChatFields, Request, ThinkingConfig
 from kimi_gateway.dialects.openai_chat.messages import parse_messages, render_messages
 from kimi_gateway.dialects.openai_chat.tools import (
     parse_tool_choice,
@@ -38,8 +40,6 @@ from kimi_gateway.dialects.openai_chat.wire import (
     opt_str,
     str_or_list,
 )
-
-PARTIAL = "partial"  # the Request.extra key of Kimi partial mode (kimi-api.md §5.3)
 
 _MAPPED = frozenset(
     {
@@ -78,9 +78,8 @@ def parse_request(body: Mapping[str, Any]) -> Request:
     tools, tool_diags = parse_tools(body)
     choice, choice_diags = parse_tool_choice(body, bool(tools))
     stream = bool(opt_bool(body.get("stream"), "stream"))
-    extra = {k: v for k, v in body.items() if k not in _MAPPED and v is not None}
-    if parsed.partial:
-        extra[PARTIAL] = True
+    passthrough = {k: v for k, v in body.items() if k not in _MAPPED and v is not None}
+    own = OpenAIChatFields(partial=parsed.partial, passthrough=passthrough)
     return Request(
         model=as_str(body.get("model"), "model"),
         messages=parsed.messages,
@@ -101,7 +100,7 @@ def parse_request(body: Mapping[str, Any]) -> Request:
         metadata=dict(opt_object(body.get("metadata"), "metadata") or {}),
         user=opt_str(body.get("user"), "user"),
         prompt_cache_key=opt_str(body.get("prompt_cache_key"), "prompt_cache_key"),
-        extra=extra,
+        openai_chat=own if own != OpenAIChatFields() else None,
         diagnostics=(*parsed.diagnostics, *tool_diags, *choice_diags, *_stream_diags(body)),
     )
 
@@ -180,10 +179,10 @@ def render_thinking(thinking: ThinkingConfig) -> dict[str, Any]:
 
 def render_request(request: Request) -> dict[str, Any]:
     """Canonical Request → Chat Completions body (plain OpenAI wire; Kimi fix-ups are quirks)."""
-    partial = request.extra.get(PARTIAL) is True
+    own = request.openai_chat or OpenAIChatFields()
     body: dict[str, Any] = {
         "model": request.model,
-        "messages": render_messages(request.system, request.messages, partial=partial),
+        "messages": render_messages(request.system, request.messages, partial=own.partial),
     }
     if request.tools:
         body["tools"] = [render_tool(tool) for tool in request.tools]
@@ -208,8 +207,8 @@ def render_request(request: Request) -> dict[str, Any]:
         body["metadata"] = dict(request.metadata)
     _put(body, "user", request.user)
     _put(body, "prompt_cache_key", request.prompt_cache_key)
-    for key, value in request.extra.items():
-        if key != PARTIAL and key not in body:
+    for key, value in own.passthrough.items():
+        if key not in body:  # a canonical field wins over a passthrough of the same name
             body[key] = value
     # A copy: callers (the quirk layer) may edit the body without touching the frozen Request.
     return copy.deepcopy(body)

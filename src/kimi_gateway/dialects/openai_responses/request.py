@@ -3,11 +3,13 @@
 ``instructions`` is ``Request.system``; ``input`` is items.py's business, tools tools.py's;
 ``max_output_tokens`` is ``max_tokens``; ``reasoning.effort`` is a ThinkingConfig (``"none"``
 turns thinking off) and the rest of ``reasoning`` (``summary``) stays in
-``Request.extra["reasoning"]``; ``text.format`` becomes the Chat Completions ``response_format``
-shape (``json_schema`` nested under ``json_schema``), the rest of ``text`` (``verbosity``) stays
-in ``Request.extra["text"]``. Every other field (``store``, ``include``, ``truncation``,
-``service_tier``, ``client_metadata``, ``stream_options`` …) goes to ``Request.extra`` by name
-and renders back verbatim; the Kimi quirk layer drops what Kimi does not take.
+``Request.openai_responses.reasoning``; ``text.format`` becomes the Chat Completions
+``response_format`` shape (``json_schema`` nested under ``json_schema``), the rest of ``text``
+(``verbosity``) stays in ``Request.openai_responses.text``. ``store`` and ``include`` are typed
+there too; every other field (``truncation``, ``service_tier``, ``client_metadata``,
+``stream_options`` …) goes to its ``passthrough`` by name. All of it renders back verbatim, and
+only here: no other dialect's renderer reads ``Request.openai_responses``, nor this one another
+dialect's fields; the Kimi quirk layer drops (and reports) what Kimi does not take.
 
 ``previous_response_id`` and ``conversation`` refer to state kept by the server that produced
 them; this gateway is stateless and Kimi has no such store, so they are refused with a
@@ -21,17 +23,23 @@ from collections.abc import Mapping
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
-from kimi_gateway.core.model import Diagnostic, Request, TextPart, ThinkingConfig
+from kimi_gateway.core.model import (
+    Diagnostic,
+    OpenAIResponsesFields,
+    Request,
+    TextPart,
+    ThinkingConfig,
+)
 from kimi_gateway.dialects.openai_responses.items import parse_input
 from kimi_gateway.dialects.openai_responses.items_render import render_input
 from kimi_gateway.dialects.openai_responses.tools import (
-    HOSTED_TOOLS,
     parse_tool_choice,
     parse_tools,
     render_tool,
     render_tool_choice,
 )
 from kimi_gateway.dialects.openai_responses.wire import (
+    as_list,
     as_object,
     as_str,
     opt_bool,
@@ -60,6 +68,7 @@ _MAPPED = frozenset(
         "prompt_cache_key",
     }
 )
+_OWN = frozenset({"store", "include"})  # typed in OpenAIResponsesFields
 _STATEFUL = ("previous_response_id", "conversation")
 
 
@@ -74,60 +83,77 @@ def parse_request(body: Mapping[str, Any]) -> Request:
                 param=key,
             )
     diags: list[Diagnostic] = []
-    extra: dict[str, Any] = {k: v for k, v in body.items() if k not in _MAPPED and v is not None}
     if body.get("input") is None:
         raise TranslationError("'input' is required.", param="input")
     messages = parse_input(body["input"], diags)
-    tools = parse_tools(body.get("tools"), extra, diags)
+    tools, hosted = parse_tools(body.get("tools"), diags)
+    choice, choice_rest = parse_tool_choice(body, bool(tools), diags)
+    thinking, reasoning_rest = _thinking(body)
+    response_format, text_rest = _text_format(body)
+    own = OpenAIResponsesFields(
+        hosted_tools=hosted,
+        tool_choice=choice_rest,
+        reasoning=reasoning_rest,
+        text=text_rest,
+        store=opt_bool(body.get("store"), "store"),
+        include=_include(body.get("include")),
+        passthrough={
+            k: v for k, v in body.items() if k not in _MAPPED and k not in _OWN and v is not None
+        },
+    )
     instructions = opt_str(body.get("instructions"), "instructions")
     return Request(
         model=as_str(body.get("model"), "model"),
         messages=messages,
         system=(TextPart(instructions),) if instructions is not None else (),
         tools=tools,
-        tool_choice=parse_tool_choice(body, bool(tools), extra, diags),
+        tool_choice=choice,
         max_tokens=opt_int(body.get("max_output_tokens"), "max_output_tokens"),
         temperature=opt_number(body.get("temperature"), "temperature"),
         top_p=opt_number(body.get("top_p"), "top_p"),
         stream=bool(opt_bool(body.get("stream"), "stream")),
-        thinking=_thinking(body, extra),
-        response_format=_text_format(body, extra),
+        thinking=thinking,
+        response_format=response_format,
         metadata=dict(opt_object(body.get("metadata"), "metadata") or {}),
         user=opt_str(body.get("user"), "user"),
         prompt_cache_key=opt_str(body.get("prompt_cache_key"), "prompt_cache_key"),
-        extra=extra,
+        openai_responses=own if own != OpenAIResponsesFields() else None,
         diagnostics=tuple(diags),
     )
 
 
-def _thinking(body: Mapping[str, Any], extra: dict[str, Any]) -> ThinkingConfig | None:
+def _include(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(as_str(item, f"include[{i}]") for i, item in enumerate(as_list(value, "include")))
+
+
+def _thinking(body: Mapping[str, Any]) -> tuple[ThinkingConfig | None, dict[str, Any] | None]:
+    """The ThinkingConfig of ``reasoning.effort``, and the rest of ``reasoning``."""
     reasoning = opt_object(body.get("reasoning"), "reasoning")
     if reasoning is None:
-        return None
-    rest = {k: v for k, v in reasoning.items() if k != "effort" and v is not None}
-    if rest:
-        extra["reasoning"] = rest
+        return None, None
+    rest = {k: v for k, v in reasoning.items() if k != "effort" and v is not None} or None
     effort = opt_str(reasoning.get("effort"), "reasoning.effort")
     if effort is None:
-        return None  # e.g. Codex's {"summary": "auto"}: the model's default thinking
-    return ThinkingConfig("disabled" if effort == "none" else "enabled", effort=effort)
+        return None, rest  # e.g. Codex's {"summary": "auto"}: the model's default thinking
+    return ThinkingConfig("disabled" if effort == "none" else "enabled", effort=effort), rest
 
 
-def _text_format(body: Mapping[str, Any], extra: dict[str, Any]) -> Mapping[str, Any] | None:
+def _text_format(body: Mapping[str, Any]) -> tuple[Mapping[str, Any] | None, dict[str, Any] | None]:
+    """The response_format of ``text.format``, and the rest of ``text``."""
     text = opt_object(body.get("text"), "text")
     if text is None:
-        return None
-    rest = {k: v for k, v in text.items() if k != "format" and v is not None}
-    if rest:
-        extra["text"] = rest
+        return None, None
+    rest = {k: v for k, v in text.items() if k != "format" and v is not None} or None
     fmt = opt_object(text.get("format"), "text.format")
     if fmt is None:
-        return None
+        return None, rest
     kind = as_str(fmt.get("type"), "text.format.type")
     if kind != "json_schema":
-        return dict(fmt)
+        return dict(fmt), rest
     schema = {k: v for k, v in fmt.items() if k != "type"}
-    return {"type": "json_schema", "json_schema": schema}
+    return {"type": "json_schema", "json_schema": schema}, rest
 
 
 def render_request(request: Request) -> dict[str, Any]:
@@ -136,10 +162,9 @@ def render_request(request: Request) -> dict[str, Any]:
     if request.system:
         body["instructions"] = "\n\n".join(part.text for part in request.system)
     body["input"] = render_input(request.messages)
-    hosted = request.extra.get(HOSTED_TOOLS)
+    own = request.openai_responses or OpenAIResponsesFields()
     tools = [render_tool(tool) for tool in request.tools]
-    if isinstance(hosted, list):
-        tools.extend(hosted)
+    tools.extend(dict(tool) for tool in own.hosted_tools)
     if tools:
         body["tools"] = tools
     if request.tool_choice is not None:
@@ -149,22 +174,31 @@ def render_request(request: Request) -> dict[str, Any]:
     _put(body, "top_p", request.top_p)
     if request.stream:
         body["stream"] = True
-    _put(body, "reasoning", _render_reasoning(request))
-    _put(body, "text", _render_text(request))
+    _put(body, "reasoning", _render_reasoning(request, own.reasoning))
+    _put(body, "text", _render_text(request, own.text))
     if request.metadata:
         body["metadata"] = dict(request.metadata)
     _put(body, "user", request.user)
     _put(body, "prompt_cache_key", request.prompt_cache_key)
-    for key, value in request.extra.items():
-        if key not in body and key != HOSTED_TOOLS:
-            body[key] = value
+    _render_own(own, body)
     # A copy: callers may edit the body without touching the frozen Request.
     return copy.deepcopy(body)
 
 
-def _render_reasoning(request: Request) -> dict[str, Any] | None:
-    rest = request.extra.get("reasoning")
-    out: dict[str, Any] = dict(rest) if isinstance(rest, Mapping) else {}
+def _render_own(own: OpenAIResponsesFields, body: dict[str, Any]) -> None:
+    """The Responses-only fields; a canonical field (tool_choice …) wins over a kept one."""
+    if own.tool_choice is not None and "tool_choice" not in body:
+        body["tool_choice"] = dict(own.tool_choice)
+    _put(body, "store", own.store)
+    if own.include is not None:
+        body["include"] = list(own.include)
+    for key, value in own.passthrough.items():
+        if key not in body:
+            body[key] = value
+
+
+def _render_reasoning(request: Request, rest: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    out: dict[str, Any] = dict(rest) if rest is not None else {}
     thinking = request.thinking
     if thinking is not None:
         effort = thinking.effort
@@ -175,9 +209,8 @@ def _render_reasoning(request: Request) -> dict[str, Any] | None:
     return out or None
 
 
-def _render_text(request: Request) -> dict[str, Any] | None:
-    rest = request.extra.get("text")
-    out: dict[str, Any] = dict(rest) if isinstance(rest, Mapping) else {}
+def _render_text(request: Request, rest: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    out: dict[str, Any] = dict(rest) if rest is not None else {}
     fmt = request.response_format
     if fmt is not None:
         inner = fmt.get("json_schema")

@@ -3,10 +3,11 @@
 Responses function tools are flat: ``{"type": "function", "name", "description", "parameters",
 "strict"}``. Every other tool type (``web_search``, ``namespace``, ``custom``, ``local_shell``,
 ``file_search``, ``mcp`` …) has no canonical form: the list of them is kept in
-``Request.extra[HOSTED_TOOLS]`` (rendered back after the function tools) with one Diagnostic per
-tool, so a Kimi upstream drops them by name (upstreams/kimi/quirks_tools.py). ``tool_choice`` is
-``"auto" | "none" | "required" | {"type": "function", "name"}``; other forms (``allowed_tools``,
-a hosted tool type) go to ``Request.extra["tool_choice"]`` with a Diagnostic.
+``Request.openai_responses.hosted_tools`` (rendered back after the function tools) with one
+Diagnostic per tool, so a Kimi upstream drops them by name (upstreams/kimi/quirks_fields.py).
+``tool_choice`` is ``"auto" | "none" | "required" | {"type": "function", "name"}``; other forms
+(``allowed_tools``, a hosted tool type) go to ``Request.openai_responses.tool_choice`` with a
+Diagnostic.
 """
 
 from __future__ import annotations
@@ -25,16 +26,18 @@ from kimi_gateway.dialects.openai_responses.wire import (
     opt_str,
 )
 
-HOSTED_TOOLS = "hosted_tools"  # Request.extra key of the non-function tools
 _FUNCTION_KEYS = frozenset({"type", "name", "description", "parameters", "strict"})
 _CHOICE_MODES = ("auto", "none", "required")
 
 
-def parse_tools(value: Any, extra: dict[str, Any], diags: list[Diagnostic]) -> tuple[Tool, ...]:
+def parse_tools(
+    value: Any, diags: list[Diagnostic]
+) -> tuple[tuple[Tool, ...], tuple[dict[str, Any], ...]]:
+    """The function tools, and the hosted (non-function) tools kept verbatim, in order."""
     if value is None:
-        return ()
+        return (), ()
     tools: list[Tool] = []
-    hosted: list[Any] = []
+    hosted: list[dict[str, Any]] = []
     for i, raw in enumerate(as_list(value, "tools")):
         param = f"tools[{i}]"
         tool = as_object(raw, param)
@@ -45,9 +48,7 @@ def parse_tools(value: Any, extra: dict[str, Any], diags: list[Diagnostic]) -> t
             hosted.append(dict(tool))
             continue
         tools.append(_function(tool, param, diags))
-    if hosted:
-        extra[HOSTED_TOOLS] = hosted
-    return tuple(tools)
+    return tuple(tools), tuple(hosted)
 
 
 def _function(tool: Mapping[str, Any], param: str, diags: list[Diagnostic]) -> Tool:
@@ -62,23 +63,25 @@ def _function(tool: Mapping[str, Any], param: str, diags: list[Diagnostic]) -> T
 
 
 def parse_tool_choice(
-    body: Mapping[str, Any], has_tools: bool, extra: dict[str, Any], diags: list[Diagnostic]
-) -> ToolChoice | None:
+    body: Mapping[str, Any], has_tools: bool, diags: list[Diagnostic]
+) -> tuple[ToolChoice | None, dict[str, Any] | None]:
+    """The canonical choice, and a wire ``tool_choice`` with no canonical form (kept aside)."""
     parallel = opt_bool(body.get("parallel_tool_calls"), "parallel_tool_calls")
     value = body.get("tool_choice")
     if value is None:
         # ``auto`` is the default when tools are present, so this adds no meaning.
-        return ToolChoice("auto", parallel=parallel) if parallel is not None and has_tools else None
+        implied = parallel is not None and has_tools
+        return (ToolChoice("auto", parallel=parallel) if implied else None), None
     if isinstance(value, str):
         if value not in _CHOICE_MODES:
             raise bad_value("tool_choice", value, "'auto', 'none', 'required', or an object")
-        return ToolChoice(value, parallel=parallel)  # type: ignore[arg-type]
+        return ToolChoice(value, parallel=parallel), None  # type: ignore[arg-type]
     choice = as_object(value, "tool_choice")
     if choice.get("type") == "function":
-        return ToolChoice("tool", as_str(choice.get("name"), "tool_choice.name"), parallel)
+        name = as_str(choice.get("name"), "tool_choice.name")
+        return ToolChoice("tool", name, parallel), None
     diags.append(Diagnostic("dropped_param", f"tool_choice of type {choice.get('type')!r}"))
-    extra["tool_choice"] = dict(choice)
-    return ToolChoice("auto", parallel=parallel) if parallel is not None else None
+    return (ToolChoice("auto", parallel=parallel) if parallel is not None else None), dict(choice)
 
 
 def render_tool(tool: Tool) -> dict[str, Any]:

@@ -5,9 +5,10 @@ diagnostic the client dialect already recorded — is a 400 naming it instead.
 
 The fix-ups themselves live in ``quirks_*.py``, one small pure function each, with its reason
 and source: sampling (``quirks_sampling``), thinking and tool_choice (``quirks_thinking``),
-message content (``quirks_messages``), tools and top-level fields (``quirks_tools``). Wire-level
-fix-ups that exist only in one wire format are ``quirks_wire``. What does not belong here: model
-facts (``profiles``), deployment choices (``policy``), hosts and auth (``adapter``).
+message content (``quirks_messages``), top-level fields (``quirks_fields``), tools
+(``quirks_tools``). Wire-level fix-ups that exist only in one wire format are ``quirks_wire``.
+What does not belong here: model facts (``profiles``), deployment choices (``policy``), hosts and
+auth (``adapter``).
 
 System messages in the middle of a conversation are left alone: Kimi's OpenAI faces accept the
 ``system`` role anywhere (kimi-api.md §5.1 roles; K3 even takes tool-bearing system messages
@@ -21,6 +22,7 @@ from collections.abc import Callable
 
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import Request
+from kimi_gateway.upstreams.kimi import quirks_fields as fields
 from kimi_gateway.upstreams.kimi import quirks_messages as messages
 from kimi_gateway.upstreams.kimi import quirks_sampling as sampling
 from kimi_gateway.upstreams.kimi import quirks_thinking as thinking
@@ -43,9 +45,9 @@ def _sampling(request: Request, ctx: QuirkContext) -> Request:
 # The order matters: fields first; thinking settled (forced tool_choice and missing reasoning
 # may turn it off) before the sampling rules that depend on it; content before tools.
 PIPELINE: tuple[Quirk, ...] = (
-    tools.drop_unsupported_params,
+    fields.drop_unsupported_params,
     tools.ensure_prompt_cache_key,
-    tools.map_openai_identity,
+    fields.map_openai_identity,
     thinking.map_thinking_config,
     thinking.resolve_forced_tool_choice,
     thinking.restore_reasoning,

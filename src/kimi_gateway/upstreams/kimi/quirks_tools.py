@@ -1,10 +1,9 @@
-"""Fix-ups of tools and of the request's top-level fields Kimi does not take.
+"""Fix-ups of tools, and Kimi Code's ``prompt_cache_key``.
 
 Tools: ``$``-prefixed names become Kimi built-ins (§8.5), duplicates go (§13.4), Kimi Code's
 128-tool cap is enforced (field-lessons §2.10), schemas become MFJS (§8.6, schema_mfjs.py).
-Fields: an allow-list of what Kimi accepts per wire (§5.1, §14); everything else in
-``Request.extra`` is dropped with a diagnostic per field (field-lessons §2.7); ``user`` becomes
-``safety_identifier``; Kimi Code gets a ``prompt_cache_key`` (§13.1).
+Kimi Code gets a ``prompt_cache_key`` (§13.1). The other top-level fields Kimi does not take
+(and ``user`` → ``safety_identifier``) are ``quirks_fields``' business.
 """
 
 from __future__ import annotations
@@ -14,68 +13,11 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from kimi_gateway.core.model import Request, TextPart, Tool, ToolChoice
+from kimi_gateway.core.model import Request, TextPart, Tool
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
 from kimi_gateway.upstreams.kimi.schema_mfjs import SchemaError, normalise_schema
 
-# §5.1 [O] OAS ChatRequestBase: the extra fields the OpenAI faces accept. ``partial`` is the
-# openai_chat dialect's marker for Kimi partial mode (§5.3), rendered on the last message.
-OPENAI_EXTRA_ALLOWED = frozenset(
-    {"prediction", "safety_identifier", "logprobs", "top_logprobs", "partial"}
-)
-# §14 [3M] HALRO: the Anthropic route accepts ``output_config`` (effort, format); the dialect
-# keeps only its unmapped rest there. Nothing else from Anthropic's extras is known to work.
-ANTHROPIC_EXTRA_ALLOWED = frozenset({"output_config"})
-_OUTPUT_CONFIG_ALLOWED = frozenset({"effort", "format"})
 BUILTIN_PREFIX = "$"  # §8.5 [O-code] KOSONG-PY: "$"-named tools are builtin_function
-
-
-def drop_unsupported_params(request: Request, ctx: QuirkContext) -> Request:
-    """field-lessons §2.7: every field Kimi does not take is dropped explicitly, by name
-    (§5.2: seed, logit_bias, service_tier, store, modalities, audio, web_search_options …;
-    Anthropic's context_management, top_k, server tools on the OpenAI wire)."""
-    allowed = OPENAI_EXTRA_ALLOWED if ctx.openai else ANTHROPIC_EXTRA_ALLOWED
-    extra = dict(request.extra)
-    for key in sorted(k for k in extra if k not in allowed):
-        detail = f"'{key}' is not accepted by Kimi (kimi-api.md §5.2, §14); not sent"
-        request = replace(request, diagnostics=ctx.note(request, "dropped_param", detail, key))
-        del extra[key]
-    output = extra.get("output_config")
-    if isinstance(output, Mapping) and set(output) - _OUTPUT_CONFIG_ALLOWED:
-        dropped = sorted(set(output) - _OUTPUT_CONFIG_ALLOWED)
-        detail = f"output_config keys {dropped} are not accepted by Kimi (§14); not sent"
-        request = replace(
-            request, diagnostics=ctx.note(request, "dropped_param", detail, "output_config")
-        )
-        extra["output_config"] = {k: v for k, v in output.items() if k in _OUTPUT_CONFIG_ALLOWED}
-    return replace(request, extra=extra)
-
-
-def map_openai_identity(request: Request, ctx: QuirkContext) -> Request:
-    """§5.2: Kimi's spec has no ``user``, ``metadata`` or ``parallel_tool_calls``. ``user`` is
-    OpenAI's end-user id, which §5.1's ``safety_identifier`` replaces; ``metadata`` is the
-    client's bookkeeping (kept for the cache key, not sent); ``parallel_tool_calls: false``
-    cannot be honoured."""
-    if not ctx.openai:
-        return request
-    extra = dict(request.extra)
-    if request.user is not None:
-        extra.setdefault("safety_identifier", request.user)
-    if request.metadata:
-        detail = "metadata is not accepted by Kimi's chat API (§5.2); not sent"
-        request = replace(
-            request, diagnostics=ctx.note(request, "dropped_param", detail, "metadata")
-        )
-    choice = request.tool_choice
-    if choice is not None and choice.parallel is not None:
-        if choice.parallel is False:
-            detail = "parallel_tool_calls=false has no Kimi form (§5.2); the model may call several"
-            request = replace(
-                request,
-                diagnostics=ctx.note(request, "dropped_param", detail, "parallel_tool_calls"),
-            )
-        choice = ToolChoice(choice.mode, choice.name)
-    return replace(request, user=None, metadata={}, extra=extra, tool_choice=choice)
 
 
 def mark_builtin_tools(request: Request, ctx: QuirkContext) -> Request:
