@@ -59,10 +59,8 @@ ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "keys_refresh_seconds": ("KIMI_GATEWAY_KEYS_REFRESH_SECONDS",),
 }
 
-UpstreamName = Literal["platform", "platform_anthropic", "code_openai", "code_anthropic"]
-"""The Kimi surfaces a model can be routed to (kimi-api.md §1): the Open Platform's OpenAI face
-(region from ``region``), its Anthropic route (§14), and Kimi Code's OpenAI and Anthropic faces
-(§13)."""
+LEGACY_PLATFORM = "platform"  # the upstream entry KIMI_API_KEY makes: faces platform(_anthropic)
+LEGACY_CODE = "code"  # the entry KIMI_CODE_API_KEY makes: faces code_openai, code_anthropic
 
 
 class _Frozen(BaseModel):
@@ -71,10 +69,39 @@ class _Frozen(BaseModel):
 
 class RouteConfig(_Frozen):
     """Where one client-facing model name goes. Omitted fields take the defaults of routing:
-    the upstream by the client's dialect and which keys exist, the model id unchanged."""
+    the upstream by the client's dialect and which keys exist, the model id unchanged.
+    ``upstream`` names an upstream (a face such as ``platform_anthropic``, or an entry of
+    ``upstreams``); names are checked when the gateway starts."""
 
-    upstream: UpstreamName | None = None
+    upstream: str | None = None
     model: str | None = None
+
+
+class UpstreamConfig(_Frozen):
+    """One entry of ``upstreams:``. ``kind`` picks the implementation (``kimi_platform``,
+    ``kimi_code``, ``openai_compatible``); ``options`` are the kind's own, checked by it when
+    the gateway starts. The key comes from the environment variable ``api_key_env`` (or, less
+    safely, ``api_key`` in the file)."""
+
+    name: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$", max_length=64)
+    kind: str
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    api_key_env: str | None = None
+    models: dict[str, str] = Field(default_factory=dict)  # client model name → upstream id
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _key_from_environment(self) -> UpstreamConfig:
+        if self.api_key_env is None:
+            return self
+        if self.api_key is not None:
+            raise ValueError("give api_key or api_key_env, not both")
+        value = os.environ.get(self.api_key_env)
+        if not value:
+            raise ValueError(f"environment variable {self.api_key_env} is not set")
+        object.__setattr__(self, "api_key", SecretStr(value))
+        return self
 
 
 class ClaudeModels(_Frozen):
@@ -85,6 +112,40 @@ class ClaudeModels(_Frozen):
     opus: str | None = None
     sonnet: str | None = None
     haiku: str | None = None
+
+
+class SamplingOverrideConfig(_Frozen):
+    """A per-model exception to Kimi's sampling rule (``model`` exact or an fnmatch pattern)."""
+
+    model: str
+    param: Literal["temperature", "top_p", "n", "presence_penalty", "frequency_penalty"]
+    action: Literal["omit", "force", "clamp", "pass"]
+    value: float | None = None
+    low: float = 0.0
+    high: float = 1.0
+
+
+class QuirkSettings(_Frozen):
+    """How the gateway fixes requests Kimi would refuse (README "Kimi fix-ups"). The defaults
+    are the safe side: never send what Kimi is known to reject, never drop without saying so."""
+
+    strict: bool = False  # every change of meaning becomes a 400 naming it
+    fixed_sampling: Literal["omit", "force"] = "omit"
+    sampling_overrides: tuple[SamplingOverrideConfig, ...] = ()
+    n_with_low_temperature: Literal["raise_temperature", "reject"] = "raise_temperature"
+    min_temperature_for_n: float = Field(default=0.3, ge=0, le=1)
+    forced_tool_choice: Literal["disable_thinking", "nudge", "reject"] = "disable_thinking"
+    nudge_text: str = "Please select a tool to handle the current issue."
+    nudge_named_text: str = "Please use the {name} tool to handle the current issue."
+    missing_reasoning: Literal["placeholder", "disable_thinking", "reject"] = "placeholder"
+    reasoning_placeholder: str = " "
+    stop_overflow: Literal["truncate", "reject"] = "truncate"
+    empty_tool_result_text: str = "(empty)"
+    trim_tools: bool = False
+    derive_prompt_cache_key: bool = True
+    clamp_max_tokens_to_context: bool = False
+    effort_budget_low: int = Field(default=4096, ge=0)
+    effort_budget_high: int = Field(default=32768, ge=0)
 
 
 class KeyConfig(_Frozen):
@@ -151,6 +212,8 @@ class Settings(BaseSettings):
         "always", "upstream_stream", "stream from Kimi always (and fold), or as the client asked"
     )
     keys: tuple[KeyConfig, ...] = ()
+    upstreams: tuple[UpstreamConfig, ...] = ()  # YAML only; more upstreams by name
+    quirks: QuirkSettings = QuirkSettings()  # YAML only
     # Limits on input and time (seconds).
     max_body_bytes: int = _field(32 * 1024 * 1024, "max_body_bytes", "largest request body", ge=1)
     max_tools: int = _field(512, "max_tools", "most tools one request may offer", ge=0)
@@ -184,13 +247,49 @@ class Settings(BaseSettings):
 
     @property
     def has_upstream_key(self) -> bool:
-        return self.api_key is not None or self.code_api_key is not None
+        """Whether any upstream is configured (else the gateway runs on the emulator)."""
+        return self.api_key is not None or self.code_api_key is not None or bool(self.upstreams)
+
+    def upstream_entries(self) -> tuple[UpstreamConfig, ...]:
+        """Every upstream entry: what KIMI_API_KEY / KIMI_CODE_API_KEY (and their base URLs and
+        region) describe, as entries ``platform`` and ``code``, then ``upstreams:``. An entry of
+        ``upstreams:`` with the same name replaces the environment's."""
+        named = {entry.name for entry in self.upstreams}
+        legacy: list[UpstreamConfig] = []
+        if self.api_key is not None and LEGACY_PLATFORM not in named:
+            options: dict[str, Any] = {"region": self.region}
+            if self.anthropic_base_url:
+                options["anthropic_base_url"] = self.anthropic_base_url
+            legacy.append(
+                UpstreamConfig(
+                    name=LEGACY_PLATFORM,
+                    kind="kimi_platform",
+                    base_url=self.base_url,
+                    api_key=self.api_key,
+                    options=options,
+                )
+            )
+        if self.code_api_key is not None and LEGACY_CODE not in named:
+            legacy.append(
+                UpstreamConfig(
+                    name=LEGACY_CODE,
+                    kind="kimi_code",
+                    base_url=self.code_base_url,
+                    api_key=self.code_api_key,
+                )
+            )
+        return (*legacy, *self.upstreams)
 
     @model_validator(mode="after")
     def _check_keys(self) -> Settings:
         for key in self.keys:
             if (key.key is None) == (key.key_sha256 is None):
                 raise ValueError(f"keys: {key.name!r} needs exactly one of key, key_sha256")
+        seen: set[str] = set()
+        for index, entry in enumerate(self.upstreams):
+            if entry.name in seen:
+                raise ValueError(f"upstreams[{index}] ({entry.name!r}): name is used twice")
+            seen.add(entry.name)
         return self
 
     def resolved_data_dir(self) -> Path:

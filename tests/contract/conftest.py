@@ -1,30 +1,31 @@
-"""Fixtures of the contract suite: one HTTP client for the session (creating one per request
-costs more than the request) and the shared conversation runs."""
+"""Fixtures of the contract suite: one engine runner for the session (an event loop thread
+and its aiohttp session) and the shared conversation runs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
 from kimi_gateway.emulator.server import EmulatorServer
 
 from .case_model import Case
 from .conversation import Conversations
-from .pipeline import Outcome, Pair
+from .pipeline import Outcome, Pair, Runner
 
 Converse = Callable[[Case, Pair, bool], list[Outcome]]
 
 
 @pytest.fixture(scope="session")
-def http() -> Iterator[httpx.Client]:
-    with httpx.Client(timeout=10) as client:
-        yield client
+def http() -> Iterator[Runner]:
+    """The engine runner (an event loop thread with one aiohttp session)."""
+    runner = Runner()
+    yield runner
+    runner.close()
 
 
 @pytest.fixture(scope="session")
-def conversation_runs(http: httpx.Client) -> Conversations:
+def conversation_runs(http: Runner) -> Conversations:
     return Conversations(http)
 
 

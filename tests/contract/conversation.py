@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import httpx
 import orjson
 
 from kimi_gateway.core.model import Message, Part, Response, TextPart, ThinkingPart, ToolCallPart
@@ -22,11 +21,11 @@ from kimi_gateway.emulator.anthropic_signing import sign_thinking, signing_key
 from kimi_gateway.emulator.server import EmulatorServer
 
 from .case_model import Call, Case, Expect, Turn, next_messages
-from .pipeline import Outcome, Pair, run
+from .pipeline import Outcome, Pair, Runner, run
 
 
 def converse(
-    server: EmulatorServer, http: httpx.Client, pair: Pair, case: Case, *, stream: bool
+    server: EmulatorServer, http: Runner, pair: Pair, case: Case, *, stream: bool
 ) -> list[Outcome]:
     """Every turn of ``case`` through ``pair``; each reply must be a 200."""
     server.reset()
@@ -102,7 +101,7 @@ class Conversations:
     """Each conversation run once per test session and shared by the tests that check it: a run
     starts from a reset emulator, so it is a value (ids, counters and cache hits included)."""
 
-    def __init__(self, http: httpx.Client) -> None:
+    def __init__(self, http: Runner) -> None:
         self._http = http
         self._runs: dict[tuple[str, str, bool], list[Outcome]] = {}
 

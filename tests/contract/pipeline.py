@@ -1,47 +1,55 @@
-"""The gateway's translation pipeline without its HTTP server, run against the real emulator.
+"""The gateway's translation pipeline without its HTTP server, run through the real engine
+against the real emulator.
 
-client wire request (rendered in the client dialect) → client ``parse_request`` →
-``build_upstream_request`` (quirks, upstream render, wire fix-ups) → POST to the emulator at the
-surface's path with httpx → upstream ``parse_response`` / ``StreamParser`` (over ``SSEDecoder``)
-→ client ``render_response`` / ``StreamRenderer`` → the bytes a client would receive, read back
-with the client dialect's parser (a stream is parsed and folded).
+client wire request (rendered in the client dialect) → client ``parse_request`` → the engine
+(``build_engine`` from settings: routing, hooks, the Kimi upstream's quirks and render, an
+aiohttp call to the emulator, the upstream dialect's parser) → a Generation → client
+``render_response`` / ``StreamRenderer`` as the server face renders it → the bytes a client
+would receive, read back with the client dialect's parser (a stream is parsed and folded).
 
 Four pairs: each client dialect in front of each upstream dialect. The OpenAI upstream is the
 Open Platform (``/v1/chat/completions``, kimi-k2.6); the Anthropic upstream is Kimi Code's
 Anthropic face (``/coding/v1/messages``, kimi-for-coding), the one that checks replayed thinking
-signatures (kimi-api.md §13.3). ``PLATFORM_ANTHROPIC_UPSTREAM`` is the platform's Anthropic route,
-used where a test covers both Anthropic faces.
+signatures (docs/kimi.md §13.3). ``PLATFORM_ANTHROPIC_UPSTREAM`` is the platform's Anthropic
+route, used where a test covers both Anthropic faces. The engine runs with ``upstream_stream:
+match``, so a non-streaming client gets a non-streaming upstream call (e2e covers ``always``);
+the upstream's raw reply is recorded with an aiohttp trace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import threading
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
-import httpx
+import aiohttp
 import orjson
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.events import StreamError, StreamEvent
 from kimi_gateway.core.fold import fold
-from kimi_gateway.core.model import Diagnostic, Request, Response
+from kimi_gateway.core.model import Diagnostic, DialectName, Request, Response
+from kimi_gateway.core.outcome import Outcome as CoreOutcome
+from kimi_gateway.core.principal import ANONYMOUS
 from kimi_gateway.core.sse import SSEDecoder
+from kimi_gateway.core.upstream import CallContext
 from kimi_gateway.dialects import anthropic_messages, openai_chat
 from kimi_gateway.dialects.anthropic_messages.response import render_diagnostics
 from kimi_gateway.dialects.openai_chat.losses import response_losses
 from kimi_gateway.emulator.server import EmulatorServer
+from kimi_gateway.engine import Engine, build_engine
+from kimi_gateway.settings import Settings
 from kimi_gateway.upstreams.kimi import (
     KIMI_CODE_ANTHROPIC,
     PLATFORM_ANTHROPIC,
     PLATFORM_GLOBAL,
     KimiSurface,
-    QuirkPolicy,
-    UpstreamCall,
-    build_upstream_request,
-    profile_for,
 )
+
+_T = TypeVar("_T")
 
 DIALECTS: Mapping[str, ModuleType] = {"openai": openai_chat, "anthropic": anthropic_messages}
 
@@ -93,6 +101,10 @@ class Pair:
         return f"{self.client}-via-{self.upstream.name}{suffix}"
 
     @property
+    def client_dialect_name(self) -> DialectName:
+        return "openai_chat" if self.client == "openai" else "anthropic_messages"
+
+    @property
     def client_dialect(self) -> ModuleType:
         return DIALECTS[self.client]
 
@@ -116,7 +128,6 @@ class Outcome:
     pair: Pair
     stream: bool
     client_request: dict[str, Any]  # the client's wire body
-    call: UpstreamCall  # what build_upstream_request made
     sent: dict[str, Any]  # the body the emulator logged
     upstream_status: int
     upstream_headers: dict[str, str]
@@ -141,28 +152,153 @@ def client_wire(pair: Pair, request: Request, stream: bool) -> dict[str, Any]:
     return decoded
 
 
+class _RecordingReader:
+    def __init__(
+        self,
+        reader: aiohttp.StreamReader,
+        raw: dict[str, tuple[int, dict[str, str], list[bytes]]],
+        url: str,
+    ) -> None:
+        self._reader, self._raw, self._url = reader, raw, url
+
+    async def iter_any(self) -> Any:
+        async for chunk in self._reader.iter_any():
+            self._raw[self._url][2].append(chunk)
+            yield chunk
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
+class Runner:
+    """An event loop in a thread, one aiohttp session on it, and an engine per upstream face
+    of each emulator: what the sync contract tests call the engine through."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+        self.raw: dict[str, tuple[int, dict[str, str], list[bytes]]] = {}
+        self.session = self.call(self._session())
+        self._engines: dict[tuple[str, str], Engine] = {}
+
+    async def _session(self) -> aiohttp.ClientSession:
+        trace = aiohttp.TraceConfig()
+        trace.on_request_end.append(self._on_head)
+        trace.on_response_chunk_received.append(self._on_chunk)
+        raw = self.raw
+
+        class Recorded(aiohttp.ClientResponse):
+            """Records the body chunks a stream reader hands out (aiohttp traces only whole
+            ``read()`` bodies)."""
+
+            @property  # type: ignore[override]
+            def content(self) -> Any:
+                return self._recorded
+
+            @content.setter
+            def content(self, reader: aiohttp.StreamReader) -> None:
+                self._recorded = _RecordingReader(reader, raw, str(self.url))
+
+        return aiohttp.ClientSession(trace_configs=[trace], response_class=Recorded)
+
+    async def _on_head(self, _s: Any, _c: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        head = (params.response.status, dict(params.response.headers), [])
+        self.raw[str(params.url)] = head
+
+    async def _on_chunk(
+        self, _s: Any, _c: Any, params: aiohttp.TraceResponseChunkReceivedParams
+    ) -> None:
+        self.raw[str(params.url)][2].append(params.chunk)
+
+    def call(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
+
+    def engine(self, server: EmulatorServer, upstream: Upstream) -> Engine:
+        key = (server.url, upstream.surface.name)
+        if key not in self._engines:
+            self._engines[key] = build_engine(_settings(server, upstream), self.session)
+        return self._engines[key]
+
+    def close(self) -> None:
+        self.call(self.session.close())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+
+
+def _settings(server: EmulatorServer, upstream: Upstream) -> Settings:
+    """Settings whose routes send ``upstream.model`` to ``upstream``'s face on ``server``."""
+    base = server.url + upstream.prefix
+    if upstream.surface.product == "kimi_code":
+        entry = {"name": "code", "kind": "kimi_code", "base_url": base, "api_key": upstream.key}
+        face = "code_" + ("openai" if upstream.surface.dialect == "openai_chat" else "anthropic")
+    else:
+        entry = {
+            "name": "platform",
+            "kind": "kimi_platform",
+            "base_url": server.url + "/v1",
+            "api_key": upstream.key,
+            "options": {"anthropic_base_url": server.url + "/anthropic"},
+        }
+        face = "platform" + ("" if upstream.surface.dialect == "openai_chat" else "_anthropic")
+    return Settings(
+        upstreams=[entry],
+        routes={upstream.model: {"upstream": face}},
+        upstream_stream="match",
+        access_log="off",
+    )
+
+
 def run(
-    server: EmulatorServer, http: httpx.Client, pair: Pair, request: Request, *, stream: bool
+    server: EmulatorServer, http: Runner, pair: Pair, request: Request, *, stream: bool
 ) -> Outcome:
-    """One request of a conversation through the whole pipeline (``http`` posts to Kimi)."""
+    """One request of a conversation through the whole pipeline (the engine posts to Kimi)."""
     wire = client_wire(pair, request, stream)
     parsed = pair.client_dialect.parse_request(wire)
     upstream = pair.upstream
-    surface = upstream.on(server)
-    profile = profile_for(parsed.model, product=surface.product)
-    call = build_upstream_request(parsed, surface, profile, QuirkPolicy())
-    assert call.url == server.url + upstream.path
-    status, headers, raw = _post(http, call, upstream.key)
+    engine = http.engine(server, upstream)
+    url = server.url + upstream.path
+    http.raw.pop(url, None)
+    result = http.call(_through_engine(engine, pair, parsed))
+    status, headers, chunks = http.raw[url]
     logged = server.requests()[-1]
-    assert (logged["path"], logged["body"]) == (upstream.path, call.body)
-    head = _Head(pair, stream, wire, call, logged["body"], status, headers, raw)
-    if status != 200:
-        error = pair.upstream_dialect.parse_error(status, raw, headers)
-        client_status, body = pair.client_dialect.render_error(error)
-        return head.outcome(client_status, body, None, None, None, call.diagnostics)
+    assert logged["path"] == upstream.path
+    head = _Head(pair, stream, wire, logged["body"], status, headers, b"".join(chunks))
+    if isinstance(result, GatewayError):
+        client_status, body = pair.client_dialect.render_error(result)
+        return head.outcome(client_status, body, None, None, None, ())
+    generation_diagnostics, reply, sse = result
     if stream:
-        return _streamed(head)
-    return _completed(head)
+        assert sse is not None
+        return _streamed(head, sse, generation_diagnostics)
+    assert reply is not None
+    return _completed(head, reply, generation_diagnostics)
+
+
+_Result = tuple[tuple[Diagnostic, ...], Response | None, bytes | None]
+
+
+async def _through_engine(engine: Engine, pair: Pair, request: Request) -> _Result | GatewayError:
+    """What the server face does with a generation: fold it, or render each batch."""
+    outcome = CoreOutcome(pair.client_dialect_name)
+    try:
+        generation = await engine.open(request, ANONYMOUS, outcome, CallContext())
+    except GatewayError as error:
+        return error
+    try:
+        if not request.stream:
+            return generation.diagnostics, await generation.response(), None
+        renderer = pair.client_dialect.StreamRenderer(include_usage=request.include_usage)
+        chunks = [
+            b"".join([renderer.render(event) for event in batch])
+            async for batch in generation.batches()
+        ]
+        await generation.finish()
+        return generation.diagnostics, None, b"".join(chunks)
+    except GatewayError as error:
+        return error
+    finally:
+        await generation.close()
 
 
 @dataclass(frozen=True)
@@ -170,7 +306,6 @@ class _Head:
     pair: Pair
     stream: bool
     wire: dict[str, Any]
-    call: UpstreamCall
     sent: dict[str, Any]
     upstream_status: int
     headers: dict[str, str]
@@ -189,7 +324,6 @@ class _Head:
             self.pair,
             self.stream,
             self.wire,
-            self.call,
             self.sent,
             self.upstream_status,
             self.headers,
@@ -203,26 +337,12 @@ class _Head:
         )
 
 
-def _post(http: httpx.Client, call: UpstreamCall, key: str) -> tuple[int, dict[str, str], bytes]:
-    """POST and read to the end; a dropped connection (``@@cut@@``) ends the body early."""
-    chunks: list[bytes] = []
-    headers = call.headers_with_key(key)
-    with http.stream("POST", call.url, content=orjson.dumps(call.body), headers=headers) as r:
-        try:
-            for chunk in r.iter_bytes():
-                chunks.append(chunk)
-        except httpx.RemoteProtocolError:
-            pass  # the upstream dropped the line: the stream parser reports it at close
-        return r.status_code, dict(r.headers), b"".join(chunks)
-
-
-def _completed(head: _Head) -> Outcome:
+def _completed(head: _Head, reply: Response, request_side: tuple[Diagnostic, ...]) -> Outcome:
     pair = head.pair
-    reply = pair.upstream_dialect.parse_response(orjson.loads(head.raw))
     body = pair.client_dialect.render_response(reply)
     body = orjson.loads(orjson.dumps(body))
     seen = pair.client_dialect.parse_response(body)
-    diagnostics = (*head.call.diagnostics, *reply.diagnostics, *render_losses(pair, reply))
+    diagnostics = (*request_side, *reply.diagnostics, *render_losses(pair, reply))
     return head.outcome(200, body, None, seen, None, diagnostics)
 
 
@@ -246,16 +366,14 @@ def parse_sse(dialect: ModuleType, raw: bytes) -> list[StreamEvent]:
     return events + parser.close()
 
 
-def _streamed(head: _Head) -> Outcome:
+def _streamed(head: _Head, sse: bytes, request_side: tuple[Diagnostic, ...]) -> Outcome:
     pair = head.pair
     events = upstream_events(pair, head.raw)
-    renderer = pair.client_dialect.StreamRenderer(include_usage=True)
-    sse = b"".join(renderer.render(event) for event in events)
     seen_events = parse_sse(pair.client_dialect, sse)
     failure = next((e.error for e in seen_events if isinstance(e, StreamError)), None)
     response = None if failure is not None else fold(seen_events)
     upstream_failed = any(isinstance(e, StreamError) for e in events)
     reply = None if upstream_failed else fold(events)
     losses = () if reply is None else render_losses(pair, reply)
-    diagnostics = (*head.call.diagnostics, *losses)
+    diagnostics = (*request_side, *losses)
     return head.outcome(200, None, sse, response, failure, diagnostics)

@@ -12,14 +12,13 @@ import os
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 
 from kimi_gateway.emulator.server import EmulatorServer
 
 from .case_model import Case
 from .cases import CASES_BY_NAME, CUT_MID_STREAM
-from .pipeline import PAIRS, Pair, run
+from .pipeline import PAIRS, Pair, Runner, run
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = {
@@ -44,7 +43,7 @@ def normalise(sse: bytes) -> bytes:
 @pytest.mark.parametrize("pair", PAIRS, ids=lambda p: p.id)
 @pytest.mark.parametrize("name", CASES)
 def test_golden_transcript(
-    kimi_emulator: EmulatorServer, http: httpx.Client, name: str, pair: Pair
+    kimi_emulator: EmulatorServer, http: Runner, name: str, pair: Pair
 ) -> None:
     case: Case = CASES[name]
     kimi_emulator.reset()

@@ -112,11 +112,10 @@ def test_plain_text_streamed(conversations: Converse, pair: Pair) -> None:
     ask = [{"role": "user", "content": "Hello @@text:Hello there.@@"}]
     if pair.upstream.name == "anthropic":
         body = anthropic_body(ask, stream=True)
-    elif pair.client == "openai":
-        # The client's own include_usage passes through; Kimi sends choice-level usage anyway.
-        body = openai_body(ask, stream=True, stream_options={"include_usage": True})
     else:
-        body = openai_body(ask, stream=True)
+        # The engine asks for usage on every upstream stream (it records usage), whatever
+        # the client asked; Kimi sends choice-level usage anyway.
+        body = openai_body(ask, stream=True, stream_options={"include_usage": True})
     assert sent(conversations, pair, "plain_text", stream=True) == [body]
 
 

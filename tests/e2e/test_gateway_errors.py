@@ -12,7 +12,7 @@ import openai
 import orjson
 import pytest
 
-from kimi_gateway.server.upstream_call import CODING_AGENT_HINT
+from kimi_gateway.upstreams.kimi.upstream import CODING_AGENT_HINT
 
 OPENAI_BODY = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
 ANTHROPIC_BODY = {

@@ -8,6 +8,9 @@ import httpx
 import orjson
 import pytest
 
+from kimi_gateway.core.model import Diagnostic
+from kimi_gateway.core.outcome import Outcome
+from kimi_gateway.core.usage import Usage
 from kimi_gateway.server.access_log import AccessLog, AccessRecord
 from kimi_gateway.server.app import create_app
 from kimi_gateway.server.banner import is_loopback, refusal
@@ -89,10 +92,17 @@ def test_access_log_line(tmp_path: Path) -> None:
     log = AccessLog(str(path))
     log.start()
     record = AccessRecord("req_1", "POST", "messages", started=10.0, key_id="key_1")
-    record.model, record.upstream, record.upstream_model = "claude-x", "platform", "kimi-k2.6"
-    record.stream, record.status = True, 200
-    record.input_tokens, record.cached_tokens, record.output_tokens = 30, 10, 5
-    record.diagnostics = ["dropped_param: top_k"]
+    record.status = 200
+    record.outcome = Outcome(
+        "anthropic_messages",
+        model="claude-x",
+        stream=True,
+        upstream="platform",
+        upstream_model="kimi-k2.6",
+        usage=Usage(input_uncached=20, input_cache_read=10, output=5),
+        usage_seen=True,
+        diagnostics=(Diagnostic("dropped_param", "top_k"),),
+    )
     log.write(record.line(10.25, 1700000000.0))
     log.stop()
     assert orjson.loads(path.read_text()) == {

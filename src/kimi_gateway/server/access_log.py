@@ -14,10 +14,12 @@ from __future__ import annotations
 import queue
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+
+from kimi_gateway.core.outcome import Outcome
 
 _BATCH_SECONDS = 0.01  # how long the writer lets lines gather after the first one
 _STOP = object()
@@ -32,17 +34,23 @@ class AccessRecord:
     route: str
     started: float
     key_id: str | None = None
-    model: str | None = None
-    upstream: str | None = None
-    upstream_model: str | None = None
-    upstream_request_id: str | None = None  # Kimi's Msh-Request-Id, for Kimi support
-    stream: bool | None = None
     status: int = 0
     error: str | None = None
-    input_tokens: int | None = None
-    cached_tokens: int | None = None
-    output_tokens: int | None = None
-    diagnostics: list[str] = field(default_factory=list)
+    outcome: Outcome | None = None  # what the engine did, for the routes that use it
+
+    @property
+    def upstream(self) -> str | None:
+        return self.outcome.upstream if self.outcome is not None else None
+
+    @property
+    def tokens(self) -> tuple[int, int, int] | None:
+        """(uncached input, cache read, output) once usage was seen."""
+        outcome = self.outcome
+        if outcome is None or not outcome.usage_seen:
+            return None
+        usage = outcome.usage
+        cached = usage.input_cache_read
+        return (usage.input_total - cached, cached, usage.output)
 
     def line(self, finished: float, now_unix: float) -> dict[str, Any]:
         entry: dict[str, Any] = {
@@ -51,25 +59,36 @@ class AccessRecord:
             "key_id": self.key_id,
             "method": self.method,
             "route": self.route,
-            "model": self.model,
-            "upstream": self.upstream,
-            "upstream_model": self.upstream_model,
-            "stream": self.stream,
+            "model": None,
+            "upstream": None,
+            "upstream_model": None,
+            "stream": None,
             "status": self.status,
             "latency_ms": round((finished - self.started) * 1000, 2),
         }
-        if self.input_tokens is not None:
-            entry["tokens"] = {
-                "input": self.input_tokens,
-                "cached": self.cached_tokens,
-                "output": self.output_tokens,
-            }
-        if self.upstream_request_id is not None:
-            entry["upstream_request_id"] = self.upstream_request_id
-        if self.error is not None:
-            entry["error"] = self.error
-        if self.diagnostics:
-            entry["diagnostics"] = self.diagnostics
+        error = self.error
+        outcome = self.outcome
+        if outcome is not None:
+            entry.update(
+                model=outcome.model or None,
+                upstream=outcome.upstream,
+                upstream_model=outcome.upstream_model,
+                stream=outcome.stream,
+            )
+            if outcome.usage_seen:
+                usage = outcome.usage
+                entry["tokens"] = {
+                    "input": usage.input_total,
+                    "cached": usage.input_cache_read,
+                    "output": usage.output,
+                }
+            if outcome.upstream_request_id is not None:
+                entry["upstream_request_id"] = outcome.upstream_request_id
+            if outcome.diagnostics:
+                entry["diagnostics"] = [f"{d.code}: {d.detail}" for d in outcome.diagnostics]
+            error = error or outcome.error
+        if error is not None:
+            entry["error"] = error
         return entry
 
 

@@ -35,7 +35,6 @@ async def admin_keys(ex: Exchange) -> None:
     store = ex.runtime.store
     if method == "GET":
         records = await asyncio.to_thread(store.all)
-        ex.started = True
         await send_json(ex.send, 200, {"data": [r.public() for r in records]})
         return
     raise GatewayError("invalid_request", f"method {method} is not allowed here")
@@ -50,7 +49,6 @@ async def _create(ex: Exchange, body: dict[str, object]) -> None:
         raise GatewayError("invalid_request", "models: a list of strings", param="models")
     record, plain = await asyncio.to_thread(ex.runtime.store.create, name.strip(), models)
     await ex.runtime.reload_keys()
-    ex.started = True
     await send_json(ex.send, 201, {**record.public(), "key": plain})
 
 
@@ -61,5 +59,4 @@ async def admin_key(ex: Exchange) -> None:
     if not await asyncio.to_thread(ex.runtime.store.revoke, key_id):
         raise GatewayError("not_found", f"no active key with id {key_id!r}")
     await ex.runtime.reload_keys()
-    ex.started = True
     await send_json(ex.send, 200, {"id": key_id, "revoked": True})

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 import aiohttp
 
 from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.dialects.registry import ANTHROPIC, OPENAI, Dialect
 from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server import admin, endpoints, files, models
 from kimi_gateway.server.access_log import AccessRecord
 from kimi_gateway.server.asgi import ClientGone, Message, Receive, Scope, Send, send_json
 from kimi_gateway.server.banner import banner, refusal
 from kimi_gateway.server.count_tokens import count_tokens
-from kimi_gateway.server.dialects import ANTHROPIC, OPENAI, Dialect
 from kimi_gateway.server.exchange import Exchange
 from kimi_gateway.server.relay import handle_generation
 from kimi_gateway.server.runtime import Runtime, build_runtime
@@ -181,12 +181,8 @@ class GatewayApp:
 
     def _finish(self, runtime: Runtime, record: AccessRecord) -> None:
         finished = self._clock()
-        tokens = None
-        if record.input_tokens is not None:
-            cached = record.cached_tokens or 0
-            tokens = (record.input_tokens - cached, cached, record.output_tokens or 0)
         runtime.metrics.observe(
-            record.route, record.upstream, record.status, finished - record.started, tokens
+            record.route, record.upstream, record.status, finished - record.started, record.tokens
         )
         if runtime.access.enabled:
             runtime.access.write_record(record, finished, time.time())

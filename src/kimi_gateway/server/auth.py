@@ -13,28 +13,11 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Iterable
-from dataclasses import dataclass
 
+from kimi_gateway.core.principal import ANONYMOUS, MASTER, Principal
 from kimi_gateway.ledger.keys import KeyRecord, hash_key
 from kimi_gateway.server.asgi import Scope, header
 from kimi_gateway.settings import Settings
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """The caller of one request."""
-
-    key_id: str | None  # None: anonymous (auth optional)
-    models: tuple[str, ...] = ()  # allowed model names; empty = all
-    admin: bool = False
-
-    def allows(self, *names: str) -> bool:
-        """Whether any of ``names`` (the name asked for, the model it resolves to) is allowed."""
-        return not self.models or any(name in self.models for name in names)
-
-
-ANONYMOUS = Principal(key_id=None)
-MASTER = Principal(key_id="master", admin=True)
 
 
 def presented_key(scope: Scope) -> str | None:
@@ -88,3 +71,6 @@ class KeyIndex:
         if key is None or self._master is None:
             return False
         return hmac.compare_digest(hash_key(key), self._master)
+
+
+__all__ = ["ANONYMOUS", "MASTER", "KeyIndex", "Principal", "presented_key"]

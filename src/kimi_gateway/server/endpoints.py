@@ -12,7 +12,6 @@ from kimi_gateway.server.metrics import CONTENT_TYPE
 
 async def root(ex: Exchange) -> None:
     if ex.scope["method"] == "HEAD":
-        ex.started = True
         await send_bytes(ex.send, 200, b"", [JSON_TYPE])
         return
     upstream = "emulator" if ex.runtime.emulated else "kimi"
@@ -28,11 +27,9 @@ async def readyz(ex: Exchange) -> None:
 
 
 async def metrics(ex: Exchange) -> None:
-    ex.started = True
     body = ex.runtime.metrics.render()
     await send_bytes(ex.send, 200, body, [(b"content-type", CONTENT_TYPE)])
 
 
 async def _json(ex: Exchange, body: object) -> None:
-    ex.started = True
     await send_json(ex.send, 200, body)

@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 
 from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.principal import Principal
+from kimi_gateway.dialects.registry import Dialect
 from kimi_gateway.server.access_log import AccessRecord
 from kimi_gateway.server.asgi import (
     BodyTooLarge,
@@ -22,8 +24,7 @@ from kimi_gateway.server.asgi import (
     read_body,
     send_json,
 )
-from kimi_gateway.server.auth import Principal, presented_key
-from kimi_gateway.server.dialects import Dialect
+from kimi_gateway.server.auth import presented_key
 from kimi_gateway.server.runtime import Runtime
 
 
@@ -35,7 +36,11 @@ class Exchange:
     runtime: Runtime
     record: AccessRecord
     dialect: Dialect  # errors of this route are rendered in this dialect
-    started: bool = False  # the response head has been sent
+
+    @property
+    def started(self) -> bool:
+        """Whether the response head has been sent (the app's send wrapper notes its status)."""
+        return self.record.status != 0
 
     async def json_body(self) -> dict[str, Any]:
         """The body as a JSON object, or a 4xx GatewayError (413, 400) naming the problem."""
@@ -84,5 +89,4 @@ class Exchange:
         extra = list(headers)
         if error.retry_after is not None:
             extra.append((b"retry-after", str(max(0, round(error.retry_after))).encode()))
-        self.started = True
         await send_json(self.send, status, body, extra)

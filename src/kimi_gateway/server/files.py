@@ -1,28 +1,23 @@
-"""``/v1/files…`` relayed to the Open Platform's Files API (kimi-api.md §9), bytes streamed
-both ways: a multipart upload goes out as it comes in, a download comes back as it arrives.
-
-Only the platform key is added; the client's own auth headers never go upstream. Errors are
-re-rendered in OpenAI's shape (the platform's own, but an HTML 404/504 page becomes JSON too).
-Without an Open Platform key (Kimi Code only) there is no Files API: 404 saying so.
+"""``/v1/files…`` relayed to an upstream's Files API (the Open Platform's, docs/kimi.md §9),
+bytes streamed both ways: a multipart upload goes out as it comes in, a download comes back as
+it arrives. The upstream call itself is the upstream's (upstreams/kimi/files.py); here is only
+the client side: its body, its headers, and errors re-rendered in OpenAI's shape. Without an
+upstream that has a Files API (Kimi Code only) there is none: 404 saying so.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
-import aiohttp
-from yarl import URL
-
 from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.upstream import CallContext, FilesAPI
 from kimi_gateway.server.asgi import ClientGone, end_stream, header, send_chunk, start_stream
 from kimi_gateway.server.exchange import Exchange
-from kimi_gateway.server.upstream_call import explained, transport_error
-from kimi_gateway.server.upstreams import Upstream
 
 # §9 [O]: 100 MB per file; the multipart envelope adds a little.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024 + 1024 * 1024
 _REQUEST_HEADERS = (b"content-type", b"content-length", b"accept")
-_RESPONSE_HEADERS = ("content-type", "content-length", "content-disposition", "content-encoding")
 
 
 class _Upload:
@@ -45,9 +40,7 @@ class _Upload:
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:
                 self.too_large = True
-                raise GatewayError(
-                    "request_too_large", f"file uploads are limited to {MAX_UPLOAD_BYTES} bytes"
-                )
+                raise _too_large()
             if chunk:
                 yield chunk
             if not message.get("more_body", False):
@@ -55,65 +48,55 @@ class _Upload:
 
     def failure(self) -> Exception | None:
         if self.too_large:
-            return GatewayError(
-                "request_too_large", f"file uploads are limited to {MAX_UPLOAD_BYTES} bytes"
-            )
+            return _too_large()
         return ClientGone() if self.client_gone else None
+
+
+def _too_large() -> GatewayError:
+    return GatewayError(
+        "request_too_large", f"file uploads are limited to {MAX_UPLOAD_BYTES} bytes"
+    )
+
+
+def files_api(ex: Exchange) -> FilesAPI:
+    for upstream in ex.runtime.upstreams.values():
+        if upstream.files is not None:
+            return upstream.files
+    raise GatewayError(
+        "not_found", "the Files API needs an Open Platform key (KIMI_API_KEY); none is set"
+    )
 
 
 async def relay_files(ex: Exchange) -> None:
     ex.authenticate()
-    platform = ex.runtime.upstreams.get("platform")
-    if platform is None:
-        raise GatewayError(
-            "not_found", "the Files API needs an Open Platform key (KIMI_API_KEY); none is set"
-        )
+    files = files_api(ex)
     method: str = ex.scope["method"]
     raw_path: bytes | None = ex.scope.get("raw_path")
     path = raw_path.decode("latin-1") if raw_path else ex.scope["path"]
-    url = platform.root + path.removeprefix("/v1")
     query: bytes = ex.scope.get("query_string", b"")
-    if query:
-        url += "?" + query.decode("latin-1")
-    headers = platform.auth_headers()
+    headers = {}
     for name in _REQUEST_HEADERS:
         value = header(ex.scope, name)
         if value is not None:
             headers[name.decode()] = value
     upload = _Upload(ex)
     content = upload.chunks() if method in ("POST", "PUT", "PATCH") else None
+    deadline = asyncio.get_running_loop().time() + ex.runtime.settings.total_timeout
+    ctx = CallContext(deadline, None, ex.record.request_id)
     try:
-        response = await ex.runtime.http.request(
-            method,
-            URL(url, encoded=True),
-            headers=headers,
-            data=content,
-            allow_redirects=False,
-            auto_decompress=False,  # relayed as sent, with its content-encoding
+        reply = await files.relay(
+            method, path.removeprefix("/v1/files"), query.decode("latin-1"), headers, content, ctx
         )
-    except (aiohttp.ClientError, TimeoutError, GatewayError, ClientGone) as exc:
+    except (GatewayError, ClientGone) as exc:
         failure = upload.failure()
         if failure is not None:
             raise failure from None
-        raise transport_error(exc, platform, ex.runtime.settings.idle_timeout) from None
+        raise exc from None
     try:
-        await _answer(ex, response, platform)
+        head = [(name.encode(), value.encode("latin-1")) for name, value in reply.headers.items()]
+        await start_stream(ex.send, reply.status, head)
+        async for chunk in reply.body:
+            await send_chunk(ex.send, chunk)
+        await end_stream(ex.send)
     finally:
-        response.release()
-
-
-async def _answer(ex: Exchange, response: aiohttp.ClientResponse, platform: Upstream) -> None:
-    if response.status >= 300:
-        raw = await response.read()
-        error = platform.dialect.parse_error(response.status, raw, response.headers)
-        raise explained(error, platform)
-    head = [
-        (name.encode(), response.headers[name].encode("latin-1"))
-        for name in _RESPONSE_HEADERS
-        if name in response.headers
-    ]
-    await start_stream(ex.send, response.status, head)
-    ex.started = True
-    async for chunk in response.content.iter_any():
-        await send_chunk(ex.send, chunk)
-    await end_stream(ex.send)
+        reply.release()

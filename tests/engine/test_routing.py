@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+import aiohttp
 import pytest
 
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.server.routing import Router, claude_family
-from kimi_gateway.server.upstreams import build_upstreams
+from kimi_gateway.engine.build import quirk_policy
+from kimi_gateway.engine.routing import Router, claude_family
 from kimi_gateway.settings import Settings
+from kimi_gateway.upstreams.config import BuildContext
+from kimi_gateway.upstreams.http import Timeouts, UpstreamHttp
+from kimi_gateway.upstreams.registry import build_upstreams as build_from_entries
 
 BOTH = {"api_key": "sk-p", "code_api_key": "sk-kimi-c"}
+
+
+def build_upstreams(settings: Settings) -> dict[str, Any]:
+    """The upstreams of ``settings`` (no call is made, so no HTTP session is needed)."""
+    http = UpstreamHttp(cast(aiohttp.ClientSession, None), Timeouts())
+    return build_from_entries(
+        settings.upstream_entries(), BuildContext(http, quirk_policy(settings))
+    )
 
 
 def _router(**values: Any) -> Router:
@@ -27,16 +39,16 @@ def _where(router: Router, name: str, dialect: str) -> tuple[str, str]:
 @pytest.mark.parametrize(
     ("name", "dialect", "expected"),
     [
-        ("kimi-k2.6", "openai", ("platform", "kimi-k2.6")),
-        ("kimi-k2.6", "anthropic", ("platform_anthropic", "kimi-k2.6")),
-        ("kimi-k3[1m]", "anthropic", ("platform_anthropic", "kimi-k3[1m]")),
-        ("kimi-for-coding", "openai", ("code_openai", "kimi-for-coding")),
-        ("kimi-for-coding", "anthropic", ("code_anthropic", "kimi-for-coding")),
-        ("k3", "anthropic", ("code_anthropic", "k3")),
-        ("claude-opus-4-1-20250805", "anthropic", ("platform_anthropic", "kimi-k3")),
-        ("Claude-Sonnet-4.5", "openai", ("platform", "kimi-k2.6")),
-        ("claude-3-haiku-20240307", "anthropic", ("platform_anthropic", "kimi-k2.5")),
-        ("some-new-model", "openai", ("platform", "some-new-model")),
+        ("kimi-k2.6", "openai_chat", ("platform", "kimi-k2.6")),
+        ("kimi-k2.6", "anthropic_messages", ("platform_anthropic", "kimi-k2.6")),
+        ("kimi-k3[1m]", "anthropic_messages", ("platform_anthropic", "kimi-k3[1m]")),
+        ("kimi-for-coding", "openai_chat", ("code_openai", "kimi-for-coding")),
+        ("kimi-for-coding", "anthropic_messages", ("code_anthropic", "kimi-for-coding")),
+        ("k3", "anthropic_messages", ("code_anthropic", "k3")),
+        ("claude-opus-4-1-20250805", "anthropic_messages", ("platform_anthropic", "kimi-k3")),
+        ("Claude-Sonnet-4.5", "openai_chat", ("platform", "kimi-k2.6")),
+        ("claude-3-haiku-20240307", "anthropic_messages", ("platform_anthropic", "kimi-k2.5")),
+        ("some-new-model", "openai_chat", ("platform", "some-new-model")),
     ],
 )
 def test_default_routes_with_both_products(name: str, dialect: str, expected: Any) -> None:
@@ -45,14 +57,17 @@ def test_default_routes_with_both_products(name: str, dialect: str, expected: An
 
 def test_only_kimi_code_sends_everything_there() -> None:
     router = _router(code_api_key="sk-kimi-c")
-    assert _where(router, "claude-sonnet-4", "anthropic") == ("code_anthropic", "kimi-for-coding")
-    assert _where(router, "claude-opus-4", "openai") == ("code_openai", "kimi-for-coding")
-    assert _where(router, "kimi-k2.6", "openai") == ("code_openai", "kimi-k2.6")
+    assert _where(router, "claude-sonnet-4", "anthropic_messages") == (
+        "code_anthropic",
+        "kimi-for-coding",
+    )
+    assert _where(router, "claude-opus-4", "openai_chat") == ("code_openai", "kimi-for-coding")
+    assert _where(router, "kimi-k2.6", "openai_chat") == ("code_openai", "kimi-k2.6")
 
 
 def test_only_the_platform_keeps_kimi_code_names_there() -> None:
     router = _router(api_key="sk-p")
-    assert _where(router, "kimi-for-coding", "openai") == ("platform", "kimi-for-coding")
+    assert _where(router, "kimi-for-coding", "openai_chat") == ("platform", "kimi-for-coding")
 
 
 def test_translate_setting_and_configured_routes() -> None:
@@ -66,17 +81,17 @@ def test_translate_setting_and_configured_routes() -> None:
             "kimi-k2.6": {"upstream": "code_openai"},
         },
     )
-    assert _where(router, "claude-sonnet-4", "anthropic") == ("platform", "kimi-k2.7-code")
-    assert _where(router, "fast", "anthropic") == ("platform", "kimi-k2.7-code-highspeed")
-    assert _where(router, "coder", "openai") == ("code_anthropic", "kimi-for-coding")
-    assert _where(router, "kimi-k2.6", "openai") == ("code_openai", "kimi-k2.6")
+    assert _where(router, "claude-sonnet-4", "anthropic_messages") == ("platform", "kimi-k2.7-code")
+    assert _where(router, "fast", "anthropic_messages") == ("platform", "kimi-k2.7-code-highspeed")
+    assert _where(router, "coder", "openai_chat") == ("code_anthropic", "kimi-for-coding")
+    assert _where(router, "kimi-k2.6", "openai_chat") == ("code_openai", "kimi-k2.6")
     assert router.advertised() == ["fast", "coder", "kimi-k2.6"]
 
 
 def test_route_to_an_upstream_without_a_key_is_a_clear_error() -> None:
     router = _router(api_key="sk-p", routes={"coder": {"upstream": "code_openai"}})
     with pytest.raises(GatewayError) as caught:
-        router.resolve("coder", "openai")
+        router.resolve("coder", "openai_chat")
     assert (caught.value.kind, caught.value.message) == (
         "not_found",
         "model 'coder' is routed to upstream 'code_openai', but no key is configured for "

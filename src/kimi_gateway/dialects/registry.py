@@ -1,24 +1,22 @@
-"""The two client/upstream dialects as values the server can pass around.
+"""The dialects as values: a route or an upstream carries "its" dialect as data, not ``if``s.
 
-Each dialect package exports the same eight names (translation contract); :class:`Dialect`
-bundles them so a route or an upstream carries "its" dialect as data instead of ``if`` chains.
+Each dialect package exports the same names (translation contract); :class:`Dialect` bundles
+them. This module sits beside the dialect packages, which do not import each other.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.events import StreamEvent
-from kimi_gateway.core.model import Diagnostic, Request, Response
+from kimi_gateway.core.model import Diagnostic, DialectName, Request, Response
 from kimi_gateway.core.sse import SSEEvent
 from kimi_gateway.dialects import anthropic_messages, openai_chat
 from kimi_gateway.dialects.anthropic_messages.response import render_diagnostics
 from kimi_gateway.dialects.openai_chat.losses import response_losses
-
-DialectName = Literal["openai", "anthropic"]
 
 
 class StreamParser(Protocol):
@@ -46,7 +44,7 @@ class Dialect:
 
 
 OPENAI = Dialect(
-    name="openai",
+    name="openai_chat",
     parse_request=openai_chat.parse_request,
     render_request=openai_chat.render_request,
     parse_response=openai_chat.parse_response,
@@ -59,7 +57,7 @@ OPENAI = Dialect(
 )
 
 ANTHROPIC = Dialect(
-    name="anthropic",
+    name="anthropic_messages",
     parse_request=anthropic_messages.parse_request,
     render_request=anthropic_messages.render_request,
     parse_response=anthropic_messages.parse_response,
@@ -70,3 +68,5 @@ ANTHROPIC = Dialect(
     render_error=anthropic_messages.render_error,
     response_losses=render_diagnostics,
 )
+
+DIALECTS: Mapping[DialectName, Dialect] = {OPENAI.name: OPENAI, ANTHROPIC.name: ANTHROPIC}

@@ -1,0 +1,29 @@
+"""What one generation did, filled in as it goes and handed to the engine's after-hooks once it
+has ended (the access log and metrics now; the ledger later). Plain data, no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kimi_gateway.core.model import Diagnostic, DialectName
+from kimi_gateway.core.usage import Usage
+
+
+@dataclass(slots=True)
+class Outcome:
+    client: DialectName  # the dialect the client spoke
+    model: str = ""  # as the client asked
+    key_id: str | None = None
+    stream: bool = False  # whether the client asked for a stream
+    upstream: str | None = None  # the upstream's name (after routing and any fallback)
+    upstream_model: str | None = None
+    upstream_request_id: str | None = None  # the upstream's id, for its support
+    attempts: int = 0  # upstream calls made (retries and fallbacks count)
+    usage: Usage = field(default_factory=Usage)
+    usage_seen: bool = False  # whether any usage arrived (a failure before it has none)
+    error: str | None = None  # the error kind that ended it; None: it ended well
+    diagnostics: tuple[Diagnostic, ...] = ()
+    started: float = 0.0  # clock seconds
+    first_event: float | None = None  # when the first batch arrived (time to first token)
+    ended: float | None = None

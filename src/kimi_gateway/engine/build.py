@@ -1,0 +1,73 @@
+"""Build an :class:`~kimi_gateway.engine.engine.Engine` from settings: the one recipe both
+faces use (the server's lifespan, the SDK's client), so they cannot drift apart."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import aiohttp
+
+from kimi_gateway.engine.engine import Engine, EngineOptions
+from kimi_gateway.engine.hooks import AfterHook, BeforeHook, authorize
+from kimi_gateway.engine.routing import Router
+from kimi_gateway.settings import Settings
+from kimi_gateway.upstreams.config import BuildContext
+from kimi_gateway.upstreams.http import Timeouts, UpstreamHttp, new_session
+from kimi_gateway.upstreams.kimi import QuirkPolicy, SamplingOverride
+from kimi_gateway.upstreams.registry import build_upstreams
+
+
+def quirk_policy(settings: Settings) -> QuirkPolicy:
+    """The settings' ``quirks:`` section, with KIMI_TEMPERATURE and KIMI_MAX_TOKENS."""
+    quirks = settings.quirks
+    fields = quirks.model_dump(exclude={"sampling_overrides"})
+    overrides = tuple(SamplingOverride(**o.model_dump()) for o in quirks.sampling_overrides)
+    return QuirkPolicy(
+        **fields,
+        sampling_overrides=overrides,
+        default_temperature=settings.temperature,
+        default_max_tokens=settings.max_tokens,
+    )
+
+
+def timeouts(settings: Settings) -> Timeouts:
+    return Timeouts(
+        connect=settings.connect_timeout,
+        first_byte=settings.first_byte_timeout,
+        idle=settings.idle_timeout,
+    )
+
+
+def new_http_session(settings: Settings) -> aiohttp.ClientSession:
+    return new_session(timeouts(settings))
+
+
+def build_engine(
+    settings: Settings,
+    session: aiohttp.ClientSession,
+    *,
+    before: Sequence[BeforeHook] = (),
+    after: Sequence[AfterHook] = (),
+    clock: Callable[[], float] = time.perf_counter,
+) -> Engine:
+    """The engine for ``settings`` over ``session`` (the caller owns and closes it).
+    ``before`` hooks run after authorisation; ``after`` hooks get every Outcome."""
+    http = UpstreamHttp(session, timeouts(settings))
+    upstreams = build_upstreams(
+        settings.upstream_entries(), BuildContext(http, quirk_policy(settings))
+    )
+    options = EngineOptions(
+        max_tools=settings.max_tools,
+        upstream_stream=settings.upstream_stream,
+        report_model=settings.report_model,
+        models_cache_seconds=settings.models_cache_seconds,
+    )
+    return Engine(
+        upstreams,
+        Router(settings, upstreams),
+        before=[authorize, *before],
+        after=after,
+        options=options,
+        clock=clock,
+    )

@@ -1,0 +1,222 @@
+"""The engine: one generation from a parsed request to canonical events, for every face.
+
+request ─▶ route ─▶ before-hooks (authorise; later limits, budget) ─▶ Upstream.open ─▶
+Generation (events in batches, or one folded Response) ─▶ after-hooks with the Outcome.
+
+The server (ASGI) and the SDK (in-process) are faces on top: they parse the client's wire body,
+call :meth:`Engine.open`, render what the :class:`Generation` yields in the client's dialect and
+always :meth:`Generation.close` it. Nothing here knows HTTP servers or wire formats; time limits
+are the face's (it holds the client connection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Literal
+
+from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.events import Done, MessageStart, StreamError, UsageReport
+from kimi_gateway.core.fold import Folder
+from kimi_gateway.core.model import Request, Response
+from kimi_gateway.core.outcome import Outcome
+from kimi_gateway.core.principal import Principal
+from kimi_gateway.core.upstream import Batch, CallContext, Opened, Upstream
+from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
+from kimi_gateway.engine.routing import Router, Target
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class EngineOptions:
+    max_tools: int = 512
+    upstream_stream: Literal["always", "match"] = "always"
+    report_model: Literal["requested", "upstream"] = "requested"
+    models_cache_seconds: float = 300.0
+
+
+class Engine:
+    def __init__(
+        self,
+        upstreams: dict[str, Upstream],
+        router: Router,
+        *,
+        before: Sequence[BeforeHook],
+        after: Sequence[AfterHook] = (),
+        options: EngineOptions = EngineOptions(),
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        self.upstreams = upstreams
+        self.router = router
+        self.before = list(before)
+        self.after = list(after)
+        self.options = options
+        self.clock = clock
+        self._models: tuple[float, list[str]] | None = None  # (expires, ids)
+
+    async def prepare(self, request: Request, principal: Principal, outcome: Outcome) -> Target:
+        """Route ``request`` and run the before-hooks: what generation and token counting
+        share. Fills the outcome's model and upstream fields."""
+        outcome.model, outcome.stream = request.model, request.stream
+        outcome.key_id = principal.key_id
+        if len(request.tools) > self.options.max_tools:
+            raise GatewayError(
+                "invalid_request",
+                f"too many tools: {len(request.tools)} (this gateway's limit is "
+                f"{self.options.max_tools})",
+                param="tools",
+            )
+        target = self.router.resolve(request.model, outcome.client)
+        outcome.upstream, outcome.upstream_model = target.upstream.name, target.model
+        dispatch = Dispatch(request, principal, target, outcome.client)
+        for hook in self.before:
+            await hook(dispatch)
+        return target
+
+    async def open(
+        self, request: Request, principal: Principal, outcome: Outcome, ctx: CallContext
+    ) -> Generation:
+        """Route, admit and open one generation; on failure the after-hooks have already run
+        and the GatewayError propagates (nothing has reached the client)."""
+        outcome.started = self.clock()
+        try:
+            target = await self.prepare(request, principal, outcome)
+            stream = request.stream or self.options.upstream_stream == "always"
+            outgoing = dataclasses.replace(
+                request,
+                model=target.model,
+                stream=stream,
+                include_usage=stream or request.include_usage,
+            )
+            opened = await target.upstream.open(outgoing, ctx)
+        except BaseException as exc:
+            outcome.error = exc.kind if isinstance(exc, GatewayError) else "client_closed"
+            if isinstance(exc, GatewayError):
+                outcome.upstream_request_id = exc.upstream_request_id
+            self.ended(outcome)
+            raise
+        outcome.first_event = self.clock()
+        outcome.upstream, outcome.upstream_model = opened.upstream, opened.model
+        outcome.upstream_request_id = opened.request_id
+        outcome.diagnostics, outcome.attempts = opened.diagnostics, opened.attempts
+        reported = request.model if self.options.report_model == "requested" else target.model
+        return Generation(self, opened, outcome, reported)
+
+    async def count_tokens(
+        self, request: Request, principal: Principal, outcome: Outcome, ctx: CallContext
+    ) -> int:
+        """The upstream's estimate of ``request``'s input tokens, routed and admitted as a
+        generation would be."""
+        target = await self.prepare(request, principal, outcome)
+        outgoing = dataclasses.replace(request, model=target.model, stream=False)
+        return await target.upstream.count_tokens(outgoing, ctx)
+
+    async def models(self, ctx: CallContext) -> list[str]:
+        """Every model name a client may ask for: the routes, then what each upstream lists
+        (cached for ``models_cache_seconds``)."""
+        now = self.clock()
+        if self._models is not None and now < self._models[0]:
+            return list(self._models[1])
+        listed = await asyncio.gather(*(up.models(ctx) for up in self.upstreams.values()))
+        ids = list(
+            dict.fromkeys([*self.router.advertised(), *(n for part in listed for n in part)])
+        )
+        self._models = (now + self.options.models_cache_seconds, ids)
+        return list(ids)
+
+    def ended(self, outcome: Outcome) -> None:
+        outcome.ended = self.clock()
+        for hook in self.after:
+            hook(outcome)
+
+
+class Generation:
+    """One opened generation: read it as batches (:meth:`batches`) or whole
+    (:meth:`response`), then :meth:`close` it (always; a face does so in ``finally``)."""
+
+    def __init__(self, engine: Engine, opened: Opened, outcome: Outcome, reported: str) -> None:
+        self.opened = opened
+        self.outcome = outcome
+        self.reported_model = reported
+        self._engine = engine
+        self._closed = False
+        self.clean = False  # ended with Done
+
+    def _head(self, batch: Batch) -> Batch:
+        """The first batch with the model the client should see and a creation time (Anthropic
+        upstreams send none; OpenAI clients expect one)."""
+        start = batch[0]
+        if isinstance(start, MessageStart):
+            created = start.created if start.created is not None else int(time.time())
+            batch = [MessageStart(start.id, self.reported_model, created), *batch[1:]]
+        return batch
+
+    async def batches(self) -> AsyncIterator[Batch]:
+        """The events, as they arrive, ending with Done or StreamError (an upstream stream that
+        just stops gets a StreamError). Usage and errors are noted on the outcome."""
+        if self.opened.complete is not None:
+            raise GatewayError("server", "this upstream answered in one body, not a stream")
+        outcome = self.outcome
+        usage = outcome.usage
+        batch: Batch | None = self._head(self.opened.first)
+        rest = self.opened.rest
+        while batch is not None:
+            for event in batch:
+                if isinstance(event, UsageReport):
+                    usage = usage.merge(event.usage)
+                    outcome.usage, outcome.usage_seen = usage, True
+                elif isinstance(event, StreamError):
+                    outcome.error = event.error.kind
+                    yield batch
+                    return
+                elif isinstance(event, Done):
+                    self.clean = True
+                    yield batch
+                    return
+            yield batch
+            batch = await anext(rest, None)
+        error = GatewayError("server", "Kimi's stream ended early")
+        outcome.error = error.kind
+        yield [StreamError(error)]
+
+    async def response(self) -> Response:
+        """The whole reply (folded from the stream, or the upstream's one body), with the model
+        the client should see; a StreamError raises its GatewayError."""
+        result = self.opened.complete
+        if result is None:
+            folder = Folder()
+            async for batch in self.batches():
+                for event in batch:
+                    folder.feed(event)
+            result = folder.response()
+        else:
+            self.outcome.usage, self.outcome.usage_seen = result.usage, True
+            self.clean = True
+        created = result.created if result.created is not None else int(time.time())
+        return dataclasses.replace(result, model=self.reported_model, created=created)
+
+    @property
+    def diagnostics(self) -> tuple:  # type: ignore[type-arg]
+        return self.opened.diagnostics
+
+    async def finish(self) -> None:
+        """After a clean end: let the upstream connection go back to the pool, then close."""
+        try:
+            if self.clean:
+                await self.opened.finish()
+        finally:
+            await self.close()
+
+    async def close(self, error: str | None = None) -> None:
+        """Release the upstream call and run the after-hooks (once). ``error``: why the face
+        stopped early (``client_closed``, ``timeout``), if it did."""
+        if self._closed:
+            return
+        self._closed = True
+        if error is not None and self.outcome.error is None:
+            self.outcome.error = error
+        try:
+            await self.opened.aclose()
+        finally:
+            self._engine.ended(self.outcome)

@@ -1,0 +1,206 @@
+"""Kimi's surfaces as :class:`~kimi_gateway.core.upstream.Upstream` implementations.
+
+One :class:`KimiUpstream` per surface (the Open Platform's OpenAI face and Anthropic route, Kimi
+Code's two faces: docs/kimi.md §1, §13, §14). ``open`` runs the quirk layer and the surface's
+renderer (adapter.py), sends through the shared :class:`UpstreamHttp`, and reads the reply in the
+surface's dialect. The key lives here as a SecretStr and is only ever written into the outgoing
+auth header (never logged, never rendered). Kimi Code gates on the real client's User-Agent
+(§1, §13.1): it is forwarded unchanged there and never forged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from urllib.parse import urlsplit
+
+import aiohttp
+import orjson
+from pydantic import SecretStr
+
+from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.model import DialectName, Request
+from kimi_gateway.core.upstream import CallContext, FilesAPI, Opened
+from kimi_gateway.dialects.registry import DIALECTS, Dialect
+from kimi_gateway.upstreams.http import UpstreamHttp
+from kimi_gateway.upstreams.kimi.adapter import KimiSurface, UpstreamCall, build_upstream_request
+from kimi_gateway.upstreams.kimi.files import KimiFiles
+from kimi_gateway.upstreams.kimi.policy import QuirkPolicy
+from kimi_gateway.upstreams.kimi.profiles import known_models, profile_for
+from kimi_gateway.upstreams.streaming import Reading, error_of, opened
+
+CODING_AGENT_HINT = (
+    "Kimi Code serves only approved coding agents (Claude Code, Kimi Code CLI, Roo Code) and "
+    "recognises them by User-Agent; this gateway forwards your client's own User-Agent "
+    "unchanged and never impersonates one. For any other client use a Kimi Open Platform key "
+    "(KIMI_API_KEY, https://platform.kimi.ai) instead of Kimi Code."
+)
+UPSTREAM_AUTH_HINT = (
+    "Kimi refused the gateway's upstream key; check KIMI_API_KEY / KIMI_CODE_API_KEY (keys of "
+    "the Open Platform, its regions and Kimi Code are not interchangeable)."
+)
+ESTIMATE_PATH = "/tokenizers/estimate-token-count"  # §11
+_MODELS_TIMEOUT = 10.0
+
+
+class Catalog:
+    """One model-list fetch shared by the faces of one account: concurrent askers share the
+    call in flight; a later ask fetches anew (the engine caches the merged list)."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Task[list[str]] | None = None
+
+    async def get(self, fetch: Callable[[], Awaitable[list[str]]]) -> list[str]:
+        task = self._task
+        if task is None or task.done():
+            task = self._task = asyncio.ensure_future(fetch())
+        return list(await asyncio.shield(task))
+
+
+class KimiUpstream:
+    """One Kimi surface with its key. ``root`` is the base that ``/models``, ``/files`` and
+    ``/tokenizers/…`` hang off (…/v1 of the product's OpenAI face); ``estimate`` is the OpenAI
+    face the token estimate is rendered for (the Open Platform only; None for Kimi Code)."""
+
+    def __init__(
+        self,
+        name: str,
+        surface: KimiSurface,
+        key: SecretStr,
+        *,
+        root: str,
+        http: UpstreamHttp,
+        policy: QuirkPolicy,
+        estimate: KimiSurface | None,
+        models: Mapping[str, str] | None = None,
+        kind: str = "kimi_platform",
+        catalog: Catalog | None = None,
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.surface = surface
+        self.root = root
+        self._key = key
+        self._http = http
+        self._policy = policy
+        self._estimate = estimate
+        self._models = dict(models or {})
+        self._catalog = catalog or Catalog()
+        self._dialect: Dialect = DIALECTS[surface.dialect]
+        self.forward_user_agent = surface.product == "kimi_code"
+        where = f"Kimi upstream {urlsplit(surface.base_url).hostname}"
+        self._reading = Reading(http, self._dialect, where, name, explain=self.explain)
+        # The Files API hangs off the platform's OpenAI face and answers in its dialect (§9).
+        self._files = (
+            KimiFiles(root, self.auth_headers, http, self._reading)
+            if surface.product == "platform" and surface.dialect == "openai_chat"
+            else None
+        )
+
+    @property
+    def product(self) -> str:
+        return self.surface.product
+
+    @property
+    def dialect(self) -> DialectName:
+        return self.surface.dialect
+
+    @property
+    def files(self) -> FilesAPI | None:
+        return self._files
+
+    def upstream_model(self, model: str) -> str:
+        return self._models.get(model, model)
+
+    def auth_headers(self) -> dict[str, str]:
+        value = self.surface.auth_header_value(self._key.get_secret_value())
+        return {self.surface.auth_header_name: value}
+
+    def explain(self, error: GatewayError) -> GatewayError:
+        if error.hint is None:
+            if error.kind == "permission" and self.product == "kimi_code":
+                error.hint = CODING_AGENT_HINT
+            elif error.kind == "authentication":
+                error.hint = UPSTREAM_AUTH_HINT
+        return error
+
+    def build(self, request: Request) -> UpstreamCall:
+        """The HTTP call for ``request`` (quirks, render, wire fix-ups), minus the key."""
+        profile = profile_for(request.model, product=self.surface.product)
+        return build_upstream_request(request, self.surface, profile, self._policy)
+
+    async def open(self, request: Request, ctx: CallContext) -> Opened:
+        call = self.build(request)
+        response = await self._send(call, ctx)
+        streamed = bool(call.body.get("stream"))
+        return await opened(
+            self._reading,
+            response,
+            model=request.model,
+            streamed=streamed,
+            diagnostics=call.diagnostics,
+        )
+
+    async def _send(self, call: UpstreamCall, ctx: CallContext) -> aiohttp.ClientResponse:
+        headers = call.headers_with_key(self._key.get_secret_value())
+        if self.forward_user_agent and ctx.user_agent:
+            headers["user-agent"] = ctx.user_agent
+        body = orjson.dumps(call.body)
+        return await self._http.open(
+            call.method, call.url, headers, body, where=self._reading.where
+        )
+
+    async def models(self, ctx: CallContext) -> list[str]:
+        """The product's ``/models`` (§11), fetched once for both faces of an account; the
+        profile table's names when it cannot be reached."""
+        return await self._catalog.get(lambda: self._fetch_models(ctx))
+
+    async def _fetch_models(self, ctx: CallContext) -> list[str]:
+        headers = self.auth_headers()
+        if self.forward_user_agent and ctx.user_agent:
+            headers["user-agent"] = ctx.user_agent
+        try:
+            async with self._http.session.get(
+                self.root + "/models",
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=_MODELS_TIMEOUT),
+                allow_redirects=False,
+            ) as response:
+                raw = await response.read()
+                data = orjson.loads(raw).get("data") if response.status == 200 else None
+            if isinstance(data, list):
+                return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
+        except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError):
+            pass
+        return list(known_models(self.surface.product))
+
+    async def count_tokens(self, request: Request, ctx: CallContext) -> int:
+        """Kimi's estimate (§11): the request fixed up for the OpenAI face, its ``model``,
+        ``messages`` and ``tools`` sent to ``/tokenizers/estimate-token-count``."""
+        if self._estimate is None:
+            raise GatewayError(
+                "not_found",
+                f"token counting is not available for {request.model!r}: it is served by Kimi "
+                "Code, which has no token estimate endpoint (only the Open Platform has one)",
+            )
+        outgoing = dataclasses.replace(request, stream=False)
+        profile = profile_for(request.model, product="platform")
+        chat = build_upstream_request(outgoing, self._estimate, profile, self._policy)
+        body: dict[str, object] = {
+            k: chat.body[k] for k in ("model", "messages", "tools") if k in chat.body
+        }
+        call = dataclasses.replace(chat, url=self.root + ESTIMATE_PATH, body=body)
+        call = dataclasses.replace(call, headers={"content-type": "application/json"})
+        response = await self._send(call, CallContext(ctx.deadline, None, ctx.request_id))
+        if response.status >= 300:
+            raise await error_of(self._reading, response)
+        try:
+            payload = orjson.loads(await self._http.read(response, self._reading.where))
+        except (GatewayError, orjson.JSONDecodeError):
+            payload = None
+        data = payload.get("data") if isinstance(payload, dict) else None
+        total = data.get("total_tokens") if isinstance(data, dict) else None
+        if not isinstance(total, int) or isinstance(total, bool):
+            raise GatewayError("server", "Kimi's token estimate reply had no data.total_tokens")
+        return total
