@@ -8,6 +8,7 @@ import stat
 import subprocess
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -176,7 +177,7 @@ def test_claude_code_write_refuses_files_it_cannot_merge(
 # --- OpenClaw ---------------------------------------------------------------------------------
 
 
-def openclaw_fragment(api: str, base_url: str, provider: str = "kimi-gateway") -> dict[str, object]:
+def openclaw_fragment(api: str, base_url: str, provider: str = "kimi-gateway") -> dict[str, Any]:
     return {
         "models": {
             "providers": {
@@ -267,7 +268,7 @@ def test_openclaw_write_merges_and_replaces_only_our_provider(tmp_path: Path) ->
             "providers": {
                 "other": other,
                 "kimi-gateway": ours["models"]["providers"]["kimi-gateway"],
-            },  # type: ignore[index]
+            },
         },
         "agents": {
             "defaults": {

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionFunctionToolParam, ChatCompletionMessageParam
 
 from kimi_gateway.emulator.server import EmulatorServer
 
@@ -26,7 +27,9 @@ KIMI_CODE_MODEL_NAMES = (
     "kimi-k2.5",
 )
 
-WEATHER_TOOL = {
+# Typed as the openai SDK's params so SDK calls check; a TypedDict is a plain dict on the wire.
+HI: list[ChatCompletionMessageParam] = [{"role": "user", "content": "hi"}]
+WEATHER_TOOL: ChatCompletionFunctionToolParam = {
     "type": "function",
     "function": {
         "name": "get_weather",

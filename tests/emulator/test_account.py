@@ -12,9 +12,7 @@ import pytest
 from kimi_gateway.emulator.balance import request_cost
 from kimi_gateway.emulator.server import EmulatorServer
 
-from .conftest import WEATHER_TOOL
-
-HI = [{"role": "user", "content": "hi"}]
+from .conftest import HI, WEATHER_TOOL
 
 
 def test_models_list_with_sdk(client: openai.OpenAI) -> None:
@@ -120,14 +118,14 @@ def test_quota_exhausted_and_vouchers_first(
         prices={"input_per_mtok": 1000, "cached_input_per_mtok": 100, "output_per_mtok": 1000},
     )
     client = openai.OpenAI(base_url=server.platform_url, api_key="sk-x", max_retries=0)
-    client.chat.completions.create(model="moonshot-v1-8k", messages=HI)  # type: ignore[arg-type]
+    client.chat.completions.create(model="moonshot-v1-8k", messages=HI)
     with httpx.Client(base_url=server.url, headers={"authorization": "Bearer sk-x"}) as raw:
         data = raw.get("/v1/users/me/balance").json()["data"]
     assert data["voucher_balance"] == 0.0
     assert data["cash_balance"] < 0
     assert data["available_balance"] == 0.0
     with pytest.raises(openai.RateLimitError) as caught:
-        client.chat.completions.create(model="moonshot-v1-8k", messages=HI)  # type: ignore[arg-type]
+        client.chat.completions.create(model="moonshot-v1-8k", messages=HI)
     assert caught.value.body == {
         "type": "exceeded_current_quota_error",
         "message": "You exceeded your current token quota: 0, please check your account balance",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -58,7 +59,7 @@ def test_platform_401_and_429_are_openai_shaped(kimi_emulator: EmulatorServer) -
 
 
 def test_platform_quota_429_is_openai_shaped(kimi_emulator_factory: Any) -> None:
-    server = kimi_emulator_factory(EmulatorConfig(initial_cash_balance=0))
+    server = kimi_emulator_factory(EmulatorConfig(initial_cash_balance=Decimal(0)))
     response = post(server, PLATFORM, {"model": "kimi-k3", "max_tokens": 10, "messages": HI})
     assert response.status_code == 429
     assert error_of(response) == {

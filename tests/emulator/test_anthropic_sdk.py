@@ -8,6 +8,7 @@ from typing import Any
 
 import anthropic
 import pytest
+from anthropic.types import Message, MessageParam
 
 from kimi_gateway.emulator.anthropic_signing import sign_thinking, signing_key
 from kimi_gateway.emulator.script import DEFAULT_REASONING, DEFAULT_REPLY, TOOL_RESULT_PREFIX
@@ -37,11 +38,11 @@ REASONING_TOKENS = count_text_tokens(DEFAULT_REASONING)
 REPLY_TOKENS = count_text_tokens(DEFAULT_REPLY)
 
 
-def _usage(message: Any) -> dict[str, Any]:
+def _usage(message: Message) -> dict[str, Any]:
     return message.usage.model_dump(exclude_none=True)
 
 
-def _content(message: Any) -> list[dict[str, Any]]:
+def _content(message: Message) -> list[dict[str, Any]]:
     return [block.model_dump(exclude_none=True) for block in message.content]
 
 
@@ -110,13 +111,14 @@ def test_coding_tool_round_trip_with_signed_thinking(kimi_emulator: EmulatorServ
     assert first.model == "kimi-for-coding"
     assert first.stop_reason == "tool_use"
     thinking, call = first.content
-    assert (thinking.type, thinking.signature) == ("thinking", SIGNATURE)
+    assert thinking.type == "thinking"
+    assert thinking.signature == SIGNATURE
     assert call.type == "tool_use"
     assert (call.id, call.name, call.input) == ("Bash_0", "Bash", {"command": "echo hi"})
     assert first.usage.output_tokens == REASONING_TOKENS + tool_call_tokens("Bash", BASH_ARGS)
-    history = [
+    history: list[MessageParam] = [
         *BASH_TURN,
-        {"role": "assistant", "content": [block.model_dump() for block in first.content]},
+        first.to_param(),  # the assistant turn as the SDK sends a reply back
         {
             "role": "user",
             "content": [{"type": "tool_result", "tool_use_id": call.id, "content": "hi"}],
@@ -130,7 +132,7 @@ def test_coding_tool_round_trip_with_signed_thinking(kimi_emulator: EmulatorServ
         "text": TOOL_RESULT_PREFIX + "hi",
     }
     # The whole first exchange is a cached prefix of the second request.
-    assert second.usage.cache_read_input_tokens > tools_tokens(["Bash"])
+    assert (second.usage.cache_read_input_tokens or 0) > tools_tokens(["Bash"])
 
 
 def test_sync_stream_builds_the_same_message_as_create(kimi_emulator: EmulatorServer) -> None:
@@ -148,7 +150,9 @@ def test_sync_stream_builds_the_same_message_as_create(kimi_emulator: EmulatorSe
     assert "".join(texts) == "ok"
     assert _content(streamed)[:2] == _content(created)[:2]
     assert [b.type for b in streamed.content] == ["thinking", "text", "tool_use"]
-    assert streamed.content[2].input == created.content[2].input == {"command": "echo hi"}
+    streamed_call, created_call = streamed.content[2], created.content[2]
+    assert streamed_call.type == created_call.type == "tool_use"
+    assert streamed_call.input == created_call.input == {"command": "echo hi"}
     assert streamed.stop_reason == created.stop_reason == "tool_use"
     assert streamed.usage.output_tokens == created.usage.output_tokens
     assert streamed.usage.output_tokens_details is not None
@@ -167,7 +171,7 @@ async def test_async_create_and_stream_on_kimi_code(kimi_emulator: EmulatorServe
     assert "".join(thinking) == DEFAULT_REASONING
     assert _content(streamed) == _content(created)
     assert streamed.model == created.model == "kimi-for-coding"
-    assert streamed.usage.input_tokens + streamed.usage.cache_read_input_tokens == HI_PROMPT
+    assert streamed.usage.input_tokens + (streamed.usage.cache_read_input_tokens or 0) == HI_PROMPT
     await sdk.close()
 
 

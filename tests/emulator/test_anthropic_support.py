@@ -10,6 +10,7 @@ from typing import Any
 import anthropic
 import httpx
 import orjson
+from anthropic.types import MessageParam, ToolParam
 
 from kimi_gateway.emulator.server import EmulatorServer
 
@@ -18,7 +19,7 @@ KIMI_CODE_KEY = "sk-kimi-test"
 PLATFORM = "/anthropic/v1/messages"
 CODING = "/coding/v1/messages"
 
-BASH_TOOL = {
+BASH_TOOL: ToolParam = {
     "name": "Bash",
     "description": "Run a shell command",
     "input_schema": {
@@ -30,8 +31,8 @@ BASH_TOOL = {
     },
 }
 BASH_ARGS = '{"command": "echo hi"}'
-BASH_TURN = [{"role": "user", "content": f"run it @@tool:Bash {BASH_ARGS}@@"}]
-HI = [{"role": "user", "content": "hi"}]
+BASH_TURN: list[MessageParam] = [{"role": "user", "content": f"run it @@tool:Bash {BASH_ARGS}@@"}]
+HI: list[MessageParam] = [{"role": "user", "content": "hi"}]
 
 
 def platform_sdk(server: EmulatorServer) -> anthropic.Anthropic:

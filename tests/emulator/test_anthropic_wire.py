@@ -236,9 +236,9 @@ def test_platform_500_is_anthropic_shaped_with_request_id(kimi_emulator: Emulato
         {**body, "messages": [{"role": "user", "content": "@@error:500@@"}]},
     )
     assert response.status_code == 500
-    body = error_of(response)
-    assert body.pop("request_id").isalnum()
-    assert body == {
+    error = error_of(response)
+    assert error.pop("request_id").isalnum()
+    assert error == {
         "type": "error",
         "error": {"type": "api_error", "message": "Internal server error, please try again later"},
     }

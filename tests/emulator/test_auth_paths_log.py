@@ -12,9 +12,7 @@ import pytest
 from kimi_gateway.emulator.errors import nginx_page
 from kimi_gateway.emulator.server import EmulatorServer
 
-from .conftest import PLATFORM_KEY
-
-HI = [{"role": "user", "content": "hi"}]
+from .conftest import HI, PLATFORM_KEY
 
 
 @pytest.mark.parametrize(
@@ -102,7 +100,7 @@ def test_sdk_with_doubled_v1_gets_not_found(kimi_emulator: EmulatorServer) -> No
         base_url=kimi_emulator.url + "/v1/v1", api_key=PLATFORM_KEY, max_retries=0
     )
     with pytest.raises(openai.NotFoundError):
-        client.chat.completions.create(model="kimi-k2.6", messages=HI)  # type: ignore[arg-type]
+        client.chat.completions.create(model="kimi-k2.6", messages=HI)
 
 
 def test_request_id_header(raw: httpx.Client) -> None:
@@ -117,7 +115,7 @@ def test_request_log_redacts_and_records(
 ) -> None:
     client.chat.completions.create(
         model="kimi-k2.6", messages=HI, extra_body={"thinking": {"type": "disabled"}}
-    )  # type: ignore[arg-type]
+    )
     httpx.get(kimi_emulator.url + "/v1/models?limit=2", headers={"x-api-key": "sk-secret"})
     log = kimi_emulator.requests()
     assert [(e["method"], e["path"], e["query"], e["status"]) for e in log] == [

@@ -87,7 +87,7 @@ def test_file_switches_from_yaml_reach_the_files_api(
     path.write_text(YAML)
     files = _files(kimi_emulator_factory(load_emulator_config(str(path))))
     with pytest.raises(openai.BadRequestError) as legacy:
-        files.create(file=("cat.png", b"\x89PNG"), purpose="image")  # type: ignore[arg-type]
+        files.create(file=("cat.png", b"\x89PNG"), purpose="image")
     assert legacy.value.body == {
         "type": "invalid_request_error",
         "message": "Invalid purpose: only 'file-extract' accepted",  # §2.2 [O], 2024-25

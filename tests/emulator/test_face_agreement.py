@@ -11,13 +11,17 @@ import anthropic
 import httpx
 import openai
 import pytest
+from openai.types.chat import (
+    ChatCompletionNamedToolChoiceParam,
+    ChatCompletionToolChoiceOptionParam,
+)
 
 from kimi_gateway.emulator.server import EmulatorServer
 
-from .conftest import KIMI_CODE_KEY, PLATFORM_KEY, WEATHER_TOOL
+from .conftest import HI, KIMI_CODE_KEY, PLATFORM_KEY, WEATHER_TOOL
 from .test_anthropic_support import BASH_TOOL, CODING, PLATFORM, coding_sdk, platform_sdk, post
+from .test_anthropic_support import HI as ANTHROPIC_HI  # HI as the anthropic SDK types it
 
-HI = [{"role": "user", "content": "hi"}]
 SPECIFIED = "tool_choice 'specified' is incompatible with thinking enabled"
 REQUIRED = "tool_choice 'required' is incompatible with thinking enabled"
 PNG = "iVBORw0KGgo="
@@ -53,10 +57,12 @@ def test_unknown_kimi_code_model_is_404_on_both_faces_by_default(
 ) -> None:
     message = "Not found the model kimi-k9 or Permission denied"
     with pytest.raises(openai.NotFoundError) as chat:
-        _openai(kimi_emulator, True).chat.completions.create(model="kimi-k9", messages=HI)  # type: ignore[arg-type]
+        _openai(kimi_emulator, True).chat.completions.create(model="kimi-k9", messages=HI)
     assert chat.value.body == {"type": "resource_not_found_error", "message": message}
     with pytest.raises(anthropic.NotFoundError) as messages:
-        coding_sdk(kimi_emulator).messages.create(model="kimi-k9", max_tokens=50, messages=HI)  # type: ignore[arg-type]
+        coding_sdk(kimi_emulator).messages.create(
+            model="kimi-k9", max_tokens=50, messages=ANTHROPIC_HI
+        )
     assert messages.value.body == {
         "error": {"type": "not_found_error", "message": message},
         "type": "error",
@@ -70,12 +76,11 @@ def test_unknown_kimi_code_model_is_echoed_on_both_faces_when_accepted(
     server = kimi_emulator_factory(kimi_code_unknown_model="accept")
     chat, messages = _openai(server, True).chat.completions, coding_sdk(server).messages
     reported = [
-        chat.create(model=name, messages=HI).model  # type: ignore[arg-type]
-        for name in ("halro-no-such-model", "k3")
+        chat.create(model=name, messages=HI).model for name in ("halro-no-such-model", "k3")
     ]
-    streamed = {c.model for c in chat.create(model="zz", messages=HI, stream=True)}  # type: ignore[arg-type]
+    streamed = {c.model for c in chat.create(model="zz", messages=HI, stream=True)}
     anthropic_reported = [
-        messages.create(model=name, max_tokens=50, messages=HI).model  # type: ignore[arg-type]
+        messages.create(model=name, max_tokens=50, messages=ANTHROPIC_HI).model
         for name in ("halro-no-such-model", "k3")
     ]
     assert reported == anthropic_reported == ["halro-no-such-model", "kimi-for-coding"]
@@ -110,12 +115,19 @@ def test_kimi_code_refuses_only_the_named_tool_choice_with_thinking_on_both_face
 def test_platform_keeps_its_own_rule(kimi_emulator: EmulatorServer) -> None:
     """§8.4 [3M] HALRO: k2.6 with thinking refuses both forms; k3 accepts them."""
     chat = _openai(kimi_emulator, False).chat.completions
-    named: Any = {"type": "function", "function": {"name": "get_weather"}}
-    for choice, message in (("required", REQUIRED), (named, SPECIFIED)):
+    named: ChatCompletionNamedToolChoiceParam = {
+        "type": "function",
+        "function": {"name": "get_weather"},
+    }
+    choices: list[tuple[ChatCompletionToolChoiceOptionParam, str]] = [
+        ("required", REQUIRED),
+        (named, SPECIFIED),
+    ]
+    for choice, message in choices:
         with pytest.raises(openai.BadRequestError) as refused:
-            chat.create(model="kimi-k2.6", messages=HI, tools=[WEATHER_TOOL], tool_choice=choice)  # type: ignore[list-item]
+            chat.create(model="kimi-k2.6", messages=HI, tools=[WEATHER_TOOL], tool_choice=choice)
         assert refused.value.body == {"type": "invalid_request_error", "message": message}
-        k3 = chat.create(model="kimi-k3", messages=HI, tools=[WEATHER_TOOL], tool_choice=choice)  # type: ignore[list-item]
+        k3 = chat.create(model="kimi-k3", messages=HI, tools=[WEATHER_TOOL], tool_choice=choice)
         assert k3.choices[0].finish_reason == "stop"
     tool = {"type": "tool", "name": "Bash"}
     bash = {"tools": [BASH_TOOL]}
@@ -239,14 +251,14 @@ def test_prompt_cache_key_required_when_switched(kimi_emulator_factory: Any) -> 
     server = kimi_emulator_factory(kimi_code_require_prompt_cache_key=True)
     message = "Invalid request: prompt_cache_key is required for Kimi Code Plan"
     chat = _openai(server, True).chat.completions
-    for extra in ({}, {"prompt_cache_key": ""}):
+    for key in (openai.omit, ""):  # absent, then empty
         with pytest.raises(openai.BadRequestError) as refused:
-            chat.create(model="kimi-for-coding", messages=HI, **extra)  # type: ignore[arg-type]
+            chat.create(model="kimi-for-coding", messages=HI, prompt_cache_key=key)
         assert refused.value.body == {"type": "invalid_request_error", "message": message}
-    keyed = chat.create(model="kimi-for-coding", messages=HI, prompt_cache_key="session-1")  # type: ignore[arg-type]
+    keyed = chat.create(model="kimi-for-coding", messages=HI, prompt_cache_key="session-1")
     assert keyed.model == "kimi-for-coding"
     # The Open Platform and the Anthropic face are not affected (§13.1: Moonshot's client uses
     # metadata.user_id there).
-    platform = _openai(server, False).chat.completions.create(model="kimi-k2.6", messages=HI)  # type: ignore[arg-type]
+    platform = _openai(server, False).chat.completions.create(model="kimi-k2.6", messages=HI)
     assert platform.choices[0].finish_reason == "stop"
     assert _anthropic_status(server, CODING)[0] == 200

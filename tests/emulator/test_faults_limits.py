@@ -187,8 +187,8 @@ def test_content_filter_mid_stream(kimi_emulator_factory: Factory) -> None:
     server = kimi_emulator_factory(faults=[{"kind": "content_filter_mid", "after_chunks": 2}])
     client = openai.OpenAI(base_url=server.platform_url, api_key="sk-x", max_retries=0)
     stream = client.chat.completions.create(
-        model="moonshot-v1-8k", messages=HI["messages"], stream=True
-    )  # type: ignore[arg-type]
+        model="moonshot-v1-8k", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
     seen: list[Any] = []
     with pytest.raises(openai.APIError) as caught:
         consume(stream, seen)

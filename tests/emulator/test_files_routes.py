@@ -27,7 +27,9 @@ def client(files: FileStore) -> TestClient:
     return TestClient(Starlette(routes=routes))
 
 
-def upload(client: TestClient, path: str = "/v1/files", **files: object) -> dict[str, object]:
+def upload(
+    client: TestClient, path: str = "/v1/files", **files: tuple[str, bytes, str]
+) -> dict[str, object]:
     response = client.post(
         path,
         headers=KEY,

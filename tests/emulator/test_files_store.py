@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import re
+from collections.abc import Callable
+from functools import partial
 
 import orjson
 import pytest
@@ -16,13 +18,13 @@ NOW = 1710311711  # the created_at of the documented capture (kimi-api.md §9)
 MIB = 1024 * 1024
 
 
-def store(**options: object) -> FileStore:
-    return FileStore(clock=lambda: NOW + 0.9, seed=7, **options)  # type: ignore[arg-type]
+# A store on a fixed clock and seed; keyword arguments are FileStore's own.
+store = partial(FileStore, clock=lambda: NOW + 0.9, seed=7)
 
 
-def error_of(call: object, *args: object) -> tuple[int, str | None, str]:
+def error_of(call: Callable[..., object], *args: object) -> tuple[int, str | None, str]:
     with pytest.raises(EmulatorError) as caught:
-        call(*args)  # type: ignore[operator]
+        call(*args)
     return caught.value.status, caught.value.type, caught.value.message
 
 

@@ -12,9 +12,7 @@ import pytest
 
 from kimi_gateway.emulator.server import EmulatorServer
 
-from .conftest import KIMI_CODE_KEY, KIMI_CODE_MODEL_NAMES, WEATHER_TOOL
-
-HI = [{"role": "user", "content": "hi"}]
+from .conftest import HI, KIMI_CODE_KEY, KIMI_CODE_MODEL_NAMES, WEATHER_TOOL
 
 
 @pytest.fixture
@@ -27,13 +25,13 @@ def code_raw(kimi_emulator: EmulatorServer) -> Any:
 
 @pytest.mark.parametrize("model", KIMI_CODE_MODEL_NAMES)
 def test_model_names_reported_as_kimi_for_coding(code_client: openai.OpenAI, model: str) -> None:
-    reply = code_client.chat.completions.create(model=model, messages=HI)  # type: ignore[arg-type]
+    reply = code_client.chat.completions.create(model=model, messages=HI)
     assert reply.model == "kimi-for-coding"
     assert reply.choices[0].message.content == "Hello! This is the Kimi emulator's default reply."
 
 
 def test_stream_reports_kimi_for_coding(code_client: openai.OpenAI) -> None:
-    stream = code_client.chat.completions.create(model="k3", messages=HI, stream=True)  # type: ignore[arg-type]
+    stream = code_client.chat.completions.create(model="k3", messages=HI, stream=True)
     assert {chunk.model for chunk in stream} == {"kimi-for-coding"}
 
 
@@ -73,7 +71,7 @@ def test_request_size_cap(code_raw: httpx.Client) -> None:
 
 
 def _tool(name: str) -> dict[str, Any]:
-    return {**WEATHER_TOOL, "function": {**WEATHER_TOOL["function"], "name": name}}  # type: ignore[dict-item]
+    return {**WEATHER_TOOL, "function": {**WEATHER_TOOL["function"], "name": name}}
 
 
 @pytest.mark.parametrize(
@@ -200,7 +198,7 @@ def test_user_agent_gating(kimi_emulator_factory: Callable[..., EmulatorServer])
     server = kimi_emulator_factory(require_coding_agent_ua=True)
     generic = openai.OpenAI(base_url=server.kimi_code_url, api_key=KIMI_CODE_KEY, max_retries=0)
     with pytest.raises(openai.PermissionDeniedError) as caught:
-        generic.chat.completions.create(model="kimi-for-coding", messages=HI)  # type: ignore[arg-type]
+        generic.chat.completions.create(model="kimi-for-coding", messages=HI)
     assert caught.value.body == {
         "type": "access_terminated_error",
         "message": "Kimi For Coding is currently only available for Coding Agents",
@@ -214,11 +212,11 @@ def test_user_agent_gating(kimi_emulator_factory: Callable[..., EmulatorServer])
     assert (
         agent.chat.completions.create(model="kimi-for-coding", messages=HI).model
         == "kimi-for-coding"
-    )  # type: ignore[arg-type]
+    )
 
 
 def test_user_agent_gating_off_by_default(code_client: openai.OpenAI) -> None:
-    assert code_client.chat.completions.create(model="k3", messages=HI).choices  # type: ignore[arg-type]
+    assert code_client.chat.completions.create(model="k3", messages=HI).choices
 
 
 def test_reasoning_details_option(kimi_emulator_factory: Callable[..., EmulatorServer]) -> None:

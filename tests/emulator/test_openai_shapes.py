@@ -9,15 +9,17 @@ import httpx
 import openai
 import orjson
 import pytest
+from openai.types.chat import ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam
 
 from kimi_gateway.emulator.script import DEFAULT_REASONING, DEFAULT_REPLY
 from kimi_gateway.emulator.server import EmulatorServer
 from kimi_gateway.emulator.tokens import count_text_tokens
 
-from .conftest import PLATFORM_KEY, WEATHER_TOOL
+from .conftest import HI, PLATFORM_KEY, WEATHER_TOOL
 
-HI = [{"role": "user", "content": "hi"}]
-TOOL_TURN = [{"role": "user", "content": 'weather? @@tool:get_weather {"city":"Paris"}@@'}]
+TOOL_TURN: list[ChatCompletionMessageParam] = [
+    {"role": "user", "content": 'weather? @@tool:get_weather {"city":"Paris"}@@'}
+]
 
 
 def sse_events(body: bytes) -> list[Any]:
@@ -75,7 +77,7 @@ def test_non_stream_default_reply_whole_body(raw: httpx.Client) -> None:
 
 
 def test_thinking_default_on_for_k26_gives_reasoning_content(client: openai.OpenAI) -> None:
-    reply = client.chat.completions.create(model="kimi-k2.6", messages=HI)  # type: ignore[arg-type]
+    reply = client.chat.completions.create(model="kimi-k2.6", messages=HI)
     message = reply.choices[0].message
     assert message.content == DEFAULT_REPLY
     assert message.model_extra == {"reasoning_content": DEFAULT_REASONING}
@@ -86,16 +88,18 @@ def test_thinking_default_on_for_k26_gives_reasoning_content(client: openai.Open
 
 
 def test_non_stream_tool_call_ids_count_up(client: openai.OpenAI) -> None:
-    calls = []
+    calls: list[ChatCompletionMessageFunctionToolCall] = []
     for _ in range(2):
         reply = client.chat.completions.create(
             model="moonshot-v1-8k",
-            messages=TOOL_TURN,  # type: ignore[arg-type]
-            tools=[WEATHER_TOOL],  # type: ignore[list-item]
+            messages=TOOL_TURN,
+            tools=[WEATHER_TOOL],
         )
         assert reply.choices[0].finish_reason == "tool_calls"
         assert reply.choices[0].message.content is None
-        calls += reply.choices[0].message.tool_calls or []
+        for call in reply.choices[0].message.tool_calls or []:
+            assert call.type == "function"
+            calls.append(call)
     assert [(c.id, c.type, c.function.name, c.function.arguments) for c in calls] == [
         ("get_weather:0", "function", "get_weather", '{"city":"Paris"}'),
         ("get_weather:1", "function", "get_weather", '{"city":"Paris"}'),
@@ -216,8 +220,8 @@ def test_stream_tool_calls_chunked_by_index(raw: httpx.Client) -> None:
 def test_sdk_stream_accumulates_tool_call_and_finish(client: openai.OpenAI) -> None:
     stream = client.chat.completions.create(
         model="kimi-k2.6",
-        messages=TOOL_TURN,  # type: ignore[arg-type]
-        tools=[WEATHER_TOOL],  # type: ignore[list-item]
+        messages=TOOL_TURN,
+        tools=[WEATHER_TOOL],
         stream=True,
         extra_body={"thinking": {"type": "disabled"}},
     )
@@ -239,7 +243,7 @@ async def test_async_sdk_stream_and_json(kimi_emulator: EmulatorServer) -> None:
             model="kimi-k3",
             messages=HI,
             stream=True,
-            stream_options={"include_usage": True},  # type: ignore[arg-type]
+            stream_options={"include_usage": True},
         )
         text, usage = "", None
         async for chunk in stream:
@@ -250,7 +254,7 @@ async def test_async_sdk_stream_and_json(kimi_emulator: EmulatorServer) -> None:
         assert text == DEFAULT_REPLY
         assert usage is not None
         assert usage.prompt_tokens == 9
-        reply = await client.chat.completions.create(model="kimi-k3", messages=HI)  # type: ignore[arg-type]
+        reply = await client.chat.completions.create(model="kimi-k3", messages=HI)
         assert reply.choices[0].message.content == DEFAULT_REPLY
 
 

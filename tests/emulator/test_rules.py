@@ -9,9 +9,8 @@ import httpx
 import openai
 import pytest
 
-from .conftest import WEATHER_TOOL
+from .conftest import HI, WEATHER_TOOL
 
-HI = [{"role": "user", "content": "hi"}]
 CALL = {
     "id": "get_weather:7",
     "type": "function",
@@ -372,7 +371,7 @@ def test_streaming_request_errors_are_json(raw: httpx.Client) -> None:
 
 def test_sdk_sees_the_rule_error(client: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError) as caught:
-        client.chat.completions.create(model="kimi-k2.6", messages=HI, temperature=0.3)  # type: ignore[arg-type]
+        client.chat.completions.create(model="kimi-k2.6", messages=HI, temperature=0.3)
     assert caught.value.status_code == 400
     assert caught.value.body == {
         "type": "invalid_request_error",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from decimal import Decimal
+from typing import cast
 
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionAssistantMessageParam, ChatCompletionMessageParam
 
 from kimi_gateway.emulator.config import EmulatorConfig
 from kimi_gateway.emulator.errors import EmulatorError
@@ -246,19 +248,22 @@ def test_error_marker_over_the_wire(client: openai.OpenAI) -> None:
 
 
 def test_tool_loop_through_the_sdk(client: openai.OpenAI) -> None:
-    messages: list[dict[str, object]] = [
+    messages: list[ChatCompletionMessageParam] = [
         {"role": "user", "content": 'weather? @@tool:get_weather {"city":"Paris"}@@'}
     ]
     first = client.chat.completions.create(
         model="kimi-k2.6", messages=messages, tools=[WEATHER_TOOL]
-    )  # type: ignore[arg-type,list-item]
+    )
     message = first.choices[0].message
     call = (message.tool_calls or [])[0]
-    messages.append(message.model_dump(exclude_none=True))
+    # The reply as the next request's assistant turn, extra fields (reasoning_content) included.
+    messages.append(
+        cast(ChatCompletionAssistantMessageParam, message.model_dump(exclude_none=True))
+    )
     messages.append({"role": "tool", "tool_call_id": call.id, "content": "sunny, 21 C"})
     second = client.chat.completions.create(
         model="kimi-k2.6", messages=messages, tools=[WEATHER_TOOL]
-    )  # type: ignore[arg-type,list-item]
+    )
     assert second.choices[0].message.content == "TOOL_RESULT_SEEN: sunny, 21 C"
     assert second.choices[0].finish_reason == "stop"
 

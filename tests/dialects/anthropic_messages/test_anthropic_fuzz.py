@@ -74,7 +74,8 @@ def block(kind: str, required: dict[str, Any], **optional: Any) -> st.SearchStra
     return st.fixed_dictionaries(fixed, optional={**CACHE, "citations": JSON, **optional})
 
 
-BLOCK = st.one_of(
+# Annotated: tool_result content refers back to BLOCK itself.
+BLOCK: st.SearchStrategy[Any] = st.one_of(
     block("text", {"text": TEXT}),
     block("image", {"source": SOURCE}),
     block("thinking", {"thinking": TEXT}, signature=TEXT),

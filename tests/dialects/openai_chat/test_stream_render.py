@@ -8,6 +8,7 @@ To regenerate a golden file after a deliberate change, render ``GOLDEN[name]`` w
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -40,7 +41,8 @@ def render(events: list[StreamEvent], include_usage: bool) -> bytes:
     return b"".join(renderer.render(event) for event in events)
 
 
-def chunks(raw: bytes) -> list[object]:
+def chunks(raw: bytes) -> list[Any]:
+    """The SSE body's events: each chunk as decoded JSON (a wire dict), or "[DONE]"."""
     decoder = SSEDecoder()
     return [
         event.data if event.data == "[DONE]" else orjson.loads(event.data)
@@ -72,16 +74,13 @@ def test_the_stream_says_what_the_folded_response_says() -> None:
     events, _ = GOLDEN["parallel_tool_calls_include_usage"]
     body = chunks(render(events, True))
     message = render_response(fold(events))["choices"][0]["message"]
-    streamed_text = "".join(
-        c["choices"][0]["delta"].get("content", "")
-        for c in body[1:-3]  # type: ignore[index]
-    )
+    streamed_text = "".join(c["choices"][0]["delta"].get("content", "") for c in body[1:-3])
     assert streamed_text == message["content"]
     assert (
         body[-3]["choices"][0]["usage"]
         == body[-2]["usage"]
         == render_response(fold(events))["usage"]
-    )  # type: ignore[index]
+    )
 
 
 def test_several_thinking_parts_are_separated_like_render_response() -> None:
@@ -102,7 +101,7 @@ def test_several_thinking_parts_are_separated_like_render_response() -> None:
         Finish("tool_use"),
         Done(),
     ]
-    deltas = [c["choices"][0]["delta"] for c in chunks(render(events, False))[:-1]]  # type: ignore[index]
+    deltas = [c["choices"][0]["delta"] for c in chunks(render(events, False))[:-1]]
     assert deltas == [
         {"role": "assistant", "content": ""},
         {"reasoning_content": "one"},

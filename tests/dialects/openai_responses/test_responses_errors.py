@@ -91,5 +91,5 @@ def test_render_then_parse_keeps_the_kind() -> None:
         "unavailable",
         "timeout",
     ):
-        status, body = render_error(GatewayError(kind, "m"))  # type: ignore[arg-type]
+        status, body = render_error(GatewayError(kind, "m"))
         assert parse_error(status, orjson.dumps(body), {}).kind == kind

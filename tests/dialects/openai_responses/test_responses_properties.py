@@ -199,6 +199,7 @@ def test_parse_request_raises_only_translation_errors(body: Any) -> None:
 @FAST
 @given(response_bodies | json_values)
 def test_parse_response_raises_only_gateway_errors(body: Any) -> None:
+    kind: str
     try:
         response = parse_response(body)
     except GatewayError as error:

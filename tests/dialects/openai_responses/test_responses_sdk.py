@@ -1,13 +1,14 @@
 """The official ``openai`` SDK reads what this dialect renders: streams through its
 ``responses.stream`` accumulator, replies through ``responses.create``, errors as its own
-exception types. The HTTP layer is an in-process httpx transport (no sockets)."""
+exception types. The HTTP layer is an in-process transport of httpx2, the SDK's HTTP library
+(no sockets)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
+import httpx2
 import openai
 import orjson
 import pytest
@@ -27,20 +28,20 @@ from .test_responses_response import RESPONSE
 GOLDEN = Path(__file__).parent / "golden"
 
 
-def client(reply: Callable[[httpx.Request], httpx.Response]) -> openai.OpenAI:
-    transport = httpx.MockTransport(reply)
+def client(reply: Callable[[httpx2.Request], httpx2.Response]) -> openai.OpenAI:
+    transport = httpx2.MockTransport(reply)
     return openai.OpenAI(
         api_key="k",
         base_url="http://gateway.test/v1",
         max_retries=0,
-        http_client=httpx.Client(transport=transport),
+        http_client=httpx2.Client(transport=transport),
     )
 
 
-def sse(data: bytes) -> Callable[[httpx.Request], httpx.Response]:
-    def reply(request: httpx.Request) -> httpx.Response:
+def sse(data: bytes) -> Callable[[httpx2.Request], httpx2.Response]:
+    def reply(request: httpx2.Request) -> httpx2.Response:
         parse_request(orjson.loads(request.content))  # what the SDK sends parses too
-        return httpx.Response(200, content=data, headers={"content-type": "text/event-stream"})
+        return httpx2.Response(200, content=data, headers={"content-type": "text/event-stream"})
 
     return reply
 
@@ -68,7 +69,7 @@ def test_sdk_accumulates_the_function_call_stream() -> None:
 
 def test_sdk_reads_a_reply() -> None:
     body = orjson.dumps(render_response(RESPONSE))
-    sdk = client(lambda request: httpx.Response(200, content=body))
+    sdk = client(lambda request: httpx2.Response(200, content=body))
     reply = sdk.responses.create(model="kimi-k2.5", input="hi")
     assert reply.output_text == "Listing."
     assert reply.usage is not None
@@ -77,7 +78,7 @@ def test_sdk_reads_a_reply() -> None:
 
 def test_sdk_raises_its_own_error_types() -> None:
     status, body = render_error(GatewayError("rate_limit", "slow down"))
-    sdk = client(lambda request: httpx.Response(status, content=orjson.dumps(body)))
+    sdk = client(lambda request: httpx2.Response(status, content=orjson.dumps(body)))
     with pytest.raises(openai.RateLimitError) as info:
         sdk.responses.create(model="kimi-k2.5", input="hi")
     assert info.value.code == "rate_limit_exceeded"

@@ -85,7 +85,13 @@ def test_fold_of_the_reasoning_transcript() -> None:
 
 
 def test_max_tokens_ends_with_response_incomplete() -> None:
-    events = [START, PartStart(0, "text"), TextDelta(0, "a"), PartEnd(0), Finish("max_tokens")]
+    events: list[StreamEvent] = [
+        START,
+        PartStart(0, "text"),
+        TextDelta(0, "a"),
+        PartEnd(0),
+        Finish("max_tokens"),
+    ]
     last = render([*events, Done()]).split(b"\n\n")[-2]
     assert last.startswith(b"event: response.incomplete\n")
     payload = orjson.loads(last.split(b"data: ", 1)[1])
@@ -100,8 +106,8 @@ def test_max_tokens_ends_with_response_incomplete() -> None:
 
 def test_stream_error_renders_response_failed_and_nothing_after() -> None:
     renderer = StreamRenderer()
-    for event in (START, PartStart(0, "text"), TextDelta(0, "par")):
-        renderer.render(event)
+    for before in (START, PartStart(0, "text"), TextDelta(0, "par")):
+        renderer.render(before)
     error = GatewayError("rate_limit", "slow down", retry_after=2.0)
     data = renderer.render(StreamError(error))
     assert renderer.render(Done()) == b""
