@@ -93,3 +93,25 @@ def test_the_limits_can_be_set(tmp_path: Path) -> None:
     assert _run("--max-function-lines", "5", tree).returncode == 1
     assert _run("--max-function-lines", "6", "--max-module-lines", "6", tree).returncode == 0
     assert _run("--max-module-lines", "5", tree).returncode == 1
+
+
+def test_an_exemption_allows_one_function_up_to_its_count_and_no_further(tmp_path: Path) -> None:
+    tree = _tree(tmp_path, {"m.py": _function("known", 55) + "\n\n" + _function("other", 52)})
+    exempt = f"{tmp_path / 'm.py'}:known:56"
+    result = _run("--exempt", exempt, tree)
+    assert result.returncode == 1  # "other" is not exempt
+    assert [line.split(": ", 1)[1] for line in result.stdout.splitlines()] == [
+        "function other is 53 lines (max 50)"
+    ]
+    tree_known_only = _tree(tmp_path / "b", {"m.py": _function("known", 55)})
+    assert _run("--exempt", f"{tmp_path / 'b' / 'm.py'}:known:56", tree_known_only).returncode == 0
+    grown = _run("--exempt", f"{tmp_path / 'b' / 'm.py'}:known:55", tree_known_only)
+    assert grown.returncode == 1
+    assert "function known is 56 lines (max 50)" in grown.stdout
+
+
+def test_an_exemption_that_matches_nothing_fails(tmp_path: Path) -> None:
+    tree = _tree(tmp_path, {"m.py": _function("short", 5)})
+    result = _run("--exempt", f"{tmp_path / 'm.py'}:short:60", tree)
+    assert result.returncode == 1
+    assert "exemption matches no over-long function; remove it" in result.stdout
