@@ -135,7 +135,7 @@ CASES: tuple[Case, ...] = (
                     user(result("get_weather:7", "city not found", is_error=True)),
                 ),
                 Expect(SEEN + "city not found"),
-                # An OpenAI tool message has no error flag (field-lessons §2): the loss is named.
+                # An OpenAI tool message has no error flag (docs/kimi.md §F2): the loss is named.
                 {
                     "anthropic-via-openai": Expect(
                         SEEN + "city not found", diagnostics=("dropped_is_error",)

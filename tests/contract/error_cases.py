@@ -1,5 +1,5 @@
 """Scripted upstream errors (emulator ``@@error:STATUS[:TYPE]@@`` markers) and what each client
-dialect must receive for them (kimi-api.md §2.2, §2.4, §16.2 "Errors")."""
+dialect must receive for them (docs/kimi.md §2.2, §2.4, §16.2 "Errors")."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def test_reply(conversations: Converse, case: Case, pair: Pair, stream: bool) ->
         assert normalised(outcome.response) == expected(turn, pair, stream=stream)
         seen = sdk_view.read(pair.client, outcome.body, outcome.sse)
         assert normalised(seen) == expected(turn, pair, stream=stream, sdk=True)
-        if pair.client == "anthropic":  # field-lessons §2.5: Anthropic clients check ids
+        if pair.client == "anthropic":  # docs/kimi.md §F2.5: Anthropic clients check ids
             ids = [p.id for p in seen.parts if isinstance(p, ToolCallPart)]
             assert all(ANTHROPIC_ID.fullmatch(i) for i in ids), ids
 
@@ -65,7 +65,7 @@ def meaning(response: Response | None, upstream: str) -> Response:
     """A reply without what legitimately differs between a JSON reply and a stream: the time,
     the bytes (not the value) of tool arguments — Kimi's Anthropic faces send ``input`` as an
     object in JSON and as the scripted text in ``input_json_delta`` — and the reasoning count,
-    which Kimi's OpenAI streams do not report (kimi-api.md §7.1)."""
+    which Kimi's OpenAI streams do not report (docs/kimi.md §7.1)."""
     assert response is not None
     parts = tuple(
         replace(p, arguments=orjson.dumps(orjson.loads(p.arguments)).decode())

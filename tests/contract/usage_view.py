@@ -3,7 +3,7 @@ and what the client was shown, plus each dialect's convention for showing it.
 
 OpenAI ``prompt_tokens`` INCLUDES cached tokens (``prompt_tokens_details.cached_tokens``);
 Anthropic ``input_tokens`` EXCLUDES ``cache_read_input_tokens`` and
-``cache_creation_input_tokens`` (kimi-api.md §6, §14; field-lessons §2.4).
+``cache_creation_input_tokens`` (docs/kimi.md §6, §14; docs/kimi.md §F2.4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""GatewayError defaults and the retry classification (kimi-api.md §2.4)."""
+"""GatewayError defaults and the retry classification (docs/kimi.md §2.4)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ RETRYABLE: dict[ErrorKind, bool] = {
     "not_found": False,
     "request_too_large": False,
     "rate_limit": True,
-    "quota_exhausted": False,  # "Do not retry" (kimi-api.md §2.4)
+    "quota_exhausted": False,  # "Do not retry" (docs/kimi.md §2.4)
     "overloaded": True,
     "content_filter": False,
     "timeout": True,

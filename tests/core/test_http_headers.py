@@ -1,4 +1,4 @@
-"""Retry-After and request-id headers read by core/http_headers.py (kimi-api.md §1.1)."""
+"""Retry-After and request-id headers read by core/http_headers.py (docs/kimi.md §1.1)."""
 
 from __future__ import annotations
 

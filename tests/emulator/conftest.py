@@ -15,7 +15,7 @@ from kimi_gateway.emulator.server import EmulatorServer
 
 PLATFORM_KEY = "sk-test-platform"
 KIMI_CODE_KEY = "sk-kimi-test"
-# Names Kimi Code accepts, all reported back as kimi-for-coding on both faces (kimi-api.md §13.1:
+# Names Kimi Code accepts, all reported back as kimi-for-coding on both faces (docs/kimi.md §13.1:
 # [O] HC for the first two, [3M] for k3/k3-256k, [3C] for the reported name).
 KIMI_CODE_MODEL_NAMES = (
     "kimi-for-coding",

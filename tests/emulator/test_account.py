@@ -1,4 +1,4 @@
-"""Model lists, the token estimate and the balance (kimi-api.md §11)."""
+"""Model lists, the token estimate and the balance (docs/kimi.md §11)."""
 
 from __future__ import annotations
 

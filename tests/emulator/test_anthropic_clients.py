@@ -1,5 +1,5 @@
 """Replay the requests real clients sent (Claude Code 2.1.197, OpenClaw 2026.9.6; captured in
-tests/fixtures/clients/, see field-lessons §1) against both Anthropic faces: all accepted."""
+tests/fixtures/clients/, see docs/kimi.md §F1) against both Anthropic faces: all accepted."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ def test_replayed_thinking_signatures(kimi_emulator: EmulatorServer) -> None:
         post(kimi_emulator, CODING, {**ok, "messages": _replay("I thought.", good)}).status_code
         == 200
     )
-    # Claude Code replays unsigned blocks with "" (field-lessons §1): accepted.
+    # Claude Code replays unsigned blocks with "" (docs/kimi.md §F1): accepted.
     assert (
         post(kimi_emulator, CODING, {**ok, "messages": _replay("I thought.", "")}).status_code
         == 200

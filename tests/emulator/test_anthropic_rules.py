@@ -1,5 +1,5 @@
 """Kimi's rules on the Anthropic faces, part one: auth and the mixed error shapes
-(kimi-api.md §14), Kimi Code's caps and gates (§13), request and message validation."""
+(docs/kimi.md §14), Kimi Code's caps and gates (§13), request and message validation."""
 
 from __future__ import annotations
 
@@ -314,7 +314,7 @@ def _tool_reference_history() -> list[dict[str, Any]]:
 
 
 def test_tool_reference_refused_on_kimi_code_only(kimi_emulator: EmulatorServer) -> None:
-    """field-lessons §2.11; [3M] kimi-cli #1449: 400 "Invalid request Error"."""
+    """docs/kimi.md §F2.11; [3M] kimi-cli #1449: 400 "Invalid request Error"."""
     body = {"messages": _tool_reference_history()}
     bad(kimi_emulator, CODING, body, "Invalid request Error")
     platform = post(kimi_emulator, PLATFORM, {"model": "kimi-k3", "max_tokens": 200, **body})

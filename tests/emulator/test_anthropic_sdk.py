@@ -1,5 +1,5 @@
 """Both Anthropic faces driven by the official `anthropic` SDK over 127.0.0.1: sync and async,
-`messages.create` and `messages.stream`, tools, thinking, usage (kimi-api.md §13, §14)."""
+`messages.create` and `messages.stream`, tools, thinking, usage (docs/kimi.md §13, §14)."""
 
 from __future__ import annotations
 
@@ -177,7 +177,7 @@ async def test_async_create_and_stream_on_kimi_code(kimi_emulator: EmulatorServe
 
 @pytest.mark.anyio
 async def test_async_platform_bearer_auth(kimi_emulator: EmulatorServer) -> None:
-    """Claude Code's ANTHROPIC_AUTH_TOKEN sends `Authorization: Bearer` (field-lessons §1)."""
+    """Claude Code's ANTHROPIC_AUTH_TOKEN sends `Authorization: Bearer` (docs/kimi.md §F1)."""
     sdk = anthropic.AsyncAnthropic(
         base_url=kimi_emulator.url + "/anthropic", auth_token=PLATFORM_KEY, max_retries=0
     )

@@ -1,5 +1,5 @@
 """The Anthropic faces on the wire, read with raw httpx: the exact SSE event sequence and
-shapes (kimi-api.md §14), ping as an option, cuts, delays, mid-stream filters, scripted errors."""
+shapes (docs/kimi.md §14), ping as an option, cuts, delays, mid-stream filters, scripted errors."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The YAML `files` and `anthropic` sections reach a running emulator (kimi-api.md §9, §17.9,
-§2.2; §14; field-lessons §2.11), and the §1.1 response headers."""
+"""The YAML `files` and `anthropic` sections reach a running emulator (docs/kimi.md §9, §17.9,
+§2.2; §14; docs/kimi.md §F2.11), and the §1.1 response headers."""
 
 from __future__ import annotations
 

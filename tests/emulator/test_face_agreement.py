@@ -1,4 +1,4 @@
-"""The two faces of one product answer alike: Kimi Code's unknown model names (kimi-api.md
+"""The two faces of one product answer alike: Kimi Code's unknown model names (docs/kimi.md
 §13.1), the named/required tool_choice with thinking on (§8.4, [3M] HALRO kimi_code.go), the
 one request id of a platform Anthropic 400 (§1.1, §14), images on text-only models (§4.1), and
 the `prompt_cache_key` switch of the Kimi Code OpenAI face (§5.1, §13.1)."""

@@ -1,4 +1,4 @@
-"""Fault injection and tier rate limits by config, seeded (kimi-api.md §2.2, §3)."""
+"""Fault injection and tier rate limits by config, seeded (docs/kimi.md §2.2, §3)."""
 
 from __future__ import annotations
 

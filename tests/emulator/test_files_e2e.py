@@ -1,5 +1,5 @@
 """End to end: the official openai SDK against the emulator's Files API on a real server
-(kimi-api.md §9), through the `kimi_emulator` fixture."""
+(docs/kimi.md §9), through the `kimi_emulator` fixture."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from openai.types import FilePurpose
 from kimi_gateway.emulator.config import EmulatorConfig, FileSettings
 from kimi_gateway.emulator.server import EmulatorServer
 
-# Kimi's purposes (kimi-api.md §9); the openai SDK's FilePurpose lists only OpenAI's.
+# Kimi's purposes (docs/kimi.md §9); the openai SDK's FilePurpose lists only OpenAI's.
 FILE_EXTRACT = cast(FilePurpose, "file-extract")
 IMAGE = cast(FilePurpose, "image")
 

@@ -14,7 +14,7 @@ from kimi_gateway.emulator.errors import EmulatorError
 from kimi_gateway.emulator.files import FileObject, FileStore
 from kimi_gateway.emulator.files_store import FILE_COUNT_MESSAGE_HC, FileContent
 
-NOW = 1710311711  # the created_at of the documented capture (kimi-api.md §9)
+NOW = 1710311711  # the created_at of the documented capture (docs/kimi.md §9)
 MIB = 1024 * 1024
 
 

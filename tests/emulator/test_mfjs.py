@@ -1,4 +1,4 @@
-"""Tool-schema (MFJS) rejections with Kimi's wrapped walle messages (kimi-api.md §2.3, §8.6)."""
+"""Tool-schema (MFJS) rejections with Kimi's wrapped walle messages (docs/kimi.md §2.3, §8.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The Open Platform OpenAI face's wire shapes: JSON (kimi-api.md §6) and SSE (§7)."""
+"""The Open Platform OpenAI face's wire shapes: JSON (docs/kimi.md §6) and SSE (§7)."""
 
 from __future__ import annotations
 

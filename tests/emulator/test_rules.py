@@ -1,4 +1,4 @@
-"""Kimi's request rules and their exact messages on the Open Platform face (kimi-api.md §2.2,
+"""Kimi's request rules and their exact messages on the Open Platform face (docs/kimi.md §2.2,
 §2.3, §4.2, §5, §8)."""
 
 from __future__ import annotations

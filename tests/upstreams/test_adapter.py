@@ -78,9 +78,7 @@ def test_openai_call_for_the_platform() -> None:
         "stream_options": {"include_usage": True},
     }
     assert call.diagnostics == (
-        Diagnostic(
-            "omitted_param", "temperature=0.2 not sent: kimi-k2.6 only accepts 1 here (§4.2)"
-        ),
+        Diagnostic("omitted_param", "temperature=0.2 not sent: kimi-k2.6 only accepts 1 here"),
     )
 
 

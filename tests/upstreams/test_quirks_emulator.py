@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from kimi_gateway.core.errors import TranslationError
@@ -15,13 +14,9 @@ from kimi_gateway.upstreams.kimi import (
     PLATFORM_GLOBAL,
     KimiSurface,
     QuirkPolicy,
-    build_upstream_request,
-    image_urls_to_fetch,
-    inline_fetched_images,
-    profile_for,
 )
 
-from .emulator_calls import Client, Exchange, error_message, key_for
+from .emulator_calls import Client, Exchange, error_message
 from .emulator_cases import DIAGNOSED, MESSAGE_CASES, WEATHER, Case, chat, messages
 from .emulator_tool_cases import TOOL_CASES
 
@@ -86,7 +81,7 @@ PNG_1PX = (
     ],
     ids=["openai", "anthropic"],
 )
-def test_http_image_urls_are_refused_unless_the_server_fetches_them(
+def test_http_image_urls_are_refused_before_kimi(
     kimi_emulator: EmulatorServer, surface: KimiSurface, client: Client, body: dict[str, Any]
 ) -> None:
     exchange = Exchange(kimi_emulator, surface, client, body)
@@ -94,15 +89,6 @@ def test_http_image_urls_are_refused_unless_the_server_fetches_them(
     with pytest.raises(TranslationError) as caught:
         exchange.call()
     assert caught.value.param == "messages[0].content[1].image_url.url"
-    # The fetch hook: the server lists the URLs, fetches them, and inlines the bytes.
-    request = exchange.request()
-    assert image_urls_to_fetch(request) == (IMAGE_URL,)
-    inlined = inline_fetched_images(request, {IMAGE_URL: ("image/png", PNG_1PX)})
-    live = exchange.live
-    profile = profile_for(request.model, product=surface.product)
-    call = build_upstream_request(inlined, live, profile, QuirkPolicy())
-    answer = httpx.post(call.url, headers=call.headers_with_key(key_for(live)), json=call.body)
-    assert answer.status_code == 200, answer.text
 
 
 def test_refusal_policies_stop_before_kimi(kimi_emulator: EmulatorServer) -> None:

@@ -68,11 +68,9 @@ def test_unsupported_openai_params_are_dropped_one_diagnostic_each() -> None:
     assert fixed.diagnostics == (
         Diagnostic(
             "dropped_param",
-            "'logit_bias' is not accepted by Kimi (kimi-api.md §5.2, §14); not sent",
+            "'logit_bias' is not accepted by Kimi; not sent",
         ),
-        Diagnostic(
-            "dropped_param", "'seed' is not accepted by Kimi (kimi-api.md §5.2, §14); not sent"
-        ),
+        Diagnostic("dropped_param", "'seed' is not accepted by Kimi; not sent"),
     )
 
 
@@ -123,7 +121,7 @@ def test_chat_fields_and_partial_are_dropped_on_the_anthropic_wire() -> None:
 
 @pytest.mark.parametrize("wire", ["openai_chat", "anthropic_messages"])
 def test_every_private_field_is_kept_or_reported(wire: str) -> None:
-    """field-lessons §2.7 for every field of every dialect, including ones added later."""
+    """docs/kimi.md §F2.7 for every field of every dialect, including ones added later."""
     kinds = (OpenAIChatFields, AnthropicMessagesFields, OpenAIResponsesFields)
     names = {spec.name for kind in kinds for spec in fields(kind)} - {"passthrough", "unknown"}
     sent = set(sent_fields(EVERYTHING))
@@ -145,7 +143,7 @@ def test_user_becomes_safety_identifier_and_metadata_is_not_sent() -> None:
     )
     assert fixed.tool_choice == ToolChoice("auto")
     assert [d.detail for d in fixed.diagnostics] == [
-        "metadata is not accepted by Kimi's chat API (§5.2); not sent"
+        "metadata is not accepted by Kimi's chat API; not sent"
     ]
 
 

@@ -19,8 +19,6 @@ from kimi_gateway.upstreams.kimi.quirks_messages import (
     drop_empty_assistant_turns,
     fill_empty_tool_results,
     flatten_opaque_parts,
-    image_urls_to_fetch,
-    inline_fetched_images,
     omit_empty_text,
 )
 
@@ -65,7 +63,7 @@ def test_empty_assistant_turns_are_dropped_with_a_diagnostic() -> None:
     assert fixed.diagnostics == (
         Diagnostic(
             "dropped_empty_message",
-            "messages[1]: empty assistant message(s) dropped (Kimi rejects them, §2.3)",
+            "messages[1]: empty assistant message(s) dropped (Kimi rejects them)",
         ),
     )
 
@@ -140,14 +138,12 @@ def test_http_image_urls_inside_tool_results_are_refused_too() -> None:
     assert caught.value.param == "messages[0].content[0].content[0].image_url.url"
 
 
-def test_data_and_file_images_pass_and_fetching_is_opt_in() -> None:
+def test_data_and_file_images_pass() -> None:
     ok = request(
         "kimi-k2.6",
         Message("user", (ImagePart("base64", "AAAA", "image/png"), ImagePart("file", "abc"))),
     )
     assert check_images(ok, ctx()) == ok
-    url = request("kimi-k2.6", Message("user", (ImagePart("url", "https://x/y.png"),)))
-    assert check_images(url, ctx(fetch_images=True)) == url
 
 
 def test_models_without_image_input_refuse_images() -> None:
@@ -155,15 +151,6 @@ def test_models_without_image_input_refuse_images() -> None:
     with pytest.raises(TranslationError) as caught:
         check_images(raw, ctx("moonshot-v1-8k"))
     assert caught.value.param == "messages[0].content[0]"
-
-
-def test_the_fetch_hook_lists_and_inlines_urls() -> None:
-    a, b = ImagePart("url", "https://x/a.png"), ImagePart("url", "https://x/b.png")
-    raw = request("kimi-k2.6", Message("user", (a, ToolResultPart("t:0", (b, a)))))
-    assert image_urls_to_fetch(raw) == ("https://x/a.png", "https://x/b.png")
-    inlined = inline_fetched_images(raw, {"https://x/a.png": ("image/png", "QUJD")})
-    fetched = ImagePart("base64", "QUJD", "image/png")
-    assert inlined.messages[0].parts == (fetched, ToolResultPart("t:0", (b, fetched)))
 
 
 def test_reasoning_details_lose_their_streaming_index() -> None:

@@ -22,7 +22,7 @@ def test_fixed_temperature_wrong_value_is_omitted_with_a_diagnostic() -> None:
     assert fixed.diagnostics == (
         Diagnostic(
             "omitted_param",
-            "temperature=0.2 not sent: kimi-k2.6 only accepts 1 here (§4.2)",
+            "temperature=0.2 not sent: kimi-k2.6 only accepts 1 here",
         ),
     )
 
@@ -34,7 +34,7 @@ def test_fixed_temperature_can_be_forced_by_policy() -> None:
     assert fixed.diagnostics == (
         Diagnostic(
             "changed_param",
-            "temperature=0.2 sent as 0.6: kimi-k2.5 only accepts 0.6 here (§4.2)",
+            "temperature=0.2 sent as 0.6: kimi-k2.5 only accepts 0.6 here",
         ),
     )
 
@@ -65,7 +65,7 @@ def test_ranged_temperature_is_clamped() -> None:
     fixed = fix_sampling(request("moonshot-v1-8k", temperature=1.7), ctx("moonshot-v1-8k"), False)
     assert fixed.temperature == 1.0
     assert fixed.diagnostics == (
-        Diagnostic("changed_param", "temperature=1.7 sent as 1: outside [0, 1] (§4.2)"),
+        Diagnostic("changed_param", "temperature=1.7 sent as 1: outside [0, 1]"),
     )
 
 
@@ -80,7 +80,7 @@ def test_unsupported_parameters_are_omitted_and_neutral_ones_silently() -> None:
     fixed = fix_sampling(raw, ctx("kimi-k3"), thinking=True)
     assert (fixed.temperature, fixed.n, fixed.presence_penalty) == (None, None, None)
     assert fixed.diagnostics == (
-        Diagnostic("omitted_param", "temperature=0.7 not sent: kimi-k3 does not take it (§4.2)"),
+        Diagnostic("omitted_param", "temperature=0.7 not sent: kimi-k3 does not take it"),
     )
 
 
@@ -129,7 +129,7 @@ def test_strict_mode_turns_a_change_into_a_400_naming_the_field() -> None:
     assert caught.value.status == 400
     assert caught.value.message == (
         "strict mode: the request would be changed: temperature=0.2 not sent: "
-        "kimi-k2.6 only accepts 1 here (§4.2)"
+        "kimi-k2.6 only accepts 1 here"
     )
 
 
@@ -137,7 +137,7 @@ def test_n_with_zero_temperature_raises_temperature() -> None:
     fixed = raise_temperature_for_n(request("moonshot-v1-8k", n=3), ctx("moonshot-v1-8k"))
     assert fixed.temperature == 0.3
     assert fixed.diagnostics == (
-        Diagnostic("changed_param", "temperature=0 sent as 0.3: n=3 needs it (§4.2)"),
+        Diagnostic("changed_param", "temperature=0 sent as 0.3: n=3 needs it"),
     )
     fine = request("moonshot-v1-8k", n=3, temperature=0.5)
     assert raise_temperature_for_n(fine, ctx("moonshot-v1-8k")) == fine

@@ -79,7 +79,7 @@ def test_schemas_are_normalised_and_lossy_changes_recorded() -> None:
         Diagnostic(
             "changed_schema",
             "tools[0].function.parameters: root.properties.a: a schema without type became "
-            "type string (MFJS, §8.6)",
+            "type string (MFJS)",
         ),
     )
 

@@ -2,7 +2,7 @@
 
 Each command prints (or with ``--write`` merges into the client's own file) the environment or
 config in that client's real format, as established by running the real clients against
-127.0.0.1 (shared/field-lessons.md §1). Rendering is pure (``claude_code_env``,
+127.0.0.1 (docs/kimi.md §F1). Rendering is pure (``claude_code_env``,
 ``openclaw_config``, ``codex_config_toml``, the ``merge_*`` functions); the only I/O here is
 reading and atomically rewriting the one file a client reads. Nothing in this module talks to
 the gateway or to Kimi.
@@ -27,10 +27,10 @@ from kimi_gateway.settings import Settings, SettingsError, load_settings
 # stay valid shell, and it names the command that makes a real key.
 KEY_PLACEHOLDER = "PASTE-KEY-FROM-kimi-gateway-keys-create"
 DEFAULT_PROVIDER = "kimi-gateway"
-# Kimi K2.5/K2.6 and Kimi Code models have a 256k (262,144-token) window (kimi-api.md §4.1).
+# Kimi K2.5/K2.6 and Kimi Code models have a 256k (262,144-token) window (docs/kimi.md §4.1).
 CONTEXT_WINDOW = 262_144
-# Output cap OpenClaw asks for; Kimi allows up to the window minus the prompt (kimi-api.md §4.1),
-# 32k matches what Claude Code itself requests (field-lessons.md §1).
+# Output cap OpenClaw asks for; Kimi allows up to the window minus the prompt (docs/kimi.md §4.1),
+# 32k matches what Claude Code itself requests (docs/kimi.md §F1).
 MAX_OUTPUT_TOKENS = 32_000
 
 setup_app = typer.Typer(
@@ -61,7 +61,7 @@ class Target:
 
 
 def claude_code_env(target: Target, small_model: str | None = None) -> dict[str, str]:
-    """The environment Claude Code needs (field-lessons.md §1), in a stable order."""
+    """The environment Claude Code needs (docs/kimi.md §F1), in a stable order."""
     small = small_model or target.model
     return {
         "ANTHROPIC_BASE_URL": target.base_url,
@@ -98,7 +98,7 @@ OpenClawApi = Literal["anthropic", "openai"]
 def openclaw_config(target: Target, api: OpenClawApi, provider: str) -> dict[str, Any]:
     """The OpenClaw config fragment: one custom provider and it as the default model."""
     # OpenClaw appends /chat/completions to an openai-completions baseUrl and /v1/messages to an
-    # anthropic-messages one (field-lessons.md §1).
+    # anthropic-messages one (docs/kimi.md §F1).
     root = target.base_url.rstrip("/")
     base_url = f"{root}/v1" if api == "openai" else root
     model = {
@@ -165,7 +165,7 @@ CODEX_NOT_YET = (
 
 
 def codex_config_toml(target: Target, provider: str, key_env: str) -> str:
-    """The ``~/.codex/config.toml`` Codex needs, with its offline flags (field-lessons.md §1)."""
+    """The ``~/.codex/config.toml`` Codex needs, with its offline flags (docs/kimi.md §F1)."""
     header = "".join(f"# {line}\n" for line in CODEX_NOT_YET.splitlines())
     return (
         f"{header}# NOT WORKING YET: needs /v1/responses on the gateway.\n"

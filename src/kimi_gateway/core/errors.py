@@ -1,9 +1,9 @@
 """One error tree for the whole gateway, converted at the boundary and rendered per dialect.
 
 Every failure inside the gateway is a :class:`GatewayError` with a dialect-neutral ``kind``.
-Dialects map wire errors to kinds and back (kimi-api.md §16.2 "Errors"). Whether to retry is a
+Dialects map wire errors to kinds and back (docs/kimi.md §16.2 "Errors"). Whether to retry is a
 pure function of the error (:func:`is_retryable`), following Moonshot's own client
-(kimi-api.md §2.4, KOSONG-TS ``kimi-errors.ts``).
+(docs/kimi.md §2.4, KOSONG-TS ``kimi-errors.ts``).
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ KIND_OF_STATUS: Mapping[int, ErrorKind] = {
     529: "overloaded",
 }
 
-# Moonshot's own client treats these words as "quota exhausted", never retried (kimi-api.md §2.4
+# Moonshot's own client treats these words as "quota exhausted", never retried (docs/kimi.md §2.4
 # [O-code] KOSONG-TS), and Kimi Code's usage-limit texts mean the same (§13.4 [O] KCDOCS). One
 # list for every face: the same Kimi answer must not be retried on one face and not another.
 _QUOTA_WORDING = re.compile(
@@ -127,7 +127,7 @@ _RETRYABLE: frozenset[ErrorKind] = frozenset(
 def is_retryable(error: GatewayError) -> bool:
     """Whether trying the same request again may succeed.
 
-    Quota exhaustion is never retried (kimi-api.md §2.4: "Do not retry"); other 429s, 5xx and
+    Quota exhaustion is never retried (docs/kimi.md §2.4: "Do not retry"); other 429s, 5xx and
     timeouts are.
     """
     return error.kind in _RETRYABLE

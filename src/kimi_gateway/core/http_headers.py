@@ -3,14 +3,14 @@
 Pure readers over a header mapping with keys in any case (a dict or ``httpx.Headers``). Both
 dialects' error parsers use them, so one Kimi failure gives the same ``retry_after`` and
 ``upstream_request_id`` whichever face it came from. There is no clock here, so an HTTP-date
-``Retry-After`` is not read (Kimi sends seconds, kimi-api.md §1.1).
+``Retry-After`` is not read (Kimi sends seconds, docs/kimi.md §1.1).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-# The first one present wins. Msh-Request-Id is Kimi's per-request id (kimi-api.md §1.1 [O-code]
+# The first one present wins. Msh-Request-Id is Kimi's per-request id (docs/kimi.md §1.1 [O-code]
 # MP); request-id is the Anthropic API's name for the same; x-trace-id (§1.1 KOSONG-PY) and
 # x-msh-trace-id (§1.1 [3M] HALRO, seen on 429s) are Kimi's trace ids; x-request-id is what
 # generic proxies in front of an upstream add.
@@ -21,7 +21,7 @@ _REQUEST_ID_HEADERS = (
     "x-msh-trace-id",
     "x-request-id",
 )
-# Kimi sends both on a 429 (kimi-api.md §1.1 [3M] HALRO); the Anthropic SDKs also read
+# Kimi sends both on a 429 (docs/kimi.md §1.1 [3M] HALRO); the Anthropic SDKs also read
 # retry-after-ms, which wins because it is the more precise.
 _RETRY_SECONDS_HEADERS = ("retry-after", "x-retry-after")
 

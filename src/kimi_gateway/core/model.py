@@ -56,7 +56,7 @@ class TextPart:
 
 @dataclass(frozen=True, slots=True)
 class ImagePart:
-    source: Literal["base64", "url", "file"]  # "file" is Kimi's ms://<file_id> (kimi-api.md §9)
+    source: Literal["base64", "url", "file"]  # "file" is Kimi's ms://<file_id> (docs/kimi.md §9)
     data: str  # base64 payload, URL, or file id (without ms://)
     media_type: str | None = None
     detail: str | None = None
@@ -75,7 +75,7 @@ class ThinkingPart:
 class ToolCallPart:
     id: str
     name: str
-    arguments: str  # JSON text as received: Kimi built-ins echo it verbatim (kimi-api.md §8.5)
+    arguments: str  # JSON text as received: Kimi built-ins echo it verbatim (docs/kimi.md §8.5)
     kind: Literal["function", "builtin_function"] = "function"
 
 
@@ -130,7 +130,7 @@ class ThinkingConfig:
     mode: Literal["enabled", "disabled", "adaptive"]
     budget_tokens: int | None = None
     effort: str | None = None  # "low" | "medium" | "high" | "max" ...
-    keep: str | None = None  # Kimi ``thinking.keep`` ("all"): k2.6 and later (kimi-api.md §8.3)
+    keep: str | None = None  # Kimi ``thinking.keep`` ("all"): k2.6 and later (docs/kimi.md §8.3)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +138,7 @@ class OpenAIChatFields:
     """What only a Chat Completions request carries (dialects/openai_chat/request.py).
 
     ``passthrough`` holds every other Chat field with no canonical form, known (``seed``,
-    ``logit_bias``, ``logprobs``, ``safety_identifier`` …, kimi-api.md §5.1-5.2) or unknown, by
+    ``logit_bias``, ``logprobs``, ``safety_identifier`` …, docs/kimi.md §5.1-5.2) or unknown, by
     wire name and verbatim; the openai_chat renderer writes it back, no other renderer reads it.
     """
 

@@ -1,7 +1,7 @@
 """Token usage with field names that say what they include (DESIGN.md §4.10).
 
 OpenAI ``prompt_tokens`` includes cached tokens; Anthropic ``input_tokens`` does not
-(kimi-api.md §6, §14, field-lessons §2.4). Dialects convert at their boundary; inside, only these
+(docs/kimi.md §6, §14, docs/kimi.md §F2.4). Dialects convert at their boundary; inside, only these
 fields exist.
 """
 

@@ -1,6 +1,6 @@
 """How the two Anthropic faces of the emulator render an `EmulatorError`.
 
-- **Open Platform route** (`/anthropic/v1/messages`, kimi-api.md §14, [3M] HALRO 2026-09-01):
+- **Open Platform route** (`/anthropic/v1/messages`, docs/kimi.md §14, [3M] HALRO 2026-09-01):
   the same endpoint changes shape by status. 401 and 429 come back in the OpenAI envelope
   `{"error":{"type","message"}}` with Kimi's own types; 400 comes back in Anthropic's envelope
   `{"type":"error","error":{"type","message"},"request_id":…}`. Statuses nobody measured there

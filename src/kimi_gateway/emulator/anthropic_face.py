@@ -1,16 +1,16 @@
 """The emulator's two Anthropic Messages faces, as Starlette routes.
 
-- `POST /anthropic/v1/messages`: the Open Platform's Anthropic route (kimi-api.md §14). Platform
+- `POST /anthropic/v1/messages`: the Open Platform's Anthropic route (docs/kimi.md §14). Platform
   keys, Bearer or `x-api-key`; the platform models, plus Claude Code's `kimi-k3[1m]`-style
   aliases (a bracketed suffix is Claude Code's own context hint, §1 [O] HC); mixed error
   shapes (anthropic_errors); no `ping` and no `error` events.
 - `POST /coding/v1/messages`: Kimi Code's Anthropic face (§13). Kimi Code keys, the optional
   coding-agent User-Agent gate (403 `access_terminated_error`), the 2 MiB request cap, Kimi
   Code's model names (§13.1), signed thinking blocks whose replay is checked (§13.3), Claude
-  Code's `tool_reference` blocks refused (field-lessons §2.11), Anthropic-shape errors.
+  Code's `tool_reference` blocks refused (docs/kimi.md §F2.11), Anthropic-shape errors.
   Switches: EmulatorConfig.anthropic (`coding_ping`, `reject_tool_reference`).
 - `POST …/v1/messages/count_tokens` on both: 404 `method not found` (§13.3, §13.4 [O] KCDOCS;
-  field-lessons §1: a fake `{"input_tokens":0}` would break Claude Code's compaction).
+  docs/kimi.md §F1: a fake `{"input_tokens":0}` would break Claude Code's compaction).
 
 Order of work per request: authenticate and cap the size (intake, shared with the OpenAI
 faces), parse and validate (anthropic_request), resolve model (intake) and thinking (rules),

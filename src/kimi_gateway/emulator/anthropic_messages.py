@@ -5,7 +5,7 @@ What belongs here: roles, content blocks and their per-block rules, tool_use/too
 thinking-signature checks on replay, image sources, `tool_reference` blocks. Top-level fields
 (model, max_tokens, tools, tool_choice, thinking…) live in `anthropic_request`.
 
-Accepted as real clients send them (field-lessons §1): `system` as a string or text blocks with
+Accepted as real clients send them (docs/kimi.md §F1): `system` as a string or text blocks with
 `cache_control`; a `role:"system"` message inside `messages` (Claude Code's mid-conversation
 system beta); two consecutive `user` messages (OpenClaw); tool_result content as a string or a
 block array; thinking blocks replayed with `"signature": ""`.
@@ -27,7 +27,7 @@ ROLES = ("user", "assistant", "system")
 
 # Kimi Code's answer to Claude Code's `tool_reference` blocks inside tool_result content:
 # 400 invalid_request_error "Invalid request Error" ([3M] MoonshotAI/kimi-cli #1449,
-# farion1231/cc-switch #2941; field-lessons §2.11).
+# farion1231/cc-switch #2941; docs/kimi.md §F2.11).
 TOOL_REFERENCE_MESSAGE = "Invalid request Error"
 
 # Block types a tool_result's content may carry besides the switchable `tool_reference`.
@@ -39,7 +39,7 @@ class ContentPolicy:
     """Per-face switches for the content rules."""
 
     reject_url_images: bool  # EmulatorConfig.reject_http_image_urls (§5.2, §13.3)
-    reject_tool_reference: bool  # Kimi Code, field-lessons §2.11
+    reject_tool_reference: bool  # Kimi Code, docs/kimi.md §F2.11
     # Check replayed thinking signatures with this key (Kimi Code, §13.3); None = never check.
     check_signature: Callable[[str, str], bool] | None = None
 
@@ -114,8 +114,8 @@ def _check_thinking(block: dict[str, Any], where: str, policy: ContentPolicy) ->
         # §13.3 [3M] HERMES PR #18898: Kimi Code refuses thinking blocks that were not replayed
         # intact. The text is Anthropic's own for the same refusal (Kimi's is unpublished).
         raise invalid_request(f"{where}: Invalid `signature` in `thinking` block")
-    # An empty signature is accepted: Claude Code replays unsigned blocks with "" (field-lessons
-    # §1), and §13.3 asks the emulator to accept unsigned blocks on replay.
+    # An empty signature is accepted: Claude Code replays unsigned blocks with "" (docs/kimi.md
+    # §F1), and §13.3 asks the emulator to accept unsigned blocks on replay.
     return thinking
 
 

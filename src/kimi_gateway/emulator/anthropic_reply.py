@@ -5,7 +5,7 @@ What belongs here: message ids, tool-use ids, signed thinking blocks, the stop-r
 wire rendering itself is `anthropic_stream`; HTTP is `anthropic_face`.
 
 - Tool-use ids: Kimi's own ids are `<name>:<n>` (§8.1), which Anthropic's id pattern
-  `^[a-zA-Z0-9_-]+$` does not allow (field-lessons §2.5), so the Anthropic faces apply the rule
+  `^[a-zA-Z0-9_-]+$` does not allow (docs/kimi.md §F2.5), so the Anthropic faces apply the rule
   Moonshot's own client applies to ids: characters outside `[A-Za-z0-9_-]` become `_`
   ([O-code] KOSONG-TS tool-call-id.ts) — `Bash:3` is sent as `Bash_3`. The counter is shared
   with the OpenAI faces (state.next_tool_call_id).

@@ -124,7 +124,7 @@ def thinking_field(value: Any) -> dict[str, str] | None:
     """Anthropic `thinking` → Kimi's `{"type": "enabled"|"disabled"}`.
 
     `enabled` with or without `budget_tokens` ([O-code] KOSONG-TS sends none; [3M] HERMES,
-    HALRO send one) and Claude Code's `adaptive` (field-lessons §1) both turn thinking on.
+    HALRO send one) and Claude Code's `adaptive` (docs/kimi.md §F1) both turn thinking on.
     """
     if value is None:
         return None

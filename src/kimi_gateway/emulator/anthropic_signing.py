@@ -1,7 +1,7 @@
 """Signatures for the thinking blocks of the emulator's Anthropic faces.
 
 Kimi Code's Anthropic face returns *signed* ``thinking`` blocks that must be replayed intact
-(kimi-api.md §13.3, [3M] HERMES PR #18898, HALRO). The real signature is opaque; ours is a
+(docs/kimi.md §13.3, [3M] HERMES PR #18898, HALRO). The real signature is opaque; ours is a
 deterministic HMAC-SHA256 over the thinking text, base64-encoded, so a test can tell a block we
 issued from a forged or edited one. Only signing and checking live here; the rule for *when* a
 signature is checked belongs to the face.

@@ -5,7 +5,7 @@ built by ``anthropic_reply`` from a ``script.ReplyPlan``), the non-streaming ``m
 and the exact SSE event sequence with its ``event:`` lines. What does not: validation, auth,
 error bodies (``anthropic_errors``), cuts and filters (``anthropic_reply``), timing (the face).
 
-Event sequence (kimi-api.md §14, [3M] HALRO; Anthropic's documented stream): ``message_start``
+Event sequence (docs/kimi.md §14, [3M] HALRO; Anthropic's documented stream): ``message_start``
 (``content: []``, ``stop_reason: null``, usage with the input side), then per block
 ``content_block_start`` / ``content_block_delta``… / ``content_block_stop``, then
 ``message_delta`` (stop reason and the final usage) and ``message_stop``. The Open Platform route
@@ -46,7 +46,7 @@ class ReplyBlock:
 
 @dataclass(frozen=True)
 class ReplyUsage:
-    """Anthropic usage: ``input_tokens`` excludes cache reads (§14, field-lessons §2.4)."""
+    """Anthropic usage: ``input_tokens`` excludes cache reads (§14, docs/kimi.md §F2.4)."""
 
     input_tokens: int
     cache_read_input_tokens: int

@@ -3,7 +3,7 @@ request log, the in-flight counter, the nginx-style HTML 404 and the control end
 
 `GET /_emulator/requests` and `POST /_emulator/reset` are the emulator's own (not Kimi's): they
 let out-of-process users read the request log and start afresh. Any other unknown path, a
-doubled `/v1` included, gets nginx's HTML 404 (kimi-api.md §13.2, §16.1 item 1).
+doubled `/v1` included, gets nginx's HTML 404 (docs/kimi.md §13.2, §16.1 item 1).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Who may call: API-key checks per product and Kimi Code's User-Agent gate (kimi-api.md §1).
+"""Who may call: API-key checks per product and Kimi Code's User-Agent gate (docs/kimi.md §1).
 
 No key → 401 `incorrect_api_key_error` "Incorrect API key provided" ([3M] HALRO, no key sent).
 A bad key, or a key of the other product → 401 `invalid_authentication_error` (§1: keys are not

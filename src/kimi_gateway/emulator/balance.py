@@ -1,4 +1,4 @@
-"""The account balance of the Open Platform (kimi-api.md §11): check, charge, render.
+"""The account balance of the Open Platform (docs/kimi.md §11): check, charge, render.
 
 Served requests draw the balance down at the configured per-token prices (cache hits at the
 cache price, §12). At an available balance ≤ 0 inference is refused with 429

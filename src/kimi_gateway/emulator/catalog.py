@@ -1,4 +1,4 @@
-"""The models the emulator serves and their profiles (kimi-api.md §4.1, §11, §13.1).
+"""The models the emulator serves and their profiles (docs/kimi.md §4.1, §11, §13.1).
 
 A profile is data: context window, rule family (rules.py keys its per-model table on it),
 capabilities for `/v1/models`, and whether the model is retired (§17.11). Kimi Code request names

@@ -1,7 +1,7 @@
 """The emulator's configuration: a frozen model loaded from YAML (or all defaults).
 
 Defaults are the "quiet" emulator: any well-formed key accepted, no User-Agent gating, no faults,
-no rate limits. Tests opt in to the rest. Behaviours kimi-api.md marks [?] are switches here,
+no rate limits. Tests opt in to the rest. Behaviours docs/kimi.md marks [?] are switches here,
 each defaulting to the safe side and citing its section. Nothing here does I/O except
 `load_emulator_config`, which reads the one file it is given.
 """
@@ -59,7 +59,7 @@ class FaultRule(_Frozen):
 
 
 class TierLimits(_Frozen):
-    """Organisation limits of kimi-api.md §3; None means unlimited."""
+    """Organisation limits of docs/kimi.md §3; None means unlimited."""
 
     concurrency: int | None = Field(default=None, ge=1)
     rpm: int | None = Field(default=None, ge=1)
@@ -76,7 +76,8 @@ class TierLimits(_Frozen):
 
 
 class FileSettings(_Frozen):
-    """The Files API's limits and the switches kimi-api.md §9/§17.9 leaves open (files_store.py)."""
+    """The Files API's limits and the switches docs/kimi.md §9/§17.9 leaves open
+    (files_store.py)."""
 
     max_files: int = Field(default=DEFAULT_MAX_FILES, ge=1)
     max_file_bytes: int = Field(default=DEFAULT_MAX_FILE_BYTES, ge=1)
@@ -98,7 +99,7 @@ class AnthropicSwitches(_Frozen):
     # §14 says the platform route sends no `ping`; nothing says whether Kimi Code does, so a
     # `ping` after message_start on /coding is opt-in (default: none, like the platform).
     coding_ping: bool = False
-    # field-lessons §2.11, [3M] kimi-cli #1449 / cc-switch #2941: Kimi Code answers 400 to
+    # docs/kimi.md §F2.11, [3M] kimi-cli #1449 / cc-switch #2941: Kimi Code answers 400 to
     # Claude Code's `tool_reference` blocks. Off: they are read as text.
     reject_tool_reference: bool = True
 

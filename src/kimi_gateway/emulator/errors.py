@@ -1,9 +1,9 @@
 """The emulator's one error type, Kimi's error catalogue, and the OpenAI-shape/HTML renderings.
 
 Everything a face can answer with is an `EmulatorError`. Each face renders it in its own shape;
-this module renders the Open Platform OpenAI shape `{"error":{"type","message"}}` (kimi-api.md
+this module renders the Open Platform OpenAI shape `{"error":{"type","message"}}` (docs/kimi.md
 §2.1, `code` omitted) and the nginx-style HTML pages (404 for unknown paths, 504 gateway timeout,
-§2.2, §13.2). Message texts are Kimi's, quoted from kimi-api.md §2.2/§2.3/§13.4 unless a comment
+§2.2, §13.2). Message texts are Kimi's, quoted from docs/kimi.md §2.2/§2.3/§13.4 unless a comment
 says the text is the emulator's own invention (Kimi publishes none for that case).
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import orjson
 from starlette.responses import Response
 
-# kimi-api.md §2.2 [O] HC: the verbatim messages of the catalogue.
+# docs/kimi.md §2.2 [O] HC: the verbatim messages of the catalogue.
 CONTENT_FILTER_MESSAGE = "The request was rejected because it was considered high risk"
 OVERLOADED_MESSAGE = "The engine is currently overloaded, please try again later"
 INCORRECT_KEY_MESSAGE = "Incorrect API key provided"

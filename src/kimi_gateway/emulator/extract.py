@@ -1,9 +1,9 @@
-"""Text extraction for the emulator's `file-extract` uploads (kimi-api.md §9).
+"""Text extraction for the emulator's `file-extract` uploads (docs/kimi.md §9).
 
 What belongs here: pure functions from (filename, bytes) to extracted text plus a MIME type, and
 the error raised when a file cannot be read. Nothing here knows about HTTP, the file store or
 Kimi's error envelope; `files.py` turns `ExtractionError` into Kimi's `status: "error"` and
-`Failed to extract file: {error}` (kimi-api.md §2.2).
+`Failed to extract file: {error}` (docs/kimi.md §2.2).
 
 Kimi extracts pdf, txt, csv, doc(x), xls(x), ppt(x), md, images (OCR), epub, html, json, mobi,
 log and many source-code extensions [O] DOCS-OLD. The emulator covers the text formats, HTML,
@@ -43,7 +43,7 @@ class ExtractedText:
 
 
 # Extension → MIME for files whose bytes are plain text. Only `application/pdf` is seen in a
-# capture (kimi-api.md §9); the others are the usual IANA names, an emulator choice.
+# capture (docs/kimi.md §9); the others are the usual IANA names, an emulator choice.
 _TEXT_MIMES: dict[str, str] = {
     ".txt": "text/plain",
     ".text": "text/plain",

@@ -1,4 +1,4 @@
-"""Text from Office Open XML uploads (.docx, .pptx) for the emulator (kimi-api.md §9).
+"""Text from Office Open XML uploads (.docx, .pptx) for the emulator (docs/kimi.md §9).
 
 What belongs here: reading the zipped XML parts of Word and PowerPoint files with the standard
 library only. Kimi lists doc(x) and ppt(x) among its extract formats [O] DOCS-OLD; the legacy

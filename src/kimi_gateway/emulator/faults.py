@@ -2,7 +2,7 @@
 
 A rule matches by path prefix and exact model name, then hits every Nth matching request or
 with a probability drawn from the state's seeded random.Random, so runs repeat exactly. Error
-kinds answer before generation with Kimi's real errors (kimi-api.md §2.2); the others shape the
+kinds answer before generation with Kimi's real errors (docs/kimi.md §2.2); the others shape the
 reply: slow first byte, slow chunks, a cut or a content_filter error after some stream chunks.
 """
 

@@ -1,4 +1,4 @@
-"""The emulator's Files API routes (kimi-api.md §9) and the public names of the file store.
+"""The emulator's Files API routes (docs/kimi.md §9) and the public names of the file store.
 
 What belongs here: the Starlette endpoints for `/v1/files`, multipart parsing and the JSON/text
 rendering of store results and errors. The rules (limits, messages, ids, extraction) live in
@@ -26,7 +26,7 @@ Authenticate = Callable[[Request], None]
 _Handler = Callable[[Request], Awaitable[Response]]
 
 # The emulator's own wording for malformed uploads (Kimi documents none), wrapped in the generic
-# `Invalid request: {error_details}` form of kimi-api.md §2.2 [O].
+# `Invalid request: {error_details}` form of docs/kimi.md §2.2 [O].
 _NOT_MULTIPART = "Invalid request: the body must be multipart/form-data with 'file' and 'purpose'"
 _NO_FILE = "Invalid request: the multipart field 'file' is missing"
 

@@ -1,4 +1,4 @@
-"""The emulator's in-memory file store: Kimi's Files API state and rules (kimi-api.md §9, §2.2).
+"""The emulator's in-memory file store: Kimi's Files API state and rules (docs/kimi.md §9, §2.2).
 
 What belongs here: FileObjects, their bytes and extracted text, the upload limits and the exact
 error messages Kimi gives for them. HTTP parsing and rendering live in `files.py`; text extraction
@@ -28,12 +28,12 @@ from kimi_gateway.emulator.config import (
 from kimi_gateway.emulator.errors import EmulatorError, invalid_request
 from kimi_gateway.emulator.extract import ExtractedText, ExtractionError, extract_text
 
-# Purposes accepted by OAS 2026 (kimi-api.md §9 [O] OAS); older docs accepted only file-extract.
+# Purposes accepted by OAS 2026 (docs/kimi.md §9 [O] OAS); older docs accepted only file-extract.
 PURPOSES: tuple[str, ...] = ("file-extract", "image", "video", "batch")
 FILE_EXTRACT = "file-extract"
 
 
-# Messages verbatim from kimi-api.md §2.2 [O].
+# Messages verbatim from docs/kimi.md §2.2 [O].
 LEGACY_PURPOSE_MESSAGE = "Invalid purpose: only 'file-extract' accepted"
 ZERO_SIZE_MESSAGE = "File size is zero, please confirm and re-upload the file"
 TOO_LARGE_MESSAGE = (

@@ -1,7 +1,7 @@
 """What every generation face does before its dialect's own validation, in one place.
 
 Both dialects (OpenAI Chat Completions and Anthropic Messages) on both products run the same
-first steps: authenticate with the product's keys (kimi-api.md §1), cap Kimi Code's request size
+first steps: authenticate with the product's keys (docs/kimi.md §1), cap Kimi Code's request size
 (§13.1), decode the JSON body, and look the model name up in the product's catalog (§2.2, §13.1).
 After their own parsing, both check images against the model's `supports_image_in` (§4.1, §11).
 Keeping these here is what makes the faces of one product answer alike.

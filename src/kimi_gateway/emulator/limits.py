@@ -1,4 +1,4 @@
-"""Organisation rate limits of kimi-api.md §3: concurrency, RPM, TPM, TPD, with Kimi's messages.
+"""Organisation rate limits of docs/kimi.md §3: concurrency, RPM, TPM, TPD, with Kimi's messages.
 
 Limits are per organisation and shared across models (§3 [O] HC), so one set of windows lives on
 the state. TPM/TPD count prompt tokens + max_completion_tokens (the configured default when

@@ -1,4 +1,4 @@
-"""A subset of walle's `lite` validation of tool schemas (MFJS, kimi-api.md §8.6 [O] WALLE).
+"""A subset of walle's `lite` validation of tool schemas (MFJS, docs/kimi.md §8.6 [O] WALLE).
 
 Checks the shapes that live reports show rejected (§2.3): an enum without `type`, `type` beside
 `anyOf` or `$ref` (switchable, §17.13), enum values of the wrong type, a non-object root, refs

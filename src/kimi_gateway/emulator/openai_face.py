@@ -1,5 +1,5 @@
 """The OpenAI-dialect chat endpoints: Open Platform `/v1/chat/completions` and Kimi Code's
-`/coding/v1/chat/completions` (kimi-api.md §5-8, §13).
+`/coding/v1/chat/completions` (docs/kimi.md §5-8, §13).
 
 One handler serves both products: authenticate (each product its own keys, §1), cap Kimi Code's
 request size (§13.1), validate (openai_request.py), plan the scripted turn (script.py), wait

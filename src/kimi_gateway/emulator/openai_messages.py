@@ -2,7 +2,7 @@
 
 Checks roles, empty content, the `reasoning_content` of thinking tool-call turns, tool results
 that answer no call, http image URLs and Kimi Code's replayed `reasoning_details`
-(kimi-api.md §2.3, §5.1, §5.2, §7.2, §8.2, §8.3), and turns each message into a
+(docs/kimi.md §2.3, §5.1, §5.2, §7.2, §8.2, §8.3), and turns each message into a
 script.NeutralMessage. K3 dynamic tools (a system message with `tools` and no content, §5.1)
 add to the offered tools.
 """

@@ -2,7 +2,7 @@
 
 `chatcmpl-<24 hex>` ids, `fpv0_<8 hex>` fingerprints, `<name>:<n>` tool-call ids, and usage with
 `cached_tokens` both at the top level and in `prompt_tokens_details` plus
-`completion_tokens_details.reasoning_tokens` (kimi-api.md §6 [O] OAS, [3M] HALRO).
+`completion_tokens_details.reasoning_tokens` (docs/kimi.md §6 [O] OAS, [3M] HALRO).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The OpenAI-dialect SSE rendering of a ReplyPlan, exactly as kimi-api.md §7.
+"""The OpenAI-dialect SSE rendering of a ReplyPlan, exactly as docs/kimi.md §7.
 
 Per choice: a role chunk `{"role":"assistant","content":""}`; reasoning pieces before content
 pieces; tool calls by `index` (the first chunk carries id, type, name and `arguments: ""`, later

@@ -1,7 +1,7 @@
 """Kimi's per-model request rules: a table of family rules plus small validators.
 
 The table (`RULES`) is data, keyed by catalog.ModelProfile.family; the validators read it and
-raise `EmulatorError` 400 with Kimi's messages (kimi-api.md §2.3, §4.2, §8.4). Messages the
+raise `EmulatorError` 400 with Kimi's messages (docs/kimi.md §2.3, §4.2, §8.4). Messages the
 sources do not quote are marked "invented" and follow the style of the quoted ones. The
 validators work on plain request values, so every face can use them.
 """

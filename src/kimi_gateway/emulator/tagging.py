@@ -1,4 +1,4 @@
-"""One id per request, and the headers Kimi puts on every response (kimi-api.md §1.1).
+"""One id per request, and the headers Kimi puts on every response (docs/kimi.md §1.1).
 
 The app's middleware makes the id (`new_request_id`), stores it in the ASGI scope's state
 (`remember_request_id`) and sends it as `Msh-Request-Id`; a face that also puts the id in a body

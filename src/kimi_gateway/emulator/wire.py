@@ -2,7 +2,7 @@
 
 `WireResponse` sends its status and headers, then each part of an async iterator. A `CUT` part
 ends the exchange without finishing the body, so the server closes the connection mid-response
-(kimi-api.md §7.1 "If the stream is cut, the usage chunk is lost"; §16.1 item 5). Faces build
+(docs/kimi.md §7.1 "If the stream is cut, the usage chunk is lost"; §16.1 item 5). Faces build
 the parts; this module knows nothing about dialects.
 
 While it sends, it listens for the client's ``http.disconnect`` and stops pulling parts when one

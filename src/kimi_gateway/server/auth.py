@@ -1,7 +1,7 @@
 """Who is calling: gateway keys checked against an in-memory index of their hashes.
 
 Clients send a gateway key as ``Authorization: Bearer`` or ``x-api-key`` (Claude Code uses the
-first with ``ANTHROPIC_AUTH_TOKEN``, the second with ``ANTHROPIC_API_KEY``: field-lessons §1).
+first with ``ANTHROPIC_AUTH_TOKEN``, the second with ``ANTHROPIC_API_KEY``: docs/kimi.md §F1).
 The presented key is hashed and looked up by hash, then compared with ``hmac.compare_digest``, so
 the time taken says nothing about stored keys. The index holds config-file keys and active DB
 keys; it is reloaded off the request path every ``keys_refresh_seconds`` and at once after an

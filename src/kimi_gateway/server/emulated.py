@@ -15,7 +15,7 @@ from kimi_gateway.emulator.server import EmulatorServer
 from kimi_gateway.settings import Settings
 
 # Keys of the in-process emulator only; they open nothing anywhere else. Their forms follow
-# kimi-api.md §1: Kimi Code keys start `sk-kimi-`, platform keys are other `sk-` keys.
+# docs/kimi.md §1: Kimi Code keys start `sk-kimi-`, platform keys are other `sk-` keys.
 EMULATOR_PLATFORM_KEY = "sk-emulator-platform-key"
 EMULATOR_CODE_KEY = "sk-kimi-emulator-code-key"
 

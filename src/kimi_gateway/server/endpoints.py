@@ -1,4 +1,4 @@
-"""The small endpoints: ``HEAD``/``GET /`` (Claude Code probes it first: field-lessons §1),
+"""The small endpoints: ``HEAD``/``GET /`` (Claude Code probes it first: docs/kimi.md §F1),
 ``/healthz`` (the process answers), ``/readyz`` (started and able to serve), ``/metrics``.
 """
 

@@ -1,6 +1,6 @@
 """GET /v1/models and GET /v1/models/{id}: what a client may ask for here.
 
-The list merges each configured product's own model list (its ``/models``, kimi-api.md §11;
+The list merges each configured product's own model list (its ``/models``, docs/kimi.md §11;
 the profile table when the upstream cannot be reached) with the configured route names
 (aliases), cached for ``models_cache_seconds``. A key limited to some models sees only those.
 Rendered in OpenAI's shape, or Anthropic's (``type: model``, ``display_name``, ``has_more``)

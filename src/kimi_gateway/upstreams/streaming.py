@@ -70,16 +70,7 @@ async def opened(
         raise await error_of(reading, response)
     rid = request_id(response)
     if not streamed:
-        raw = await reading.http.read(response, reading.where)
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise GatewayError(
-                "server", f"the {reading.where} sent a reply that is not JSON"
-            ) from None
-        result = reading.dialect.parse_response(body)
-        if reading.fix_response is not None:
-            result = reading.fix_response(result)
+        result = await _whole(reading, response)
         return Opened(reading.upstream, model, rid, diagnostics, complete=result)
     events = _batches(reading, response)
     try:
@@ -108,6 +99,17 @@ async def opened(
     return Opened(
         reading.upstream, model, rid, diagnostics, first, events, None, finish, events.aclose
     )
+
+
+async def _whole(reading: Reading, response: HttpResponse) -> Response:
+    """A one-body reply, parsed (and fixed up for the host)."""
+    raw = await reading.http.read(response, reading.where)
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise GatewayError("server", f"the {reading.where} sent a reply that is not JSON") from None
+    result = reading.dialect.parse_response(body)
+    return result if reading.fix_response is None else reading.fix_response(result)
 
 
 async def _batches(reading: Reading, response: HttpResponse) -> AsyncGenerator[Batch, None]:

@@ -1,5 +1,5 @@
 """Anthropic Messages requests that real clients sent (Claude Code, OpenClaw; captured in
-tests/fixtures/clients/, field-lessons §1): each parses and renders back without loss."""
+tests/fixtures/clients/, docs/kimi.md §F1): each parses and renders back without loss."""
 
 from __future__ import annotations
 

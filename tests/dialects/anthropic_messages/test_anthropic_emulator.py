@@ -105,7 +105,7 @@ def test_a_thinking_tool_turn_then_a_streamed_answer(
     assert first.usage.input_uncached > 0
     assert first.usage.output >= first.usage.reasoning > 0
 
-    # Turn two replays the signed thinking byte-exact (Kimi Code checks it, kimi-api.md §13.3),
+    # Turn two replays the signed thinking byte-exact (Kimi Code checks it, docs/kimi.md §13.3),
     # with a mid-conversation system message and the tool result behind a text part: the
     # renderer moves it first.
     follow_up = Request(
@@ -168,7 +168,7 @@ def test_claude_codes_tool_reference_is_flattened_so_kimi_code_accepts_it(
         ],
     }
     raw = post(kimi_emulator, "/coding/v1/messages", "sk-kimi-test", body)
-    assert raw.status_code == 400  # field-lessons §2.11: Kimi Code refuses the block as sent
+    assert raw.status_code == 400  # docs/kimi.md §F2.11: Kimi Code refuses the block as sent
     assert parse_error(raw.status_code, raw.content, raw.headers).kind == "invalid_request"
     request = parse_request(body)
     assert [d.code for d in request.diagnostics] == ["flattened_block"]
@@ -183,7 +183,7 @@ def test_claude_codes_tool_reference_is_flattened_so_kimi_code_accepts_it(
 @pytest.mark.parametrize(
     ("path", "model", "key", "kind", "upstream_type"),
     [
-        # kimi-api.md §14: the platform route answers 401 in the OpenAI shape.
+        # docs/kimi.md §14: the platform route answers 401 in the OpenAI shape.
         ("/anthropic/v1/messages", "kimi-k2.5", "bad", "authentication", None),
         (
             "/anthropic/v1/messages",
@@ -215,7 +215,7 @@ def test_emulator_errors_parse_to_their_kind(
 def test_unsigned_thinking_replays_without_a_signature_key(
     kimi_emulator: EmulatorServer, path: str, model: str, key: str
 ) -> None:
-    # Reasoning that came from an OpenAI-dialect history has no signature (kimi-api.md §13.3).
+    # Reasoning that came from an OpenAI-dialect history has no signature (docs/kimi.md §13.3).
     request = Request(
         model=model,
         max_tokens=100,

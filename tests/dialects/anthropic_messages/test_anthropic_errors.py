@@ -33,7 +33,7 @@ CASES = [
         (400, anthropic("invalid_request_error", "text content is empty", "3f84e9cd"), {}),
         ("invalid_request", "text content is empty", "invalid_request_error", None, "3f84e9cd"),
     ),
-    (  # kimi-api.md §14: 401 and 429 come back in the OpenAI shape on the Anthropic route
+    (  # docs/kimi.md §14: 401 and 429 come back in the OpenAI shape on the Anthropic route
         (401, openai("invalid_authentication_error", "Invalid Authentication"), {}),
         ("authentication", "Invalid Authentication", "invalid_authentication_error", None, None),
     ),

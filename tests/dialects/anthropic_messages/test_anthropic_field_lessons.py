@@ -1,4 +1,4 @@
-"""One test per lesson of field-lessons.md §2 that the Anthropic dialect carries (issue 3)."""
+"""One test per lesson of docs/kimi.md §F2 that the Anthropic dialect carries (issue 3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""StreamRenderer: golden Anthropic SSE transcripts, byte for byte (field-lessons §1, §2.8)."""
+"""StreamRenderer: golden Anthropic SSE transcripts, byte for byte (docs/kimi.md §F1, §F2.8)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ SAFE = st.text(alphabet="abcXYZ019_-", min_size=1)
 
 
 def openclaw_rewrite(tool_id: str) -> str:
-    """What OpenClaw does to every tool id it replays (field-lessons §1)."""
+    """What OpenClaw does to every tool id it replays (docs/kimi.md §F1)."""
     return re.sub(r"[^A-Za-z0-9]", "", tool_id)
 
 

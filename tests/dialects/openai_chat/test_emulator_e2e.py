@@ -74,7 +74,7 @@ def stream(kimi: httpx.Client, request: Request) -> list[StreamEvent]:
 
 
 def test_thinking_tool_history_round_trip_non_stream(kimi: httpx.Client) -> None:
-    """A thinking tool-call turn in the history must carry reasoning_content (kimi-api.md §8.3);
+    """A thinking tool-call turn in the history must carry reasoning_content (docs/kimi.md §8.3);
     the emulator enforces it, so a 200 proves the rendering."""
     request = Request(
         "kimi-k2.6",

@@ -1,4 +1,4 @@
-"""parse_error / render_error: Kimi error bodies (kimi-api.md §2) ↔ GatewayError ↔ OpenAI."""
+"""parse_error / render_error: Kimi error bodies (docs/kimi.md §2) ↔ GatewayError ↔ OpenAI."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One test per lesson of shared/field-lessons.md §2 that this dialect carries."""
+"""One test per lesson of docs/kimi.md §F2 that this dialect carries."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""parse_response / render_response: Kimi's chat.completion body (kimi-api.md §6)."""
+"""parse_response / render_response: Kimi's chat.completion body (docs/kimi.md §6)."""
 
 from __future__ import annotations
 

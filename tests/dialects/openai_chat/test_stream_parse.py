@@ -1,4 +1,4 @@
-"""StreamParser over Kimi's SSE (kimi-api.md §7): whole event lists, written independently of
+"""StreamParser over Kimi's SSE (docs/kimi.md §7): whole event lists, written independently of
 our renderer, plus arbitrary byte splits."""
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def test_any_byte_split_gives_the_same_events(cuts: list[int]) -> None:
 
 
 def test_usage_only_on_the_finish_choice_without_stream_options() -> None:
-    """field-lessons §2.4: parsers that read only chunk.usage record 0 tokens."""
+    """docs/kimi.md §F2.4: parsers that read only chunk.usage record 0 tokens."""
     raw = (
         chunk({"role": "assistant", "content": ""})
         + chunk({"content": "Hi"})

@@ -1,8 +1,8 @@
-"""StreamRenderer: canonical events → OpenAI chunks shaped like Kimi's (kimi-api.md §7.4),
+"""StreamRenderer: canonical events → OpenAI chunks shaped like Kimi's (docs/kimi.md §7.4),
 checked byte for byte against golden transcripts (golden/*.sse).
 
 To regenerate a golden file after a deliberate change, render ``GOLDEN[name]`` with
-``StreamRenderer(include_usage=...)`` and review the diff by eye against kimi-api.md §7.
+``StreamRenderer(include_usage=...)`` and review the diff by eye against docs/kimi.md §7.
 """
 
 from __future__ import annotations

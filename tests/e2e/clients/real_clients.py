@@ -4,7 +4,7 @@
 2026.9.6 with its own Node 24 in `.clients/node24/`). Each run gets a throwaway HOME, a minimal
 environment (no proxies, no inherited keys) and the configuration `kimi-gateway setup` prints,
 so these runs also prove that what `setup` tells a user works with the real client.
-How to run each client offline: shared/field-lessons.md §1.
+How to run each client offline: docs/kimi.md §F1.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def claude_env(target: Target | None, home: Path) -> dict[str, str]:
     return {
         **isolated_env(home),
         **(claude_code_env(target) if target is not None else {}),
-        # field-lessons.md §1: the rest of the offline set, and no silent non-streaming retry
+        # docs/kimi.md §F1: the rest of the offline set, and no silent non-streaming retry
         # that would hide a broken stream.
         "DISABLE_TELEMETRY": "1",
         "DISABLE_ERROR_REPORTING": "1",

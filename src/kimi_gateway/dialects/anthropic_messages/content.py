@@ -3,14 +3,14 @@
 Used for client requests (``messages[].content``) and upstream replies (``content``). Mapping:
 ``text`` → TextPart; ``image`` → ImagePart (base64, url, Anthropic ``file`` and ``ms://`` URLs →
 ``source="file"``); ``thinking`` → ThinkingPart (``"signature": ""`` → None: Claude Code sends
-that for blocks it got unsigned, field-lessons §1); ``redacted_thinking`` → ThinkingPart with
+that for blocks it got unsigned, docs/kimi.md §F1); ``redacted_thinking`` → ThinkingPart with
 ``redacted=True`` and ``provider_data={"data": …}``; ``tool_use`` → ToolCallPart (input → compact
 JSON text via orjson, id decoded by tool_ids); ``tool_result`` → ToolResultPart; any other block
 → OpaquePart, verbatim. ``cache_control`` anywhere → the part's ``cache`` flag.
 
 Inside ``tool_result`` only text and images exist canonically, so other inner blocks (Claude
 Code's ``tool_reference``, documents) become a TextPart holding their JSON, with a
-``flattened_block`` Diagnostic: Kimi Code rejects unknown block types (field-lessons §2.11).
+``flattened_block`` Diagnostic: Kimi Code rejects unknown block types (docs/kimi.md §F2.11).
 The render direction lives in content_render.py.
 """
 
@@ -35,7 +35,7 @@ from kimi_gateway.core.model import (
 from kimi_gateway.dialects.anthropic_messages import fields
 from kimi_gateway.dialects.anthropic_messages.tool_ids import decode_tool_id
 
-_MS_SCHEME = "ms://"  # Kimi's file reference form for images (kimi-api.md §9, §16.2)
+_MS_SCHEME = "ms://"  # Kimi's file reference form for images (docs/kimi.md §9, §16.2)
 
 
 def parse_content(value: Any, param: str, diags: list[Diagnostic]) -> tuple[Part, ...]:

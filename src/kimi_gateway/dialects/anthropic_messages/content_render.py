@@ -11,9 +11,9 @@ Rules that are ours, not Anthropic's:
   ``{"_raw": text}`` (never silently ``{}``) and is reported by :func:`tool_input`.
 - A ThinkingPart without a signature renders ``"signature": ""`` to clients (the contract: never
   a fake signature) but *no* ``signature`` key in requests to an upstream: Kimi accepts unsigned
-  thinking on replay (kimi-api.md §13.3), while an empty string would claim a signature.
+  thinking on replay (docs/kimi.md §13.3), while an empty string would claim a signature.
 - ImagePart ``source="file"`` renders as a ``url`` source ``ms://<id>``, the only file-reference
-  form Kimi documents (kimi-api.md §9, §16.2); ``detail`` has no Anthropic form.
+  form Kimi documents (docs/kimi.md §9, §16.2); ``detail`` has no Anthropic form.
 """
 
 from __future__ import annotations

@@ -2,16 +2,16 @@
 
 Parsing accepts every shape an Anthropic-dialect upstream sends: Anthropic's
 ``{"type":"error","error":{type,message},"request_id"}``, the OpenAI shape
-``{"error":{type,message}}`` that Kimi's Anthropic route uses for 401 and 429 (kimi-api.md §14),
+``{"error":{type,message}}`` that Kimi's Anthropic route uses for 401 and 429 (docs/kimi.md §14),
 and HTML or plain-text pages from gateways (nginx 404/504, §2.2, §13.2). The kind comes from, in
-order: billing wording on a 402/403/429 → ``quota_exhausted`` (never retried; kimi-api.md §2.4
+order: billing wording on a 402/403/429 → ``quota_exhausted`` (never retried; docs/kimi.md §2.4
 [O-code] KOSONG-TS, plus Kimi Code's "usage limit" texts of §13.4); "overloaded" wording on a
 429/5xx → ``overloaded`` (Kimi Code's Anthropic face reports overload as ``rate_limit_error``,
 §13.4); Kimi's "high risk" text → ``content_filter``; the ``error.type`` (Anthropic's and Kimi's
 names); the HTTP status.
 
-Rendering follows Anthropic's table (kimi-api.md §16.2): overloaded → 529 ``overloaded_error``
-(Claude Code and the Anthropic SDKs retry 529, field-lessons §1); rate_limit → 429
+Rendering follows Anthropic's table (docs/kimi.md §16.2): overloaded → 529 ``overloaded_error``
+(Claude Code and the Anthropic SDKs retry 529, docs/kimi.md §F1); rate_limit → 429
 ``rate_limit_error``; quota_exhausted → 402 ``billing_error``, Anthropic's type for an account
 that cannot pay — the SDKs do not retry 402 and OpenClaw treats it as a billing failure, where a
 429 would be retried for minutes to no avail; timeout → 504 ``timeout_error``; server,

@@ -1,10 +1,10 @@
 """Anthropic Messages requests ↔ canonical Request (parse_request / render_request).
 
 Top-level mapping: ``system`` (string or text blocks) → ``Request.system``; ``messages`` with
-roles user/assistant and the mid-conversation ``system`` role (Claude Code's beta, field-lessons
-§1) → Message, kept in order and never merged; ``max_tokens`` (required on parse), temperature,
+roles user/assistant and the mid-conversation ``system`` role (Claude Code's beta, docs/kimi.md
+§F1) → Message, kept in order and never merged; ``max_tokens`` (required on parse), temperature,
 top_p, ``stop_sequences`` → ``stop``, ``stream``, ``metadata`` (verbatim: which field becomes a
-cache key is a Kimi quirk, kimi-api.md §13.1); tools and tool_choice (tools.py); ``thinking`` →
+cache key is a Kimi quirk, docs/kimi.md §13.1); tools and tool_choice (tools.py); ``thinking`` →
 ThinkingConfig (enabled + budget_tokens / adaptive / disabled, Kimi's ``keep``) with
 ``output_config.effort`` → ``effort`` and ``output_config.format`` → ``response_format`` in
 OpenAI's shape (``{"type":"json_schema","json_schema":{"name","schema"}}``).
@@ -16,7 +16,7 @@ model's default, which no canonical mode says), ``server_tools`` (tools.py), and
 known here (``unknown``, each reported as ``unknown_field``). render_request renders back the
 Anthropic fields, never ``unknown``, and never reads another dialect's private fields
 (``Request.openai_chat``, ``Request.openai_responses``): those are never sent to an Anthropic
-upstream (field-lessons §2.7: translate or drop every field explicitly). ``n``, penalties,
+upstream (docs/kimi.md §F2.7: translate or drop every field explicitly). ``n``, penalties,
 ``user``, ``prompt_cache_key``, ``include_usage`` and ``Message.name`` have no Anthropic form.
 """
 

@@ -1,8 +1,8 @@
 """Anthropic Messages replies ↔ canonical Response, with the usage and stop-reason mappings
 the stream modules share.
 
-Usage: Anthropic ``input_tokens`` *excludes* cache reads and writes (kimi-api.md §14,
-field-lessons §2.4), so it maps to ``input_uncached``; ``cache_read_input_tokens`` →
+Usage: Anthropic ``input_tokens`` *excludes* cache reads and writes (docs/kimi.md §14,
+docs/kimi.md §F2.4), so it maps to ``input_uncached``; ``cache_read_input_tokens`` →
 ``input_cache_read``; ``cache_creation_input_tokens`` → ``input_cache_write``;
 ``output_tokens_details.thinking_tokens`` (Kimi's Anthropic route, §14) → ``reasoning``; null
 counts are 0. Stop reasons map one to one; ``content_filter`` renders as ``refusal`` (Anthropic

@@ -15,7 +15,7 @@ becomes a first delta. Blocks with no canonical stream form (``redacted_thinking
 blocks) are skipped whole. Anything malformed (bad JSON, a delta for a block never started,
 events before ``message_start``) ends the stream with a StreamError of kind ``server``, and
 :meth:`StreamParser.close` without ``message_stop`` does too: a cut stream must not look complete
-(field-lessons §1: a missing ``message_stop`` leaves Claude Code's usage at 0).
+(docs/kimi.md §F1: a missing ``message_stop`` leaves Claude Code's usage at 0).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Canonical stream events → the Anthropic Messages SSE a client reads (StreamRenderer).
 
 The output is Anthropic's full sequence, with ``event:`` lines (Claude Code needs them,
-field-lessons §1): ``message_start``, then per block ``content_block_start``,
+docs/kimi.md §F1): ``message_start``, then per block ``content_block_start``,
 ``content_block_delta``…, ``content_block_stop``, then ``message_delta`` and ``message_stop``.
-Claude Code falls back to non-streaming on any deviation (field-lessons §2.8), so the renderer
+Claude Code falls back to non-streaming on any deviation (docs/kimi.md §F2.8), so the renderer
 guarantees the shape whatever order the canonical events come in:
 
 - ``message_start`` is held for one event: a UsageReport right after MessageStart (an Anthropic

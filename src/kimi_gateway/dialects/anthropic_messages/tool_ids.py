@@ -1,8 +1,8 @@
 """The reversible, stateless tool-call id encoding between Kimi and Anthropic clients.
 
-Kimi's tool-call ids look like ``name:0`` or ``functions.name:0`` (kimi-api.md §8.1, §17.3);
+Kimi's tool-call ids look like ``name:0`` or ``functions.name:0`` (docs/kimi.md §8.1, §17.3);
 Anthropic clients require ``^[a-zA-Z0-9_-]+$`` and OpenClaw even strips every non-alphanumeric
-character of an id (field-lessons §1, §2.5). One-way sanitising breaks Kimi's next turn, so the
+character of an id (docs/kimi.md §F1, §F2.5). One-way sanitising breaks Kimi's next turn, so the
 encoding must be reversible without per-conversation state:
 
 - an id that is already ``[A-Za-z0-9_-]+`` passes unchanged (it survives OpenClaw's rewrite

@@ -1,7 +1,7 @@
 """The OpenAI Chat Completions dialect: requests, responses, streams and errors, both ways.
 
 Pure translation between the wire JSON of ``/v1/chat/completions`` (as OpenAI clients send it and
-as Kimi's Open Platform answers it, kimi-api.md §5-7) and the canonical model in core/. Kimi
+as Kimi's Open Platform answers it, docs/kimi.md §5-7) and the canonical model in core/. Kimi
 fix-ups are not here (upstreams/kimi/quirks.py). Modules: request.py (top level), messages.py,
 content.py, tools.py, response.py, usage.py, stream_parse.py, stream_render.py, errors.py,
 wire.py (typed field readers).

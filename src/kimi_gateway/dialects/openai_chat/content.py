@@ -2,7 +2,7 @@
 
 OpenAI content is a string or an array of parts. ``text`` and ``image_url`` map to TextPart and
 ImagePart; every other part type (``video_url``, ``input_audio``, ``file``, ``refusal`` …) is kept
-verbatim as an OpaquePart so the same dialect can pass it on (kimi-api.md §5.1 lists
+verbatim as an OpaquePart so the same dialect can pass it on (docs/kimi.md §5.1 lists
 ``video_url``). Images: ``data:<type>;base64,<payload>`` → base64, ``ms://<id>`` → file (Kimi
 uploads, §5.2, §9), anything else → url. What a role may contain is messages.py's business.
 """

@@ -1,10 +1,10 @@
 """OpenAI-style error bodies ↔ :class:`GatewayError`.
 
-Parsing reads Kimi's envelope ``{"error": {"type", "message"}}`` (kimi-api.md §2.1) and also
+Parsing reads Kimi's envelope ``{"error": {"type", "message"}}`` (docs/kimi.md §2.1) and also
 bodies that are not JSON at all (an HTML 504 page from a gateway, §2.2), classifying by Kimi's
 ``error.type`` first, then by billing wording (Moonshot's own client does the same, §2.4), then
 by status. ``retry_after`` and the upstream request id come from the reply's headers
-(core/http_headers.py, kimi-api.md §1.1). Rendering writes OpenAI's
+(core/http_headers.py, docs/kimi.md §1.1). Rendering writes OpenAI's
 ``{"error": {"message", "type", "param", "code"}}`` with OpenAI's type names; ``code`` carries
 Kimi's own type when known, else an OpenAI-style code.
 """

@@ -3,7 +3,7 @@
 ``render_request`` / ``render_response`` return plain wire dicts, so the caller (the upstream
 adapter, the server) asks here what a render dropped or merged and records it. Only losses of
 meaning are listed: cache breakpoints are not, because Kimi caches prefixes automatically
-(kimi-api.md §12) and OpenAI has no such field; signatures are not, because the OpenAI face of
+(docs/kimi.md §12) and OpenAI has no such field; signatures are not, because the OpenAI face of
 Kimi neither sends nor reads them.
 """
 

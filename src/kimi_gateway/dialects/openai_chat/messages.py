@@ -6,7 +6,7 @@ consecutive same-role messages stay as they are; ``tool`` messages become ToolRe
 ``user`` message, consecutive ones merged into one, and render back as separate ``tool``
 messages in order (with the user text around them split into user messages, order kept).
 Assistant reasoning (``reasoning_content``, ``reasoning``, ``reasoning_details``: the keys
-Moonshot's own client accepts, kimi-api.md §7.2) becomes a ThinkingPart placed first and renders
+Moonshot's own client accepts, docs/kimi.md §7.2) becomes a ThinkingPart placed first and renders
 as ``reasoning_content``; ``reasoning_details`` entries ride along in ``provider_data``.
 Tool-call ``arguments`` are kept byte-exact (§8.5). Kimi's partial mode (§5.3) is reported to the
 caller as a flag (request.py stores it as ``Request.openai_chat.partial``).
@@ -65,7 +65,7 @@ THINKING_JOINER = "\n\n"  # between thinking blocks merged into one reasoning_co
 class ParsedMessages:
     system: tuple[TextPart, ...]
     messages: tuple[Message, ...]
-    partial: bool  # the last message is a Kimi partial-mode assistant prefix (kimi-api.md §5.3)
+    partial: bool  # the last message is a Kimi partial-mode assistant prefix (docs/kimi.md §5.3)
     diagnostics: tuple[Diagnostic, ...]
 
 
@@ -167,7 +167,7 @@ def _assistant_parts(
 
 
 def parse_reasoning(msg: Mapping[str, Any], param: str) -> ThinkingPart | None:
-    """Reasoning under any of the keys Kimi-compatible servers use (kimi-api.md §7.2)."""
+    """Reasoning under any of the keys Kimi-compatible servers use (docs/kimi.md §7.2)."""
     text: str | None = None
     for key in ("reasoning_content", "reasoning"):
         if text is None:

@@ -1,7 +1,7 @@
 """Chat Completions request body ↔ canonical :class:`Request` (top-level fields).
 
 Field by field: ``max_tokens`` and ``max_completion_tokens`` both become ``max_tokens`` and
-render as ``max_completion_tokens`` (kimi-api.md §5.1, §16.2); ``stop`` is a string or list;
+render as ``max_completion_tokens`` (docs/kimi.md §5.1, §16.2); ``stop`` is a string or list;
 Kimi's ``thinking`` object (sent via ``extra_body``) and ``reasoning_effort`` become a
 ThinkingConfig. Every other field — known OpenAI fields Kimi may not take (``seed``,
 ``logit_bias``, ``service_tier`` …, §5.2) and unknown ones alike — goes into

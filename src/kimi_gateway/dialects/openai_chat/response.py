@@ -1,4 +1,4 @@
-"""Non-streaming ``chat.completion`` bodies ↔ canonical :class:`Response` (kimi-api.md §6).
+"""Non-streaming ``chat.completion`` bodies ↔ canonical :class:`Response` (docs/kimi.md §6).
 
 Parsing reads ``choices[0]`` (canonical responses have one choice; other choices are reported
 as a Diagnostic), reasoning first (ThinkingPart), then content, then tool calls (``index``
@@ -110,7 +110,7 @@ def _message_parts(message: Mapping[str, Any]) -> tuple[tuple[Part, ...], bool]:
 
 
 def render_response(response: Response) -> dict[str, Any]:
-    """Response → ``chat.completion`` body as Kimi sends it (kimi-api.md §6)."""
+    """Response → ``chat.completion`` body as Kimi sends it (docs/kimi.md §6)."""
     texts = [p.text for p in response.parts if isinstance(p, TextPart)]
     thinking = [p for p in response.parts if isinstance(p, ThinkingPart) and not p.redacted]
     calls = [p for p in response.parts if isinstance(p, ToolCallPart)]

@@ -1,10 +1,10 @@
-"""Kimi's ``chat.completion.chunk`` SSE stream → canonical stream events (kimi-api.md §7).
+"""Kimi's ``chat.completion.chunk`` SSE stream → canonical stream events (docs/kimi.md §7).
 
 The shape read: a role chunk; ``delta.reasoning_content`` (or ``reasoning``) before
 ``delta.content`` (§7.2); tool calls joined by ``index`` with id/name on the first chunk of each
 (§7.3); the finish chunk with ``finish_reason`` and a choice-level ``usage``; with
 include_usage a ``choices: []`` chunk with top-level ``usage`` (§7.1); ``data: [DONE]``. Usage is
-read from top level OR ``choices[0].usage`` (field-lessons §2.4). ``finish_reason: ""`` is null
+read from top level OR ``choices[0].usage`` (docs/kimi.md §F2.4). ``finish_reason: ""`` is null
 (§7.3). An ``{"error": …}`` chunk becomes a StreamError, as does a stream that ends without
 ``[DONE]`` or a finish reason.
 

@@ -3,7 +3,7 @@
 One id for the whole stream (from MessageStart); a role chunk with ``content: ""``;
 ``reasoning_content`` deltas; ``content`` deltas; tool calls by OpenAI ``index`` (id, type, name
 and ``arguments: ""`` on the first chunk of each); a finish chunk with ``finish_reason`` AND a
-choice-level ``usage`` (Kimi sends it even without stream_options, kimi-api.md §7.1); with
+choice-level ``usage`` (Kimi sends it even without stream_options, docs/kimi.md §7.1); with
 ``include_usage`` an extra ``choices: []`` chunk with the whole usage, ``"usage": null`` on every
 other chunk; then ``data: [DONE]``. The finish chunk is held until Done because usage may arrive
 after Finish (Anthropic upstreams report it in ``message_delta``).
@@ -88,7 +88,7 @@ class StreamRenderer:
         elif isinstance(event, Done):
             return self._done()
         elif isinstance(event, PartEnd) and event.index == self._empty_thinking:
-            # "Reasoned but empty" is still reasoning (kimi-api.md §7.2): say so, as
+            # "Reasoned but empty" is still reasoning (docs/kimi.md §7.2): say so, as
             # render_response does with ``reasoning_content: ""``.
             self._empty_thinking = None
             return self._chunk({"reasoning_content": ""})

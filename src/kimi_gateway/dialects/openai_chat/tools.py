@@ -2,7 +2,7 @@
 ``function_call``) ↔ canonical Tool and ToolChoice.
 
 Kimi accepts ``type: "function"`` and its own ``type: "builtin_function"`` (``$web_search``,
-kimi-api.md §8.5); both are kept. ``tool_choice`` forms follow §8.4 / OpenAI. The legacy fields
+docs/kimi.md §8.5); both are kept. ``tool_choice`` forms follow §8.4 / OpenAI. The legacy fields
 are not supported by Kimi (§5.2), so they become tools / tool_choice with a Diagnostic.
 """
 

@@ -2,7 +2,7 @@
 
 Kimi's ``prompt_tokens`` INCLUDES cached tokens; the cached count arrives at top level
 (``cached_tokens``) and/or in ``prompt_tokens_details.cached_tokens``; reasoning tokens in
-``completion_tokens_details.reasoning_tokens`` (kimi-api.md §6, field-lessons §2.4). Rendering
+``completion_tokens_details.reasoning_tokens`` (docs/kimi.md §6, docs/kimi.md §F2.4). Rendering
 writes both cached fields so clients reading either find them. Reading is lenient: a usage
 object with odd values must not fail an otherwise good reply, so non-integers count as 0.
 """
@@ -33,7 +33,7 @@ STOP_TO_FINISH: dict[StopReason, str] = {
 
 
 def parse_finish(value: Any) -> StopReason | None:
-    """``""`` is the same as null (an early Kimi version sent it, kimi-api.md §7.3)."""
+    """``""`` is the same as null (an early Kimi version sent it, docs/kimi.md §7.3)."""
     return FINISH_TO_STOP.get(value) if isinstance(value, str) else None
 
 

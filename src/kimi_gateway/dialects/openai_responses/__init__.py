@@ -1,4 +1,4 @@
-"""The OpenAI Responses dialect (``/v1/responses``, what Codex CLI speaks, field-lessons §1).
+"""The OpenAI Responses dialect (``/v1/responses``, what Codex CLI speaks, docs/kimi.md §F1).
 
 Pure translation between the Responses wire JSON and the canonical model in core/: request.py
 (top level), items.py / items_render.py (the ``input`` items), content.py (message parts),

@@ -2,7 +2,7 @@
 
 ``input_image`` carries ``image_url`` (a ``data:`` URI → base64, anything else → url) or a
 ``file_id`` (→ ImagePart source "file", which the chat dialect renders as Kimi's ``ms://``,
-kimi-api.md §9). ``refusal``, ``input_file``, ``input_audio`` and unknown parts are kept verbatim
+docs/kimi.md §9). ``refusal``, ``input_file``, ``input_audio`` and unknown parts are kept verbatim
 as OpaqueParts, with a Diagnostic for the ones no other dialect can carry. Output-text
 ``annotations`` and ``logprobs`` have no canonical form (a Diagnostic when non-empty).
 """

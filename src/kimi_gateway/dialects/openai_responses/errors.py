@@ -127,7 +127,7 @@ def _build(
 ) -> GatewayError:
     kind = _classify(status, kind_name, code)
     if kind in ("rate_limit", "overloaded") and is_quota_wording(message):
-        kind = "quota_exhausted"  # a spent plan is not retried (kimi-api.md §2.4, §13.4)
+        kind = "quota_exhausted"  # a spent plan is not retried (docs/kimi.md §2.4, §13.4)
     return GatewayError(
         kind,
         message,

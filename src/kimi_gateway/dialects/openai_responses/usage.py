@@ -1,7 +1,7 @@
 """Responses ``usage`` and ``status`` ↔ canonical Usage and StopReason.
 
 ``input_tokens`` INCLUDES cached tokens, as ``prompt_tokens`` does in Chat Completions
-(field-lessons §2.4); the cached count is ``input_tokens_details.cached_tokens``, the cache write
+(docs/kimi.md §F2.4); the cached count is ``input_tokens_details.cached_tokens``, the cache write
 ``input_tokens_details.cache_write_tokens``, reasoning ``output_tokens_details.reasoning_tokens``.
 Reading is lenient (odd values count as 0). Status: ``completed`` is end_turn, or tool_use when
 the output holds a function call; ``incomplete`` with ``incomplete_details.reason``

@@ -3,8 +3,7 @@
 Public interface (everything else in this package is an implementation detail):
 ``profile_for`` / ``ModelProfile`` (profiles.py), ``QuirkPolicy`` / ``SamplingOverride``
 (policy.py), ``apply_quirks`` (quirks.py), ``fix_openai_wire`` / ``fix_anthropic_wire``
-(quirks_wire.py), ``image_urls_to_fetch`` / ``inline_fetched_images`` (quirks_messages.py),
-``KimiSurface`` and its values, ``UpstreamCall``, ``build_upstream_request``,
+(quirks_wire.py), ``KimiSurface`` and its values, ``UpstreamCall``, ``build_upstream_request``,
 ``diagnostics_header`` (adapter.py).
 """
 
@@ -25,7 +24,6 @@ from kimi_gateway.upstreams.kimi.adapter import (
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy, ReasoningLookup, SamplingOverride
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile, known_models, profile_for
 from kimi_gateway.upstreams.kimi.quirks import apply_quirks
-from kimi_gateway.upstreams.kimi.quirks_messages import image_urls_to_fetch, inline_fetched_images
 from kimi_gateway.upstreams.kimi.quirks_wire import fix_anthropic_wire, fix_openai_wire
 
 __all__ = [
@@ -48,8 +46,6 @@ __all__ = [
     "diagnostics_header",
     "fix_anthropic_wire",
     "fix_openai_wire",
-    "image_urls_to_fetch",
-    "inline_fetched_images",
     "known_models",
     "profile_for",
 ]

@@ -1,7 +1,7 @@
 """Kimi's upstream surfaces and the one function that turns a canonical Request into the HTTP
 call for one of them — as data; no HTTP client here (the server owns and injects it).
 
-A :class:`KimiSurface` says where a product/dialect pair lives (kimi-api.md §1, §13.2, §14):
+A :class:`KimiSurface` says where a product/dialect pair lives (docs/kimi.md §1, §13.2, §14):
 base URL, path, which dialect it speaks, how the key is sent. :func:`build_upstream_request`
 runs the quirk layer, the surface's dialect renderer and the wire fix-ups, and returns an
 :class:`UpstreamCall` whose headers never hold the key: the server adds it under

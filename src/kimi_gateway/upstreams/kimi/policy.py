@@ -29,7 +29,7 @@ ReasoningLookup: TypeAlias = Callable[[str], "str | None"]
 
 @dataclass(frozen=True, slots=True)
 class SamplingOverride:
-    """A per-model exception to the profile's sampling rule (field-lessons §2.3: Kimi's own
+    """A per-model exception to the profile's sampling rule (docs/kimi.md §F2.3: Kimi's own
     validation can be wrong, Kimi-K2 #124, so an override may *omit* a parameter).
 
     ``model`` is an exact id or an ``fnmatch`` pattern (``"kimi-k2.*"``). ``action``: ``omit``
@@ -66,14 +66,13 @@ class QuirkPolicy:
     forced_tool_choice: Literal["disable_thinking", "nudge", "reject"] = "disable_thinking"
     nudge_text: str = "Please select a tool to handle the current issue."  # §8.4 [O] DOCS-OLD
     nudge_named_text: str = "Please use the {name} tool to handle the current issue."
-    # An assistant tool-call turn without reasoning while thinking is on (§8.3, lesson 1).
+    # An assistant tool-call turn without reasoning while thinking is on (docs/kimi.md §8.3, §F2.1).
     # disable_thinking falls back to placeholder on always-thinking models.
     missing_reasoning: Literal["placeholder", "disable_thinking", "reject"] = "placeholder"
     reasoning_placeholder: str = " "  # [3C] LITELLM fills a single space
     stop_overflow: Literal["truncate", "reject"] = "truncate"  # §5.1: ≤ 5 entries of ≤ 32 bytes
-    # Kimi rejects a tool message without content (kimi-api.md §5.1 [O]; field-lessons §2 item 9).
+    # Kimi rejects a tool message without content (docs/kimi.md §5.1 [O]; docs/kimi.md §F2.9).
     empty_tool_result_text: str = "(empty)"
-    fetch_images: bool = False  # http(s) image URLs: off = refuse (no SSRF); on = server fetches
     trim_tools: bool = False  # over the tool cap: off = refuse; on = keep the first N
     derive_prompt_cache_key: bool = True  # Kimi Code requires one (§13.1)
     default_max_tokens: int | None = None  # KIMI_MAX_TOKENS, when the request sets none

@@ -1,7 +1,7 @@
 """Per-model Kimi capability data: one frozen :class:`ModelProfile` per model, looked up by name.
 
 Only data lives here — a table, no behaviour beyond the lookup. The fix-ups that read these
-values are in ``quirks*.py``. Every value cites its kimi-api.md section and provenance tag; where
+values are in ``quirks*.py``. Every value cites its docs/kimi.md section and provenance tag; where
 the reference says a value is unconfirmed ([?]), the profile takes the side that cannot cause a
 Kimi 400 (omit rather than send, reject forced tools under thinking) and says so.
 
@@ -201,8 +201,8 @@ _K3 = ModelProfile(
 def _on_kimi_code(profile: ModelProfile, name: str) -> ModelProfile:
     """The same model served by Kimi Code (§13), whose limits differ from the platform's.
 
-    262,144-token context and a 2 MiB body cap [O] KCDOCS; at most 128 tools (field-lessons
-    §2.10, Kimi-K2 #90); prompt_cache_key required [O] OAS (§5.1, §13.1); images base64 or
+    262,144-token context and a 2 MiB body cap [O] KCDOCS; at most 128 tools (docs/kimi.md
+    §F2.10, Kimi-K2 #90); prompt_cache_key required [O] OAS (§5.1, §13.1); images base64 or
     ms:// only [O] KCDOCS. Sampling is undocumented there: send none [?]. Default output 32768
     is [3C] (§5.4, autobot docs). A named tool_choice with thinking on is refused for every
     Kimi Code model, k3 included ([3M] HALRO compatibility/kimi_code.go, §8.4).

@@ -11,9 +11,9 @@ What does not belong here: model facts (``profiles``), deployment choices (``pol
 auth (``adapter``).
 
 System messages in the middle of a conversation are left alone: Kimi's OpenAI faces accept the
-``system`` role anywhere (kimi-api.md §5.1 roles; K3 even takes tool-bearing system messages
+``system`` role anywhere (docs/kimi.md §5.1 roles; K3 even takes tool-bearing system messages
 mid-conversation), and the Anthropic faces accept Claude Code's mid-conversation ``system``
-messages (field-lessons §1).
+messages (docs/kimi.md §F1).
 """
 
 from __future__ import annotations
@@ -79,7 +79,7 @@ def apply_quirks(
     """``request`` made acceptable to Kimi's ``dialect`` face for ``profile``'s model.
 
     ``reasoning_lookup`` (optional) returns stored reasoning for an assistant turn by one of its
-    tool-call ids, to restore what a client dropped (field-lessons §2.1). Raises
+    tool-call ids, to restore what a client dropped (docs/kimi.md §F2.1). Raises
     TranslationError for requests no policy can fix, and in strict mode for any change.
     """
     if policy.strict and request.diagnostics:

@@ -4,7 +4,7 @@ Each client dialect keeps what only it can say in its own field of the Request
 (``openai_chat``, ``anthropic_messages``, ``openai_responses``: core/model.py), and only that
 dialect's renderer writes it. Here the fields of every dialect are cut down to what Kimi's face
 accepts (an allow-list per wire, §5.1, §14); every field a client sent that Kimi will not get
-is dropped with one diagnostic naming it (field-lessons §2.7). ``user`` becomes
+is dropped with one diagnostic naming it (docs/kimi.md §F2.7). ``user`` becomes
 ``safety_identifier`` on the OpenAI face (§5.2). What does not belong here: tools
 (``quirks_tools``), sampling, thinking, messages.
 """
@@ -37,13 +37,13 @@ _BY_NAME = ("passthrough", "unknown")  # the fields that hold wire fields by nam
 
 
 def drop_unsupported_params(request: Request, ctx: QuirkContext) -> Request:
-    """field-lessons §2.7: every field Kimi does not take is dropped explicitly, by name
+    """docs/kimi.md §F2.7: every field Kimi does not take is dropped explicitly, by name
     (§5.2: seed, logit_bias, service_tier, store, modalities, audio, web_search_options …;
     Anthropic's context_management, top_k, server tools on the OpenAI wire; any dialect's
     fields on the other wire)."""
     kept = _for_openai(request) if ctx.openai else _for_anthropic(request)
     for key in sorted(set(sent_fields(request)) - set(sent_fields(kept))):
-        detail = f"'{key}' is not accepted by Kimi (kimi-api.md §5.2, §14); not sent"
+        detail = f"'{key}' is not accepted by Kimi; not sent"
         kept = replace(kept, diagnostics=ctx.note(kept, "dropped_param", detail, key))
     return _trim_output_config(kept, ctx)
 
@@ -98,7 +98,7 @@ def _trim_output_config(request: Request, ctx: QuirkContext) -> Request:
     dropped = sorted(set(output) - _OUTPUT_CONFIG_ALLOWED)
     if own is None or not dropped:
         return request
-    detail = f"output_config keys {dropped} are not accepted by Kimi (§14); not sent"
+    detail = f"output_config keys {dropped} are not accepted by Kimi; not sent"
     request = replace(
         request, diagnostics=ctx.note(request, "dropped_param", detail, "output_config")
     )
@@ -120,14 +120,14 @@ def map_openai_identity(request: Request, ctx: QuirkContext) -> Request:
             passthrough = {**chat.passthrough, "safety_identifier": request.user}
             chat = replace(chat, passthrough=passthrough)
     if request.metadata:
-        detail = "metadata is not accepted by Kimi's chat API (§5.2); not sent"
+        detail = "metadata is not accepted by Kimi's chat API; not sent"
         request = replace(
             request, diagnostics=ctx.note(request, "dropped_param", detail, "metadata")
         )
     choice = request.tool_choice
     if choice is not None and choice.parallel is not None:
         if choice.parallel is False:
-            detail = "parallel_tool_calls=false has no Kimi form (§5.2); the model may call several"
+            detail = "parallel_tool_calls=false has no Kimi form; the model may call several"
             request = replace(
                 request,
                 diagnostics=ctx.note(request, "dropped_param", detail, "parallel_tool_calls"),

@@ -3,9 +3,8 @@ replayed ``reasoning_details``.
 
 Each takes the canonical Request and a QuirkContext and returns a new Request. Omitting an empty
 part or filling an empty tool result changes no meaning and records nothing; flattening a block
-or dropping a message does, and is recorded (or refused in strict mode). The image hook
-(:func:`image_urls_to_fetch` / :func:`inline_fetched_images`) lets the server fetch http(s)
-images when a deployment allows it; the fetching itself is not done here.
+or dropping a message does, and is recorded (or refused in strict mode). http(s) image URLs are
+refused (Kimi takes none, and fetching them for a client would be an SSRF hole).
 """
 
 from __future__ import annotations
@@ -68,7 +67,7 @@ def drop_empty_assistant_turns(request: Request, ctx: QuirkContext) -> Request:
     if not dropped:
         return request
     where = ", ".join(f"messages[{i}]" for i in dropped)
-    detail = f"{where}: empty assistant message(s) dropped (Kimi rejects them, §2.3)"
+    detail = f"{where}: empty assistant message(s) dropped (Kimi rejects them)"
     return replace(
         request,
         messages=tuple(kept),
@@ -81,7 +80,7 @@ def _says_nothing(message: Message) -> bool:
 
 
 def fill_empty_tool_results(request: Request, ctx: QuirkContext) -> Request:
-    """field-lessons §2.9 (claude-code-router #245): Kimi rejects a tool message without
+    """docs/kimi.md §F2.9 (claude-code-router #245): Kimi rejects a tool message without
     content ("must not be empty", §2.3). An empty result becomes the policy's stated
     placeholder, ``(empty)`` by default; the model learns the same thing."""
     filler = (TextPart(ctx.policy.empty_tool_result_text),)
@@ -100,7 +99,7 @@ def _map_parts(request: Request, change: Any) -> Request:
 
 
 def flatten_opaque_parts(request: Request, ctx: QuirkContext) -> Request:
-    """field-lessons §2.11: blocks Kimi does not know (Claude Code's ``tool_reference``, a
+    """docs/kimi.md §F2.11: blocks Kimi does not know (Claude Code's ``tool_reference``, a
     ``refusal``, Anthropic ``document``…) are rejected; they are sent as text instead."""
     keep = _KIMI_OPENAI_BLOCKS if ctx.openai and ctx.profile.video_input else frozenset()
     notes: list[str] = []
@@ -153,40 +152,17 @@ def _is_http(part: ImagePart) -> bool:
 def check_images(request: Request, ctx: QuirkContext) -> Request:
     """§5.2/§13.3: Kimi takes base64 data or ``ms://`` uploads, not http(s) URLs ("unsupported
     image url"); fetching them would let any client make the gateway fetch any URL (SSRF), so
-    that is the server's opt-in (``fetch_images``). Models without image input refuse images."""
+    they are refused with what to send instead. Models without image input refuse images."""
     for param, part in _images(request):
         if not ctx.profile.image_input:
-            raise refuse(f"{request.model} does not accept image input (§4.1)", param)
-        if _is_http(part) and not ctx.policy.fetch_images:
+            raise refuse(f"{request.model} does not accept image input", param)
+        if _is_http(part):
             raise refuse(
-                "Kimi does not accept image URLs (kimi-api.md §5.2: 'unsupported image url'); "
+                "Kimi does not accept image URLs ('unsupported image url'); "
                 "send the image as base64 data or upload it and use ms://<file_id>",
                 f"{param}.image_url.url",
             )
     return request
-
-
-def image_urls_to_fetch(request: Request) -> tuple[str, ...]:
-    """The http(s) image URLs of a request, in order and unique: the server's fetch list."""
-    urls: list[str] = []
-    for _, part in _images(request):
-        if _is_http(part) and part.data not in urls:
-            urls.append(part.data)
-    return tuple(urls)
-
-
-def inline_fetched_images(request: Request, fetched: Mapping[str, tuple[str, str]]) -> Request:
-    """The request with each fetched URL replaced by base64 data: ``{url: (media_type, b64)}``."""
-
-    def inline(part: Any) -> Any:
-        if isinstance(part, ImagePart) and part.source == "url" and part.data in fetched:
-            media_type, data = fetched[part.data]
-            return replace(part, source="base64", data=data, media_type=media_type)
-        if isinstance(part, ToolResultPart):
-            return replace(part, content=tuple(inline(p) for p in part.content))
-        return part
-
-    return _map_parts(request, inline)
 
 
 def clean_reasoning_details(request: Request, ctx: QuirkContext) -> Request:

@@ -2,7 +2,7 @@
 
 Each function takes the canonical Request and a QuirkContext and returns a new Request; every
 change of meaning is recorded as a Diagnostic (or refused in strict mode). Which values a model
-takes is profile data (profiles.py, kimi-api.md §4.2); what to do about a wrong one is policy.
+takes is profile data (profiles.py, docs/kimi.md §4.2); what to do about a wrong one is policy.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ _BASE_TOKENS, _MESSAGE_TOKENS, _TOOL_TOKENS = 16, 8, 16
 
 def fix_sampling(request: Request, ctx: QuirkContext, thinking: bool) -> Request:
     """Per-model sampling rules (§4.2): fixed values, ranges, parameters a model lacks, and the
-    policy's per-model overrides (field-lessons §2.3). ``thinking`` is the final thinking state,
+    policy's per-model overrides (docs/kimi.md §F2.3). ``thinking`` is the final thinking state,
     which picks the fixed temperature (1.0 on, 0.6 off)."""
     for param in _PARAMS:
         request = _fix_param(request, ctx, param, thinking)
@@ -65,7 +65,7 @@ def _fix_param(
     if isinstance(rule, Unsupported):
         if value is not None and _NEUTRAL.get(param) == value:
             return _assign(request, param, None, request.diagnostics)
-        return _set(request, ctx, param, None, f"{request.model} does not take it (§4.2)")
+        return _set(request, ctx, param, None, f"{request.model} does not take it")
     if isinstance(rule, Fixed):
         return _fixed(request, ctx, param, rule.thinking if thinking else rule.plain)
     if value is None and param == "temperature" and ctx.policy.default_temperature is not None:
@@ -78,7 +78,7 @@ def _fixed(request: Request, ctx: QuirkContext, param: SamplingParam, fixed: flo
     value: float | None = getattr(request, param)
     if value is None or math.isclose(value, fixed, abs_tol=1e-9):
         return request
-    why = f"{request.model} only accepts {fixed:g} here (§4.2)"
+    why = f"{request.model} only accepts {fixed:g} here"
     if ctx.policy.fixed_sampling == "force":
         return _set(request, ctx, param, fixed, why, value)
     return _set(request, ctx, param, None, why)
@@ -91,7 +91,7 @@ def _clamp(request: Request, ctx: QuirkContext, param: SamplingParam, rule: Rang
     clamped = min(max(value, rule.low), rule.high)
     if param == "n":
         clamped = int(clamped)
-    why = f"outside [{rule.low:g}, {rule.high:g}] (§4.2)"
+    why = f"outside [{rule.low:g}, {rule.high:g}]"
     return _set(request, ctx, param, clamped, why, value)
 
 
@@ -134,10 +134,10 @@ def raise_temperature_for_n(request: Request, ctx: QuirkContext) -> Request:
     if ctx.policy.n_with_low_temperature == "reject":
         raise refuse(
             f"n={request.n} needs a temperature of at least {floor:g} on Kimi, which returns "
-            "only one result when temperature is close to 0 (kimi-api.md §4.2)",
+            "only one result when temperature is close to 0",
             "n",
         )
-    detail = f"temperature={temperature:g} sent as {floor:g}: n={request.n} needs it (§4.2)"
+    detail = f"temperature={temperature:g} sent as {floor:g}: n={request.n} needs it"
     return replace(
         request,
         temperature=floor,
@@ -154,7 +154,7 @@ def limit_stop(request: Request, ctx: QuirkContext) -> Request:
     if ctx.policy.stop_overflow == "reject":
         raise refuse(
             f"Kimi accepts at most {MAX_STOP_ENTRIES} stop sequences of at most "
-            f"{MAX_STOP_BYTES} bytes each (kimi-api.md §5.1); got {len(stop)}",
+            f"{MAX_STOP_BYTES} bytes each; got {len(stop)}",
             "stop",
         )
     cut: list[str] = []
@@ -192,7 +192,7 @@ def set_max_tokens(request: Request, ctx: QuirkContext) -> Request:
         limit = room if limit is None else min(limit, room)
     if limit is None or value <= limit:
         return request
-    detail = f"max_tokens={value} sent as {limit}: the model's room for output (§4.1, §2.2)"
+    detail = f"max_tokens={value} sent as {limit}: the model's room for output"
     return replace(
         request,
         max_tokens=limit,

@@ -2,11 +2,11 @@
 and the reasoning Kimi demands on earlier tool-call turns.
 
 - :func:`map_thinking_config`: Anthropic budget/adaptive/effort and OpenAI ``reasoning_effort``
-  become what the model's wire takes (kimi-api.md §4.2): ``thinking.type`` (+ ``keep``) on
+  become what the model's wire takes (docs/kimi.md §4.2): ``thinking.type`` (+ ``keep``) on
   k2.5/k2.6/k2.7-code, ``reasoning_effort`` low/high/max on k3, nothing on models without a
   switch. The result is an explicit ThinkingConfig the dialect renders as is.
-- :func:`resolve_forced_tool_choice`: §8.4, field-lessons §2.2.
-- :func:`restore_reasoning`: §8.3, field-lessons §2.1.
+- :func:`resolve_forced_tool_choice`: §8.4, docs/kimi.md §F2.2.
+- :func:`restore_reasoning`: §8.3, docs/kimi.md §F2.1.
 """
 
 from __future__ import annotations
@@ -68,9 +68,9 @@ def map_thinking_config(request: Request, ctx: QuirkContext) -> Request:
         return _typed_thinking(request, ctx, config)
     asked_off = config.mode == "disabled"
     if ctx.profile.thinking == "always" and asked_off:
-        return _with_thinking(request, ctx, None, f"{request.model} always thinks (§4.1)")
+        return _with_thinking(request, ctx, None, f"{request.model} always thinks")
     if ctx.profile.thinking == "none" and not asked_off:
-        return _with_thinking(request, ctx, None, f"{request.model} cannot think (§4.1)")
+        return _with_thinking(request, ctx, None, f"{request.model} cannot think")
     return replace(request, thinking=None)
 
 
@@ -89,13 +89,13 @@ def _typed_thinking(request: Request, ctx: QuirkContext, config: ThinkingConfig)
     off = config.mode == "disabled" or config.effort == "none"
     notes: list[str] = []
     if off and profile.thinking == "always":
-        notes.append(f"{request.model} cannot turn thinking off (§4.2)")
+        notes.append(f"{request.model} cannot turn thinking off")
         off = False
     keep = config.keep if config.keep in profile.keep_values else None
     if config.keep is not None and keep is None:
-        notes.append(f"keep={config.keep!r} is not accepted by {request.model} (§4.2)")
+        notes.append(f"keep={config.keep!r} is not accepted by {request.model}")
     if not off:
-        notes.extend(f"{lost} has no Kimi form (§4.2)" for lost in _lost_settings(config))
+        notes.extend(f"{lost} has no Kimi form" for lost in _lost_settings(config))
     mapped = ThinkingConfig("disabled") if off else ThinkingConfig("enabled", keep=keep)
     return _with_thinking(request, ctx, mapped, "; ".join(notes) or None)
 
@@ -107,13 +107,13 @@ def _effort_thinking(request: Request, ctx: QuirkContext, config: ThinkingConfig
     effort: str | None
     if config.mode == "disabled" or config.effort == "none":
         effort = profile.reasoning_efforts[0] if profile.reasoning_efforts else None
-        notes.append(f"{request.model} cannot turn thinking off; reasoning_effort={effort} (§4.2)")
+        notes.append(f"{request.model} cannot turn thinking off; reasoning_effort={effort}")
     elif config.effort is not None:
         effort = _K3_EFFORT.get(config.effort)
         if effort is None:
             notes.append(f"effort={config.effort} has no Kimi form; the model default is used")
         elif effort != config.effort:
-            notes.append(f"effort={config.effort} sent as reasoning_effort={effort} (§4.2)")
+            notes.append(f"effort={config.effort} sent as reasoning_effort={effort}")
     elif config.budget_tokens is not None:
         effort = _effort_for_budget(config.budget_tokens, ctx)
         notes.append(f"budget_tokens={config.budget_tokens} sent as reasoning_effort={effort}")
@@ -136,9 +136,9 @@ def _anthropic_thinking(request: Request, ctx: QuirkContext, config: ThinkingCon
     budget_tokens, adaptive, ``output_config.effort``); only impossible asks are changed."""
     profile = ctx.profile
     if config.mode == "disabled" and profile.thinking == "always":
-        return _with_thinking(request, ctx, None, f"{request.model} always thinks (§4.1)")
+        return _with_thinking(request, ctx, None, f"{request.model} always thinks")
     if config.mode != "disabled" and profile.thinking == "none":
-        return _with_thinking(request, ctx, None, f"{request.model} cannot think (§4.1)")
+        return _with_thinking(request, ctx, None, f"{request.model} cannot think")
     return request
 
 
@@ -170,11 +170,11 @@ def resolve_forced_tool_choice(request: Request, ctx: QuirkContext) -> Request:
         raise refuse(
             f"tool_choice forcing {form} is not accepted by {request.model}"
             + (" with thinking on" if on else "")
-            + " (kimi-api.md §8.4); use tool_choice auto, or turn thinking off",
+            + "; use tool_choice auto, or turn thinking off",
             "tool_choice",
         )
     if action == "disable_thinking" and on and _can_disable(ctx) and profile.tool_choice_forced:
-        return disable_thinking(request, ctx, f"tool_choice forcing {form} needs it off (§8.4)")
+        return disable_thinking(request, ctx, f"tool_choice forcing {form} needs it off")
     return _nudge(request, ctx, choice)
 
 
@@ -185,7 +185,7 @@ def _nudge(request: Request, ctx: QuirkContext, choice: ToolChoice) -> Request:
     if choice.mode == "tool" and choice.name is not None:
         text = policy.nudge_named_text.format(name=choice.name)
     kept = None if choice.parallel is None else ToolChoice("auto", parallel=choice.parallel)
-    detail = f"tool_choice {choice.mode!r} replaced by the user message {text!r} (§8.4)"
+    detail = f"tool_choice {choice.mode!r} replaced by the user message {text!r}"
     return replace(
         request,
         tool_choice=kept,
@@ -197,7 +197,7 @@ def _nudge(request: Request, ctx: QuirkContext, choice: ToolChoice) -> Request:
 def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
     """§8.3 [O]: with thinking on, every assistant tool-call message needs its reasoning, else
     400 "thinking is enabled but reasoning_content is missing in assistant tool call message at
-    index N" (field-lessons §2.1). Restore it from the caller's store, else apply the policy."""
+    index N" (docs/kimi.md §F2.1). Restore it from the caller's store, else apply the policy."""
     if not ctx.openai or not thinking_on(request, ctx):
         return request
     messages = list(request.messages)
@@ -239,17 +239,17 @@ def _missing_reasoning(request: Request, ctx: QuirkContext, missing: list[int]) 
     if action == "reject":
         raise refuse(
             f"thinking is on for {request.model} and the assistant tool-call turn(s) {where} "
-            "lack their reasoning, which Kimi requires (kimi-api.md §8.3); send the "
+            "lack their reasoning, which Kimi requires; send the "
             "reasoning_content back, or turn thinking off",
             f"messages[{missing[0]}].reasoning_content",
         )
     if action == "disable_thinking" and _can_disable(ctx):
-        return disable_thinking(request, ctx, f"{where} lack reasoning (§8.3)")
+        return disable_thinking(request, ctx, f"{where} lack reasoning")
     placeholder = ThinkingPart(ctx.policy.reasoning_placeholder)
     messages = list(request.messages)
     for i in missing:
         messages[i] = replace(messages[i], parts=(placeholder, *messages[i].parts))
-    detail = f"{where}: missing reasoning sent as a placeholder (§8.3)"
+    detail = f"{where}: missing reasoning sent as a placeholder"
     return replace(
         request,
         messages=tuple(messages),

@@ -1,7 +1,7 @@
 """Fix-ups of tools, and Kimi Code's ``prompt_cache_key``.
 
 Tools: ``$``-prefixed names become Kimi built-ins (§8.5), duplicates go (§13.4), Kimi Code's
-128-tool cap is enforced (field-lessons §2.10), schemas become MFJS (§8.6, schema_mfjs.py).
+128-tool cap is enforced (docs/kimi.md §F2.10), schemas become MFJS (§8.6, schema_mfjs.py).
 Kimi Code gets a ``prompt_cache_key`` (§13.1). The other top-level fields Kimi does not take
 (and ``user`` → ``safety_identifier``) are ``quirks_fields``' business.
 """
@@ -49,16 +49,16 @@ def dedupe_tools(request: Request, ctx: QuirkContext) -> Request:
 
 
 def cap_tools(request: Request, ctx: QuirkContext) -> Request:
-    """field-lessons §2.10 (Kimi-K2 #90): Kimi Code takes at most 128 tools ("a max of 128
+    """docs/kimi.md §F2.10 (Kimi-K2 #90): Kimi Code takes at most 128 tools ("a max of 128
     tools can be supported"). Refuse with the limit named, or keep the first 128 (policy)."""
     cap = ctx.profile.max_tools
     if cap is None or len(request.tools) <= cap:
         return request
     if not ctx.policy.trim_tools:
         raise refuse(
-            f"{len(request.tools)} tools were sent; {request.model} accepts at most {cap} "
-            "(field-lessons §2.10). Send fewer tools, or enable trim_tools to keep the first "
-            f"{cap}",
+            f"{len(request.tools)} tools were sent; {request.model} accepts at most {cap}. "
+            "Send fewer tools, or set quirks.trim_tools: true in the gateway config to keep "
+            f"the first {cap}",
             "tools",
         )
     kept, dropped = request.tools[:cap], request.tools[cap:]
@@ -93,9 +93,9 @@ def _normalised(
     try:
         fixed, notes = normalise_schema(schema)
     except SchemaError as error:
-        raise refuse(f"{param}: {error} (Kimi accepts MFJS only, §8.6)", param) from None
+        raise refuse(f"{param}: {error} (Kimi accepts MFJS only)", param) from None
     for note in notes:
-        detail = f"{param}: {note} (MFJS, §8.6)"
+        detail = f"{param}: {note} (MFJS)"
         request = replace(request, diagnostics=ctx.note(request, "changed_schema", detail, param))
     return fixed, request
 

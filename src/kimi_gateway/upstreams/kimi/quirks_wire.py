@@ -1,7 +1,7 @@
 """Wire-level Kimi fix-ups: rules that only exist in one wire format, applied to the body the
 dialect rendered. Each returns a new dict; the argument is never changed.
 
-The openai_chat dialect already renders ``max_completion_tokens`` (kimi-api.md §5.1) and the
+The openai_chat dialect already renders ``max_completion_tokens`` (docs/kimi.md §5.1) and the
 ``thinking`` / ``reasoning_effort`` fields from the ThinkingConfig that quirks_thinking settled;
 :func:`fix_openai_wire` makes sure the body keeps only the thinking field the model takes, and
 covers what the canonical model cannot say (``content`` omitted rather than null beside tool
@@ -62,7 +62,7 @@ def _message(message: Any, empty_tool_text: str) -> Any:
         # §8.2 [O-code] KOSONG-PY: omit content beside tool calls ("text content is empty").
         return {k: v for k, v in message.items() if k != "content"}
     if role == "tool" and content in (None, "", []):
-        # field-lessons §2.9: a tool message without content is a 400.
+        # docs/kimi.md §F2.9: a tool message without content is a 400.
         return {**message, "content": empty_tool_text}
     return message
 

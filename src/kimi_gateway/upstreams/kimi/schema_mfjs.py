@@ -1,9 +1,9 @@
-"""Tool JSON Schemas rewritten into Moonshot Flavored JSON Schema (MFJS, kimi-api.md §8.6).
+"""Tool JSON Schemas rewritten into Moonshot Flavored JSON Schema (MFJS, docs/kimi.md §8.6).
 
 Kimi validates ``tools[].function.parameters`` (and strict ``response_format`` schemas) with
 walle at level ``lite`` and answers 400 for shapes real clients send every day (§2.3, [3M]):
 enum-only properties, ``type`` beside ``anyOf``/``$ref``, enums mixing types, ``$ref`` into
-``definitions``, a ``$schema`` key (Claude Code sends it on every tool, field-lessons §1).
+``definitions``, a ``$schema`` key (Claude Code sends it on every tool, docs/kimi.md §F1).
 Moonshot's own client rewrites schemas before sending them ([O-code] KOSONG-TS kimi-schema.ts,
 KOSONG-PY jsonschema.py); so do we, and :func:`normalise_schema` reports every rewrite that
 changes what the schema accepts so the caller can record a diagnostic.
