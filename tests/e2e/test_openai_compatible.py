@@ -2,7 +2,7 @@
 (vllm_like.py, itself in front of the emulator), reached by the official OpenAI and Anthropic
 SDKs. The ``vllm`` preset must turn vLLM's repeating ``functions.NAME:IDX`` reply ids into
 unique client-safe ones, read its ``reasoning`` field, send history ids back in vLLM's form with
-reasoning under ``reasoning_content``, and switch thinking through ``chat_template_kwargs``."""
+reasoning under ``reasoning`` (vLLM ≥ 0.16), and switch thinking via ``chat_template_kwargs``."""
 
 from __future__ import annotations
 
@@ -172,14 +172,14 @@ def host_history(first_content: str | None) -> list[dict[str, Any]]:
         {
             "role": "assistant",
             "content": first_content,
-            "reasoning_content": "Need the tool",
+            "reasoning": "Need the tool",
             "tool_calls": [_native_call(0, PARIS)],
         },
         {"role": "tool", "content": AGAIN, "tool_call_id": "functions.get_weather:0"},
         {
             "role": "assistant",
             "content": f"TOOL_RESULT_SEEN: {AGAIN}",
-            "reasoning_content": "Again",
+            "reasoning": "Again",
             "tool_calls": [_native_call(1, ROME)],
         },
         {"role": "tool", "content": DONE, "tool_call_id": "functions.get_weather:1"},

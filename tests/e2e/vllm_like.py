@@ -56,15 +56,20 @@ def vllm_reply(body: dict[str, Any], host_model: str) -> dict[str, Any]:
     return body
 
 
+def _kimi_message(message: dict[str, Any]) -> dict[str, Any]:
+    """One history message as Kimi takes it: vLLM's ``reasoning`` under ``reasoning_content``,
+    and no ``content: ""`` beside tool calls."""
+    out = dict(message)
+    if "reasoning" in out:
+        out["reasoning_content"] = out.pop("reasoning")
+    if out.get("tool_calls") and out.get("content") == "":
+        del out["content"]
+    return out
+
+
 def _for_emulator(body: dict[str, Any]) -> dict[str, Any]:
-    """What the emulator is sent: Kimi's model name and thinking switch; an assistant tool-call
-    turn's ``content: ""`` (which vLLM takes and Kimi refuses, §8.2) left out."""
-    messages = [
-        {k: v for k, v in m.items() if k != "content"}
-        if m.get("tool_calls") and m.get("content") == ""
-        else m
-        for m in body["messages"]
-    ]
+    """What the emulator is sent: Kimi's model name, thinking switch and history keys."""
+    messages = [_kimi_message(m) for m in body["messages"]]
     sent = {**body, "model": EMULATOR_MODEL, "messages": messages}
     kwargs = sent.pop("chat_template_kwargs", None) or {}
     if "thinking" in kwargs:

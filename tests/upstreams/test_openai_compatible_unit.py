@@ -59,7 +59,7 @@ def result(call_id: str, text: str = "sunny") -> ToolResultPart:
     ("preset", "profile"),
     [
         ("generic", HostProfile("reasoning_content", "unique", "drop")),
-        ("vllm", HostProfile("reasoning_content", "kimi_native", "chat_template_kwargs")),
+        ("vllm", HostProfile("reasoning", "kimi_native", "chat_template_kwargs")),
         ("sglang", HostProfile("reasoning_content", "kimi_native", "chat_template_kwargs")),
         ("openrouter", HostProfile("reasoning", "unique", "openrouter")),
         ("together", HostProfile("reasoning_content", "keep", "drop")),
@@ -80,12 +80,12 @@ def test_every_preset_has_a_profile_and_generic_is_the_default() -> None:
     ("options", "profile"),
     [
         (
-            {"preset": "vllm", "reasoning_field": "reasoning"},
-            HostProfile("reasoning", "kimi_native", "chat_template_kwargs"),
+            {"preset": "vllm", "reasoning_field": "reasoning_content"},
+            HostProfile("reasoning_content", "kimi_native", "chat_template_kwargs"),
         ),
         (
             {"preset": "vllm", "tool_ids": "keep"},
-            HostProfile("reasoning_content", "keep", "chat_template_kwargs"),
+            HostProfile("reasoning", "keep", "chat_template_kwargs"),
         ),
         ({"preset": "groq", "thinking": "kimi"}, HostProfile("omit", "kimi_native", "kimi")),
         (
@@ -257,9 +257,6 @@ def test_thinking_switch_per_style(
     assert diagnostics == ((earlier, DROPPED) if dropped else (earlier,))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="src bug: the thinking switch replaces a client's chat_template_kwargs"
-)
 def test_thinking_switch_keeps_the_clients_other_template_kwargs() -> None:
     kwargs = {"chat_template_kwargs": {"enable_thinking": False, "custom": 1}}
     request = Request(
@@ -276,7 +273,6 @@ def test_thinking_switch_keeps_the_clients_other_template_kwargs() -> None:
     }
 
 
-@pytest.mark.xfail(strict=True, reason="src bug: reasoning_field omit keeps reasoning_details")
 def test_omit_sends_no_reasoning_key_at_all() -> None:
     details = [{"type": "reasoning.text", "text": "r"}]
     thinking = ThinkingPart("r", provider_data={"reasoning_details": details})

@@ -68,8 +68,9 @@ class HostProfile:
 PRESETS: Mapping[str, HostProfile] = {
     "generic": HostProfile("reasoning_content", "unique", "drop"),
     # §19.2: kimi_k2 tool parser ids; thinking via chat_template_kwargs; history reasoning
-    # under reasoning_content (replies say reasoning from v0.16, which the dialect reads).
-    "vllm": HostProfile("reasoning_content", "kimi_native", "chat_template_kwargs"),
+    # under `reasoning` (from v0.16 a `reasoning_content` key in history was silently dropped
+    # until PR #42664); replies say `reasoning`, which the OpenAI dialect reads.
+    "vllm": HostProfile("reasoning", "kimi_native", "chat_template_kwargs"),
     "sglang": HostProfile("reasoning_content", "kimi_native", "chat_template_kwargs"),  # §19.3
     # §19.4: reasoning / reasoning_details; ids pass through from the provider that served it.
     "openrouter": HostProfile("reasoning", "unique", "openrouter"),
@@ -141,12 +142,17 @@ def render_for_host(
         diagnostics = (*diagnostics, Diagnostic("dropped_param", detail))
     sent = request if style == "kimi" else dataclasses.replace(request, thinking=None)
     body = OPENAI.render_request(sent)
-    body.update(_thinking_fields(request, style))
-    if profile.reasoning_field != "reasoning_content":
+    for key, value in _thinking_fields(request, style).items():
+        prior = body.get(key)  # a client's own chat_template_kwargs / reasoning are kept
+        body[key] = {**prior, **value} if isinstance(prior, dict) else value
+    field = profile.reasoning_field
+    if field != "reasoning_content":
         for message in body["messages"]:
             reasoning = message.pop("reasoning_content", None)
-            if reasoning is not None and profile.reasoning_field != "omit":
-                message[profile.reasoning_field] = reasoning
+            if field == "omit":
+                message.pop("reasoning_details", None)  # a strict host refuses unknown keys
+            elif reasoning is not None:
+                message[field] = reasoning
     return body, diagnostics
 
 
