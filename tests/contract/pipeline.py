@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 import aiohttp
 import orjson
+from pydantic import SecretStr
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.events import StreamError, StreamEvent
@@ -41,7 +42,7 @@ from kimi_gateway.dialects.anthropic_messages.response import render_diagnostics
 from kimi_gateway.dialects.openai_chat.losses import response_losses
 from kimi_gateway.emulator.server import EmulatorServer
 from kimi_gateway.engine import Engine, build_engine
-from kimi_gateway.settings import Settings
+from kimi_gateway.settings import RouteConfig, Settings, UpstreamConfig
 from kimi_gateway.upstreams.kimi import (
     KIMI_CODE_ANTHROPIC,
     PLATFORM_ANTHROPIC,
@@ -192,7 +193,7 @@ class Runner:
             """Records the body chunks a stream reader hands out (aiohttp traces only whole
             ``read()`` bodies)."""
 
-            @property  # type: ignore[override]
+            @property
             def content(self) -> Any:
                 return self._recorded
 
@@ -203,7 +204,11 @@ class Runner:
         return aiohttp.ClientSession(trace_configs=[trace], response_class=Recorded)
 
     async def _on_head(self, _s: Any, _c: Any, params: aiohttp.TraceRequestEndParams) -> None:
-        head = (params.response.status, dict(params.response.headers), [])
+        head: tuple[int, dict[str, str], list[bytes]] = (
+            params.response.status,
+            dict(params.response.headers),
+            [],
+        )
         self.raw[str(params.url)] = head
 
     async def _on_chunk(
@@ -229,21 +234,22 @@ class Runner:
 def _settings(server: EmulatorServer, upstream: Upstream) -> Settings:
     """Settings whose routes send ``upstream.model`` to ``upstream``'s face on ``server``."""
     base = server.url + upstream.prefix
+    key = SecretStr(upstream.key)
     if upstream.surface.product == "kimi_code":
-        entry = {"name": "code", "kind": "kimi_code", "base_url": base, "api_key": upstream.key}
+        entry = UpstreamConfig(name="code", kind="kimi_code", base_url=base, api_key=key)
         face = "code_" + ("openai" if upstream.surface.dialect == "openai_chat" else "anthropic")
     else:
-        entry = {
-            "name": "platform",
-            "kind": "kimi_platform",
-            "base_url": server.url + "/v1",
-            "api_key": upstream.key,
-            "options": {"anthropic_base_url": server.url + "/anthropic"},
-        }
+        entry = UpstreamConfig(
+            name="platform",
+            kind="kimi_platform",
+            base_url=server.url + "/v1",
+            api_key=key,
+            options={"anthropic_base_url": server.url + "/anthropic"},
+        )
         face = "platform" + ("" if upstream.surface.dialect == "openai_chat" else "_anthropic")
     return Settings(
-        upstreams=[entry],
-        routes={upstream.model: {"upstream": face}},
+        upstreams=(entry,),
+        routes={upstream.model: RouteConfig(upstream=face)},
         upstream_stream="match",
         access_log="off",
     )
@@ -363,7 +369,8 @@ def parse_sse(dialect: ModuleType, raw: bytes) -> list[StreamEvent]:
     events: list[StreamEvent] = []
     for sse in decoder.decode(raw) + decoder.flush():
         events += parser.feed(sse)
-    return events + parser.close()
+    events += parser.close()
+    return events
 
 
 def _streamed(head: _Head, sse: bytes, request_side: tuple[Diagnostic, ...]) -> Outcome:

@@ -9,32 +9,34 @@ anthropic ``MessageStream``); errors are the exceptions the SDKs raise.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import anthropic
-import httpx
 import httpx2
 import openai
 import orjson
+from anthropic.types import MessageParam
 from openai.lib.streaming.chat import ChatCompletionStreamState
+from openai.types.chat import ChatCompletionMessageParam
 
-from kimi_gateway.core.model import Part, Response, TextPart, ThinkingPart, ToolCallPart
+from kimi_gateway.core.model import (
+    Part,
+    Response,
+    StopReason,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+)
 from kimi_gateway.core.usage import Usage
 
 _SSE = {"content-type": "text/event-stream"}
 _JSON = {"content-type": "application/json"}
-_ASK = [{"role": "user", "content": "x"}]
-
-
-def _http(status: int, content: bytes, headers: dict[str, str]) -> httpx.Client:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, headers=headers, content=content)
-
-    return httpx.Client(transport=httpx.MockTransport(answer))
+_ASK_OPENAI: list[ChatCompletionMessageParam] = [{"role": "user", "content": "x"}]
+_ASK_ANTHROPIC: list[MessageParam] = [{"role": "user", "content": "x"}]
 
 
 def _http2(status: int, content: bytes, headers: dict[str, str]) -> httpx2.Client:
-    """The anthropic SDK runs on httpx2 (a fork with httpx's interface)."""
+    """Both SDKs run on httpx2 (a fork with httpx's interface)."""
 
     def answer(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(status, headers=headers, content=content)
@@ -46,7 +48,7 @@ def _openai(status: int, content: bytes, headers: dict[str, str]) -> openai.Open
     return openai.OpenAI(
         api_key="sk-test",
         base_url="http://127.0.0.1:9/v1",
-        http_client=_http(status, content, headers),
+        http_client=_http2(status, content, headers),
         max_retries=0,
         _strict_response_validation=True,
     )
@@ -65,7 +67,7 @@ def _anthropic(status: int, content: bytes, headers: dict[str, str]) -> anthropi
 def openai_completion(body: dict[str, Any]) -> Response:
     """A JSON reply as ``client.chat.completions.create`` returns it."""
     client = _openai(200, orjson.dumps(body), _JSON)
-    completion = client.chat.completions.create(model="m", messages=_ASK)  # type: ignore[arg-type]
+    completion = client.chat.completions.create(model="m", messages=_ASK_OPENAI)
     return _from_openai(completion)
 
 
@@ -74,7 +76,7 @@ def openai_stream(sse: bytes) -> Response:
     client = _openai(200, sse, _SSE)
     state = ChatCompletionStreamState()
     usage = None
-    for chunk in client.chat.completions.create(model="m", messages=_ASK, stream=True):  # type: ignore[arg-type]
+    for chunk in client.chat.completions.create(model="m", messages=_ASK_OPENAI, stream=True):
         state.handle_chunk(chunk)
         usage = chunk.usage or usage
     snapshot = state.current_completion_snapshot
@@ -83,13 +85,13 @@ def openai_stream(sse: bytes) -> Response:
 
 def anthropic_message(body: dict[str, Any]) -> Response:
     client = _anthropic(200, orjson.dumps(body), _JSON)
-    message = client.messages.create(model="m", max_tokens=1, messages=_ASK)  # type: ignore[arg-type]
+    message = client.messages.create(model="m", max_tokens=1, messages=_ASK_ANTHROPIC)
     return _from_anthropic(message)
 
 
 def anthropic_stream(sse: bytes) -> Response:
     client = _anthropic(200, sse, _SSE)
-    with client.messages.stream(model="m", max_tokens=1, messages=_ASK) as stream:  # type: ignore[arg-type]
+    with client.messages.stream(model="m", max_tokens=1, messages=_ASK_ANTHROPIC) as stream:
         message = stream.get_final_message()
     return _from_anthropic(message)
 
@@ -110,18 +112,20 @@ def error(client: str, status: int, body: dict[str, Any] | None, sse: bytes | No
         if client == "openai":
             reply = _openai(status, content, headers).chat.completions.create(
                 model="m",
-                messages=_ASK,  # type: ignore[arg-type]
+                messages=_ASK_OPENAI,
                 stream=sse is not None,
             )
             if sse is not None:
-                list(reply)  # type: ignore[arg-type]
+                list(reply)
         else:
             sdk = _anthropic(status, content, headers)
             if sse is not None:
-                with sdk.messages.stream(model="m", max_tokens=1, messages=_ASK) as stream:  # type: ignore[arg-type]
+                with sdk.messages.stream(
+                    model="m", max_tokens=1, messages=_ASK_ANTHROPIC
+                ) as stream:
                     stream.get_final_message()
             else:
-                sdk.messages.create(model="m", max_tokens=1, messages=_ASK)  # type: ignore[arg-type]
+                sdk.messages.create(model="m", max_tokens=1, messages=_ASK_ANTHROPIC)
     except (openai.APIError, anthropic.APIError) as exc:
         return exc
     raise AssertionError("the SDK raised nothing")
@@ -138,12 +142,16 @@ def _from_openai(completion: Any, usage: Any = None) -> Response:
         parts.append(TextPart(message.content))
     for call in message.tool_calls or ():
         parts.append(ToolCallPart(call.id, call.function.name, call.function.arguments))
-    finish = {"stop": "end_turn", "length": "max_tokens", "tool_calls": "tool_use"}
+    finish: dict[str, StopReason] = {
+        "stop": "end_turn",
+        "length": "max_tokens",
+        "tool_calls": "tool_use",
+    }
     return Response(
         id=completion.id,
         model=completion.model,
         parts=tuple(parts),
-        stop_reason=finish[choice.finish_reason],  # type: ignore[arg-type]
+        stop_reason=finish[choice.finish_reason],
         usage=_openai_usage(usage or completion.usage),
         created=completion.created,
     )
@@ -180,7 +188,9 @@ def _from_anthropic(message: anthropic.types.Message) -> Response:
         id=message.id,
         model=message.model,
         parts=tuple(parts),
-        stop_reason=message.stop_reason,  # type: ignore[arg-type]
+        # Kimi's wire value as is: the reasons Kimi sends are in both the SDK's Literal and
+        # ours (the SDK's also names pause_turn and others that Kimi never sends).
+        stop_reason=cast(StopReason | None, message.stop_reason),
         usage=Usage(
             input_uncached=usage.input_tokens,
             input_cache_read=usage.cache_read_input_tokens or 0,

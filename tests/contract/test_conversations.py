@@ -41,7 +41,7 @@ KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 
 def _diagnostic_params() -> list[object]:
-    params = []
+    params: list[object] = []
     for case in CASES:
         for pair in ALL_PAIRS:
             for stream in (False, True):

@@ -53,7 +53,7 @@ def test_scripted_error(
     message = upstream_error["message"]  # Kimi's own words reach the client
     if pair.client == "openai":
         status, wire_type = openai_status
-        body = {
+        body: dict[str, object] = {
             "error": {
                 "message": message,
                 "type": wire_type,

@@ -16,7 +16,9 @@ import anthropic
 import httpx
 import openai
 import pytest
+from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 from gateway_server import settings_for
+from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 from sdk_turns import anthropic_from_message
 from typer.testing import CliRunner
 
@@ -24,8 +26,16 @@ from kimi_gateway.cli.main import app as cli_app
 from kimi_gateway.server.app import create_app
 
 MASTER = "kgw-master-test-0123456789abcdef"
-CHAT = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "@@text:ok@@"}]}
-MESSAGE = {**CHAT, "max_tokens": 50}
+# One request, as JSON bodies and as SDK keyword arguments (the SDKs' own param types).
+CHAT: CompletionCreateParamsNonStreaming = {
+    "model": "kimi-k2.6",
+    "messages": [{"role": "user", "content": "@@text:ok@@"}],
+}
+MESSAGE: MessageCreateParamsNonStreaming = {
+    "model": "kimi-k2.6",
+    "messages": [{"role": "user", "content": "@@text:ok@@"}],
+    "max_tokens": 50,
+}
 
 
 def _chat(gateway: Any, **headers: str) -> httpx.Response:

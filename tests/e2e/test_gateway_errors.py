@@ -14,8 +14,12 @@ import pytest
 
 from kimi_gateway.upstreams.kimi.upstream import CODING_AGENT_HINT
 
-OPENAI_BODY = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": "hi"}]}
-ANTHROPIC_BODY = {
+# Wire JSON bodies (and, for the openai SDK, its keyword arguments).
+OPENAI_BODY: dict[str, Any] = {
+    "model": "kimi-k2.6",
+    "messages": [{"role": "user", "content": "hi"}],
+}
+ANTHROPIC_BODY: dict[str, Any] = {
     "model": "kimi-k2.6",
     "max_tokens": 100,
     "messages": [{"role": "user", "content": "hi"}],

@@ -8,22 +8,31 @@ import aiohttp
 import pytest
 
 from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.model import DialectName
+from kimi_gateway.core.upstream import Upstream
 from kimi_gateway.engine.build import quirk_policy
 from kimi_gateway.engine.routing import Router, claude_family
 from kimi_gateway.settings import Settings
 from kimi_gateway.upstreams.config import BuildContext
 from kimi_gateway.upstreams.http import Timeouts, UpstreamHttp
+from kimi_gateway.upstreams.kimi.upstream import KimiUpstream
 from kimi_gateway.upstreams.registry import build_upstreams as build_from_entries
 
 BOTH = {"api_key": "sk-p", "code_api_key": "sk-kimi-c"}
 
 
-def build_upstreams(settings: Settings) -> dict[str, Any]:
+def _kimi(upstream: Upstream) -> KimiUpstream:
+    assert isinstance(upstream, KimiUpstream)  # every entry here is a Kimi surface
+    return upstream
+
+
+def build_upstreams(settings: Settings) -> dict[str, KimiUpstream]:
     """The upstreams of ``settings`` (no call is made, so no HTTP session is needed)."""
     http = UpstreamHttp(cast(aiohttp.ClientSession, None), Timeouts())
-    return build_from_entries(
+    built = build_from_entries(
         settings.upstream_entries(), BuildContext(http, quirk_policy(settings))
     )
+    return {name: _kimi(upstream) for name, upstream in built.items()}
 
 
 def _router(**values: Any) -> Router:
@@ -31,8 +40,8 @@ def _router(**values: Any) -> Router:
     return Router(settings, build_upstreams(settings))
 
 
-def _where(router: Router, name: str, dialect: str) -> tuple[str, str]:
-    target = router.resolve(name, dialect)  # type: ignore[arg-type]
+def _where(router: Router, name: str, dialect: DialectName) -> tuple[str, str]:
+    target = router.resolve(name, dialect)
     return target.upstream.name, target.model
 
 
@@ -51,7 +60,9 @@ def _where(router: Router, name: str, dialect: str) -> tuple[str, str]:
         ("some-new-model", "openai_chat", ("platform", "some-new-model")),
     ],
 )
-def test_default_routes_with_both_products(name: str, dialect: str, expected: Any) -> None:
+def test_default_routes_with_both_products(
+    name: str, dialect: DialectName, expected: tuple[str, str]
+) -> None:
     assert _where(_router(**BOTH), name, dialect) == expected
 
 
@@ -100,11 +111,13 @@ def test_route_to_an_upstream_without_a_key_is_a_clear_error() -> None:
 
 
 def test_upstream_urls_by_region_and_overrides() -> None:
-    cn = build_upstreams(Settings(api_key="sk-p", region="cn"))
+    cn = build_upstreams(Settings.model_validate({"api_key": "sk-p", "region": "cn"}))
     assert cn["platform"].surface.url == "https://api.moonshot.cn/v1/chat/completions"
     assert cn["platform_anthropic"].surface.url == "https://api.moonshot.cn/anthropic/v1/messages"
     custom = build_upstreams(
-        Settings(**BOTH, base_url="http://h:1/v1", code_base_url="http://h:1/coding/v1")
+        Settings.model_validate(
+            {**BOTH, "base_url": "http://h:1/v1", "code_base_url": "http://h:1/coding/v1"}
+        )
     )
     assert {name: up.surface.url for name, up in custom.items()} == {
         "platform": "http://h:1/v1/chat/completions",

@@ -48,9 +48,11 @@ def test_index_with_no_keys_is_optional() -> None:
 def test_index_with_keys(store: KeyStore) -> None:
     record, plain = store.create("limited", ["kimi-k2.5"])
     index = KeyIndex(
-        Settings(
-            master_key="kgw-master",
-            keys=[{"name": "cfg", "key": "kgw-from-config", "models": []}],
+        Settings.model_validate(
+            {
+                "master_key": "kgw-master",
+                "keys": [{"name": "cfg", "key": "kgw-from-config", "models": []}],
+            }
         )
     )
     index.load(store.active())
@@ -73,7 +75,7 @@ def test_index_with_keys(store: KeyStore) -> None:
 
 def test_config_key_by_hash_only() -> None:
     digest = hash_key("kgw-secret")
-    index = KeyIndex(Settings(keys=[{"name": "h", "key_sha256": digest}]))
+    index = KeyIndex(Settings.model_validate({"keys": [{"name": "h", "key_sha256": digest}]}))
     assert index.authenticate("kgw-secret") == Principal(key_id="config:h")
 
 

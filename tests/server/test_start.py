@@ -15,6 +15,7 @@ from kimi_gateway.server.access_log import AccessLog, AccessRecord
 from kimi_gateway.server.app import create_app
 from kimi_gateway.server.banner import is_loopback, refusal
 from kimi_gateway.settings import Settings
+from kimi_gateway.upstreams.kimi.upstream import KimiUpstream
 
 
 @pytest.mark.parametrize(
@@ -62,7 +63,8 @@ async def test_emulator_mode_without_a_kimi_key(tmp_path: Path) -> None:
             "platform_anthropic",
         ]
         assert all(
-            u.surface.base_url.startswith(emulator.url) for u in app.runtime.upstreams.values()
+            isinstance(u, KimiUpstream) and u.surface.base_url.startswith(emulator.url)
+            for u in app.runtime.upstreams.values()
         )
         [banner] = said
         assert "NO KIMI KEY CONFIGURED" in banner

@@ -12,8 +12,16 @@ from kimi_gateway.core.model import (
     ToolCallPart,
     ToolResultPart,
 )
-from kimi_gateway.upstreams.kimi.policy import QuirkContext, QuirkPolicy
-from kimi_gateway.upstreams.kimi.profiles import profile_for
+from kimi_gateway.upstreams.kimi.policy import QuirkContext, QuirkPolicy, UpstreamDialect
+from kimi_gateway.upstreams.kimi.profiles import Product, profile_for
+
+# A test's dialect name -> the product it targets and the wire dialect Kimi is spoken in there
+# (Kimi Code speaks OpenAI Chat).
+_DIALECTS: dict[str, tuple[Product, UpstreamDialect]] = {
+    "openai_chat": ("platform", "openai_chat"),
+    "anthropic_messages": ("platform", "anthropic_messages"),
+    "kimi_code": ("kimi_code", "openai_chat"),
+}
 
 
 def user(text: str) -> Message:
@@ -24,9 +32,8 @@ def request(model: str = "kimi-k2.6", *messages: Message, **fields: Any) -> Requ
     return Request(model=model, messages=messages or (user("hi"),), **fields)
 
 
-def ctx(model: str = "kimi-k2.6", dialect: Any = "openai_chat", **policy: Any) -> QuirkContext:
-    product = "kimi_code" if dialect == "kimi_code" else "platform"
-    wire = "openai_chat" if dialect == "kimi_code" else dialect
+def ctx(model: str = "kimi-k2.6", dialect: str = "openai_chat", /, **policy: Any) -> QuirkContext:
+    product, wire = _DIALECTS[dialect]
     return QuirkContext(profile_for(model, product=product), QuirkPolicy(**policy), wire)
 
 
