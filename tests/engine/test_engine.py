@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from pydantic import SecretStr
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.events import Done, MessageStart, TextDelta
@@ -53,7 +54,9 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def _engine(server: EmulatorServer, session: aiohttp.ClientSession, rec: Recorder) -> Engine:
-    settings = Settings(api_key="sk-engine-test", base_url=server.url + "/v1", access_log="off")
+    settings = Settings(
+        api_key=SecretStr("sk-engine-test"), base_url=server.url + "/v1", access_log="off"
+    )
     return build_engine(settings, session, before=[rec.admit], after=[rec.ended])
 
 

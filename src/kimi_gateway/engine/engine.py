@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Literal
 
 from kimi_gateway.core.errors import GatewayError
@@ -152,7 +152,7 @@ class Generation:
             batch = [MessageStart(start.id, self.reported_model, created), *batch[1:]]
         return batch
 
-    async def batches(self) -> AsyncIterator[Batch]:
+    async def batches(self) -> AsyncGenerator[Batch, None]:
         """The events, as they arrive, ending with Done or StreamError (an upstream stream that
         just stops gets a StreamError). Usage and errors are noted on the outcome."""
         if self.opened.complete is not None:
@@ -197,7 +197,7 @@ class Generation:
         return dataclasses.replace(result, model=self.reported_model, created=created)
 
     @property
-    def diagnostics(self) -> tuple:  # type: ignore[type-arg]
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
         return self.opened.diagnostics
 
     async def finish(self) -> None:
