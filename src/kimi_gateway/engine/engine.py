@@ -20,7 +20,7 @@ from typing import Literal
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.events import Done, MessageStart, StreamError, UsageReport
 from kimi_gateway.core.fold import Folder
-from kimi_gateway.core.model import Request, Response
+from kimi_gateway.core.model import Diagnostic, Request, Response
 from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.principal import Principal
 from kimi_gateway.core.upstream import Batch, CallContext, Opened, Upstream
