@@ -139,7 +139,7 @@ class QuirkSettings(_Frozen):
     nudge_named_text: str = "Please use the {name} tool to handle the current issue."
     missing_reasoning: Literal["placeholder", "disable_thinking", "reject"] = "placeholder"
     reasoning_placeholder: str = " "
-    stop_overflow: Literal["truncate", "reject"] = "truncate"
+    stop_overflow: Literal["enforce", "truncate", "reject"] = "enforce"
     empty_tool_result_text: str = "(empty)"
     trim_tools: bool = False
     derive_prompt_cache_key: bool = True

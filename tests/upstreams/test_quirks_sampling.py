@@ -152,10 +152,29 @@ def test_n_with_zero_temperature_can_be_refused() -> None:
     assert caught.value.param == "n"
 
 
-def test_stop_is_truncated_to_five_entries_of_32_bytes() -> None:
-    long = "é" * 20  # 40 bytes: cut on a character boundary
+def test_stop_beyond_kimis_limits_is_left_to_the_gateway() -> None:
+    long = "é" * 20  # 40 bytes
     raw = request("kimi-k2.6", stop=("a", "b", long, "c", "d", "e", "f"))
     fixed = limit_stop(raw, ctx())
+    assert fixed.stop == ("a", "b", "c", "d", "e")
+    assert fixed.diagnostics == (
+        Diagnostic(
+            "stop_enforced",
+            f"stop {[long, 'f']!r} enforced by the gateway: Kimi takes ≤ 5 entries of ≤ 32 bytes",
+        ),
+    )
+    # Strict mode keeps it: the client's meaning is not changed.
+    assert limit_stop(raw, ctx(strict=True)).stop == ("a", "b", "c", "d", "e")
+    five = request(stop=tuple("abcde"))
+    assert limit_stop(five, ctx()) == five  # exactly at the limit: untouched
+    at_32 = request(stop=("x" * 32,))
+    assert limit_stop(at_32, ctx()) == at_32
+
+
+def test_stop_can_be_truncated_to_five_entries_of_32_bytes() -> None:
+    long = "é" * 20  # 40 bytes: cut on a character boundary
+    raw = request("kimi-k2.6", stop=("a", "b", long, "c", "d", "e", "f"))
+    fixed = limit_stop(raw, ctx(stop_overflow="truncate"))
     assert fixed.stop == ("a", "b", "é" * 16, "c", "d")
     assert [d.code for d in fixed.diagnostics] == ["changed_param"]
     assert limit_stop(request(stop=("a",)), ctx()) == request(stop=("a",))

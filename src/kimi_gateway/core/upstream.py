@@ -30,6 +30,7 @@ class CallContext:
     deadline: float | None = None  # event-loop time by which the whole call must end
     user_agent: str | None = None  # the client's own (Kimi Code gates on it; never forged)
     request_id: str | None = None  # the gateway's id of the request, for logs
+    key_id: str | None = None  # the caller's gateway key (per-key limits, fair queueing)
 
 
 async def _nothing() -> None:
@@ -61,6 +62,7 @@ class Opened:
     finish: Callable[[], Awaitable[None]] = _nothing
     aclose: Callable[[], Awaitable[None]] = _nothing
     attempts: int = 1  # how many upstream calls it took (retries and fallbacks count)
+    enforce_stop: tuple[str, ...] = ()  # stop sequences the upstream was not sent (core/stops)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from kimi_gateway.core.fold import Folder
 from kimi_gateway.core.model import Diagnostic, Request, Response
 from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.principal import Principal
+from kimi_gateway.core.stops import StopWatch, cut_response
 from kimi_gateway.core.upstream import Batch, CallContext, Opened, Upstream
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
 from kimi_gateway.engine.routing import Router, Target
@@ -154,14 +155,18 @@ class Generation:
 
     async def batches(self) -> AsyncGenerator[Batch, None]:
         """The events, as they arrive, ending with Done or StreamError (an upstream stream that
-        just stops gets a StreamError). Usage and errors are noted on the outcome."""
+        just stops gets a StreamError). Usage and errors are noted on the outcome; stop
+        sequences the upstream could not take are enforced here (core/stops.py)."""
         if self.opened.complete is not None:
             raise GatewayError("server", "this upstream answered in one body, not a stream")
         outcome = self.outcome
         usage = outcome.usage
+        watch = StopWatch(self.opened.enforce_stop) if self.opened.enforce_stop else None
         batch: Batch | None = self._head(self.opened.first)
         rest = self.opened.rest
         while batch is not None:
+            if watch is not None:
+                batch = watch.feed(batch)
             for event in batch:
                 if isinstance(event, UsageReport):
                     usage = usage.merge(event.usage)
@@ -171,10 +176,12 @@ class Generation:
                     yield batch
                     return
                 elif isinstance(event, Done):
-                    self.clean = True
+                    # A stop the gateway enforced leaves the upstream mid-stream: close, not drain.
+                    self.clean = watch is None or not watch.done
                     yield batch
                     return
-            yield batch
+            if batch:
+                yield batch
             batch = await anext(rest, None)
         error = GatewayError("server", "Kimi's stream ended early")
         outcome.error = error.kind
@@ -193,6 +200,8 @@ class Generation:
         else:
             self.outcome.usage, self.outcome.usage_seen = result.usage, True
             self.clean = True
+            if self.opened.enforce_stop:
+                result = cut_response(result, self.opened.enforce_stop)
         created = result.created if result.created is not None else int(time.time())
         return dataclasses.replace(result, model=self.reported_model, created=created)
 

@@ -64,6 +64,7 @@ async def opened(
     model: str,
     streamed: bool,
     diagnostics: tuple[Diagnostic, ...],
+    enforce_stop: tuple[str, ...] = (),
 ) -> Opened:
     """The Opened for ``response``: its head read, and its first batch (or whole body)."""
     if response.status >= 300:
@@ -71,7 +72,9 @@ async def opened(
     rid = request_id(response)
     if not streamed:
         result = await _whole(reading, response)
-        return Opened(reading.upstream, model, rid, diagnostics, complete=result)
+        return Opened(
+            reading.upstream, model, rid, diagnostics, complete=result, enforce_stop=enforce_stop
+        )
     events = _batches(reading, response)
     try:
         first = await anext(events, None)
@@ -97,7 +100,16 @@ async def opened(
         await events.aclose()
 
     return Opened(
-        reading.upstream, model, rid, diagnostics, first, events, None, finish, events.aclose
+        reading.upstream,
+        model,
+        rid,
+        diagnostics,
+        first,
+        events,
+        None,
+        finish,
+        events.aclose,
+        enforce_stop=enforce_stop,
     )
 
 

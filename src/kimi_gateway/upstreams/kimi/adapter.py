@@ -126,6 +126,7 @@ class UpstreamCall:
     body: dict[str, Any]
     diagnostics: tuple[Diagnostic, ...] = ()
     auth_scheme: str = field(default="")  # "Bearer " for Bearer auth, "" for x-api-key
+    enforce_stop: tuple[str, ...] = ()  # stop sequences Kimi was not sent: the gateway's job
 
     def headers_with_key(self, key: str) -> dict[str, str]:
         return {**self.headers, self.auth_header_name: self.auth_scheme + key}
@@ -172,7 +173,15 @@ def build_upstream_request(
         body=body,
         diagnostics=diagnostics,
         auth_scheme="Bearer " if surface.auth == "bearer" else "",
+        enforce_stop=_enforced_stops(request, fixed, policy),
     )
+
+
+def _enforced_stops(sent: Request, fixed: Request, policy: QuirkPolicy) -> tuple[str, ...]:
+    """The client's stop sequences Kimi was not sent, which the gateway must watch for."""
+    if policy.stop_overflow != "enforce":
+        return ()
+    return tuple(s for s in sent.stop if s not in fixed.stop)
 
 
 def diagnostics_header(diagnostics: Iterable[Diagnostic]) -> str:

@@ -70,7 +70,9 @@ class QuirkPolicy:
     # disable_thinking falls back to placeholder on always-thinking models.
     missing_reasoning: Literal["placeholder", "disable_thinking", "reject"] = "placeholder"
     reasoning_placeholder: str = " "  # [3C] LITELLM fills a single space
-    stop_overflow: Literal["truncate", "reject"] = "truncate"  # §5.1: ≤ 5 entries of ≤ 32 bytes
+    stop_overflow: Literal["enforce", "truncate", "reject"] = (
+        "enforce"  # §5.1: ≤ 5 entries of ≤ 32 bytes
+    )
     # Kimi rejects a tool message without content (docs/kimi.md §5.1 [O]; docs/kimi.md §F2.9).
     empty_tool_result_text: str = "(empty)"
     trim_tools: bool = False  # over the tool cap: off = refuse; on = keep the first N

@@ -146,7 +146,10 @@ def raise_temperature_for_n(request: Request, ctx: QuirkContext) -> Request:
 
 
 def limit_stop(request: Request, ctx: QuirkContext) -> Request:
-    """§5.1 [O]: at most 5 stop sequences of at most 32 bytes each (400 otherwise, §2.3)."""
+    """§5.1 [O]: at most 5 stop sequences of at most 32 bytes each (400 otherwise, §2.3).
+    ``enforce`` (default): send Kimi the first 5 that fit; the gateway watches the stream for
+    the rest (core/stops.py), so output still stops where the client asked. ``truncate`` cuts
+    and drops (Kimi may stop early or late); ``reject`` refuses."""
     stop = request.stop
     too_long = [s for s in stop if len(s.encode()) > MAX_STOP_BYTES]
     if len(stop) <= MAX_STOP_ENTRIES and not too_long:
@@ -157,6 +160,12 @@ def limit_stop(request: Request, ctx: QuirkContext) -> Request:
             f"{MAX_STOP_BYTES} bytes each; got {len(stop)}",
             "stop",
         )
+    if ctx.policy.stop_overflow == "enforce":
+        kept = tuple(s for s in stop if len(s.encode()) <= MAX_STOP_BYTES)[:MAX_STOP_ENTRIES]
+        watched = [s for s in stop if s not in kept]
+        detail = f"stop {watched!r} enforced by the gateway: Kimi takes ≤ 5 entries of ≤ 32 bytes"
+        note = Diagnostic("stop_enforced", detail)  # the meaning is kept: no strict refusal
+        return replace(request, stop=kept, diagnostics=(*request.diagnostics, note))
     cut: list[str] = []
     for entry in (_cut_utf8(s, MAX_STOP_BYTES) for s in stop):
         if entry and entry not in cut:

@@ -140,6 +140,7 @@ class KimiUpstream:
             model=request.model,
             streamed=streamed,
             diagnostics=call.diagnostics,
+            enforce_stop=call.enforce_stop,
         )
 
     async def _send(self, call: UpstreamCall, ctx: CallContext) -> aiohttp.ClientResponse:
