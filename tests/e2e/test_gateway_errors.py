@@ -4,6 +4,7 @@ input, unknown routes and limits."""
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 import anthropic
@@ -169,9 +170,25 @@ def test_kimi_error_event_mid_stream_reaches_the_client(
 
 
 def test_non_streaming_cut_is_a_clean_error(gateway: Any) -> None:
+    """A transport failure is the upstream's, not the gateway's: 502, not 500."""
     reply = httpx.post(gateway.openai_url + "/chat/completions", json=_say(OPENAI_BODY, "@@cut@@"))
-    assert reply.status_code == 500
-    assert reply.json()["error"]["type"] == "server_error"
+    assert reply.status_code == 502
+    assert reply.json()["error"] == {
+        "message": "the Kimi upstream 127.0.0.1 broke off its response",
+        "type": "server_error",
+        "param": None,
+        "code": None,
+    }
+
+
+def test_an_unreachable_upstream_is_a_502(gateway_factory: Any) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gateway = gateway_factory(base_url=f"http://127.0.0.1:{port}/v1")
+    reply = httpx.post(gateway.openai_url + "/chat/completions", json=OPENAI_BODY)
+    assert reply.status_code == 502
+    assert reply.json()["error"]["message"] == "cannot connect to the Kimi upstream 127.0.0.1"
 
 
 @pytest.mark.parametrize(

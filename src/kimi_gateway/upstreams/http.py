@@ -56,7 +56,9 @@ def new_session(timeouts: Timeouts) -> aiohttp.ClientSession:
 
 def transport_error(exc: BaseException, where: str, idle_timeout: float) -> GatewayError:
     """A GatewayError for a transport failure. ``where`` names the upstream by kind and host
-    (``Kimi upstream api.moonshot.ai``); messages never name headers or keys."""
+    (``Kimi upstream api.moonshot.ai``); messages never name headers or keys. The gateway itself
+    did not fail, so the status is a gateway's: 502 when the upstream could not be reached or
+    broke off, 504 when it was too slow."""
     if isinstance(exc, GatewayError):
         return exc
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
@@ -66,10 +68,12 @@ def transport_error(exc: BaseException, where: str, idle_timeout: float) -> Gate
     if isinstance(exc, TimeoutError):
         return GatewayError("timeout", f"the {where} did not answer in time")
     if isinstance(exc, aiohttp.ClientConnectorError):
-        return GatewayError("unavailable", f"cannot connect to the {where}")
+        return GatewayError("unavailable", f"cannot connect to the {where}", status=502)
     if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
-        return GatewayError("server", f"the {where} broke off its response")
-    return GatewayError("server", f"the connection to the {where} failed: {type(exc).__name__}")
+        return GatewayError("server", f"the {where} broke off its response", status=502)
+    return GatewayError(
+        "server", f"the connection to the {where} failed: {type(exc).__name__}", status=502
+    )
 
 
 def request_id(response: Response) -> str | None:
