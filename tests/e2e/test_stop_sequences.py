@@ -10,6 +10,7 @@ import anthropic
 import openai
 import pytest
 from gateway_server import GatewayServer
+from openai.types.chat import ChatCompletionMessageParam
 
 SCRIPT = "Write @@text:alpha beta GAMMA-IS-A-VERY-LONG-STOP-SEQUENCE-INDEED delta@@"
 LONG = "GAMMA-IS-A-VERY-LONG-STOP-SEQUENCE-INDEED"  # 41 bytes: more than Kimi takes
@@ -67,14 +68,9 @@ def test_the_upstream_is_closed_at_the_cut(
     emulator = kimi_emulator_factory(faults=[{"kind": "slow_chunks", "delay_ms": 30}])
     gateway = gateway_factory(emulator=emulator)
     client = openai.OpenAI(base_url=gateway.openai_url, api_key="k", max_retries=0)
-    ask = [{"role": "user", "content": SCRIPT}]
+    ask: list[ChatCompletionMessageParam] = [{"role": "user", "content": SCRIPT}]
     chunks = list(
-        client.chat.completions.create(
-            model="kimi-k2.6",
-            messages=ask,
-            stop=SIX_SHORT,
-            stream=True,  # type: ignore[arg-type]
-        )
+        client.chat.completions.create(model="kimi-k2.6", messages=ask, stop=SIX_SHORT, stream=True)
     )
     assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "alpha "
     [line] = gateway.access_log(wait_for=1)
