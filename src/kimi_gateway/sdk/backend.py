@@ -1,0 +1,196 @@
+"""Where an SDK client's calls go: the engine in-process (:class:`EngineBackend`, the default) or
+a running gateway (``remote.GatewayBackend``). Both take the OpenAI-style body the SDK builds
+and give back the same canonical event batches, so everything above (results, streams, the tool
+loop, files, conversations) has one code path.
+
+The in-process backend is the gateway's own pipeline without the HTTP server: the body is parsed
+by the openai_chat dialect, and ``engine.build_engine`` — the recipe the server's lifespan uses —
+routes, admits and sends it (quirks, and whatever wrappers the engine is built with). The
+aiohttp session is created on first use, inside the caller's event loop, and closed by
+:meth:`EngineBackend.close`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Protocol
+
+import aiohttp
+
+from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.model import Diagnostic
+from kimi_gateway.core.outcome import Outcome
+from kimi_gateway.core.principal import ANONYMOUS
+from kimi_gateway.core.upstream import Batch, CallContext, FilesAPI
+from kimi_gateway.dialects.openai_chat import parse_request
+from kimi_gateway.engine import Engine, Generation, build_engine, new_http_session
+from kimi_gateway.settings import Settings
+
+
+class Source(Protocol):
+    """One opened generation, as event batches ending in ``Done`` or ``StreamError``."""
+
+    @property
+    def request_id(self) -> str | None: ...
+
+    @property
+    def upstream(self) -> str | None: ...
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]: ...
+
+    def batches(self) -> AsyncIterator[Batch]: ...
+
+    async def finish(self) -> None:
+        """After a clean end: release the connection to the pool."""
+        ...
+
+    async def close(self, error: str | None = None) -> None: ...
+
+
+class Backend(Protocol):
+    """What a client needs from where its calls go. ``body`` is an OpenAI Chat body."""
+
+    @property
+    def account(self) -> tuple[str, ...]:
+        """What identifies the account files live in (where, and with which key)."""
+        ...
+
+    async def open(self, body: Mapping[str, Any], deadline: float) -> Source: ...
+
+    async def count_tokens(self, body: Mapping[str, Any]) -> int:
+        """Kimi's estimate of the body's input tokens; GatewayError ``not_found`` where the
+        model's product has none (Kimi Code)."""
+        ...
+
+    async def model_ids(self) -> list[str]: ...
+
+    def product_of(self, model: str) -> str | None:
+        """``platform`` or ``kimi_code``: which product serves ``model`` (None: unknown)."""
+        ...
+
+    async def files_call(
+        self, method: str, suffix: str, *, headers: Mapping[str, str], body: bytes | None
+    ) -> bytes:
+        """``method`` on the Open Platform's ``/files{suffix}``; the body of a 2xx reply,
+        else GatewayError in Kimi's words."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class _EngineSource:
+    def __init__(self, generation: Generation) -> None:
+        self._generation = generation
+
+    @property
+    def request_id(self) -> str | None:
+        return self._generation.outcome.upstream_request_id
+
+    @property
+    def upstream(self) -> str | None:
+        return self._generation.outcome.upstream
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]:
+        return self._generation.diagnostics
+
+    def batches(self) -> AsyncIterator[Batch]:
+        return self._generation.batches()
+
+    async def finish(self) -> None:
+        await self._generation.finish()
+
+    async def close(self, error: str | None = None) -> None:
+        await self._generation.close(error)
+
+
+async def _one(body: bytes) -> AsyncIterator[bytes]:
+    yield body
+
+
+class EngineBackend:
+    """The engine, in this process."""
+
+    def __init__(self, settings: Settings, *, user_agent: str | None = None) -> None:
+        self.settings = settings
+        self._user_agent = user_agent  # forwarded to Kimi Code as the client's own (§13.1)
+        self._session: aiohttp.ClientSession | None = None
+        self._engine: Engine | None = None
+
+    @property
+    def account(self) -> tuple[str, ...]:
+        key = self.settings.api_key
+        where = self.settings.base_url or self.settings.region
+        return where, key.get_secret_value() if key is not None else ""
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._session = new_http_session(self.settings)
+            self._engine = build_engine(self.settings, self._session)
+        return self._engine
+
+    def _ctx(self, deadline: float | None = None) -> CallContext:
+        if deadline is None:
+            deadline = asyncio.get_running_loop().time() + self.settings.total_timeout
+        return CallContext(deadline, self._user_agent, None)
+
+    async def open(self, body: Mapping[str, Any], deadline: float) -> Source:
+        request = parse_request(body)
+        generation = await self.engine.open(
+            request, ANONYMOUS, Outcome("openai_chat"), self._ctx(deadline)
+        )
+        return _EngineSource(generation)
+
+    async def count_tokens(self, body: Mapping[str, Any]) -> int:
+        request = parse_request(body)
+        ctx = self._ctx()
+        async with asyncio.timeout_at(ctx.deadline or 0):
+            return await self.engine.count_tokens(request, ANONYMOUS, Outcome("openai_chat"), ctx)
+
+    async def model_ids(self) -> list[str]:
+        return await self.engine.models(self._ctx())
+
+    def product_of(self, model: str) -> str | None:
+        try:
+            return self.engine.router.resolve(model, "openai_chat").upstream.product
+        except GatewayError:
+            return None
+
+    def _files(self) -> FilesAPI:
+        for upstream in self.engine.upstreams.values():
+            if upstream.files is not None:
+                return upstream.files
+        raise GatewayError(
+            "not_found", "Kimi's Files API needs an Open Platform key (KIMI_API_KEY); none is set"
+        )
+
+    async def files_call(
+        self, method: str, suffix: str, *, headers: Mapping[str, str], body: bytes | None
+    ) -> bytes:
+        files = self._files()
+        ctx = self._ctx()
+        wanted = {"accept-encoding": "identity", **headers}  # the relay does not decompress
+        async with asyncio.timeout_at(ctx.deadline or 0):
+            reply = await files.relay(
+                method, suffix, "", wanted, None if body is None else _one(body), ctx
+            )
+            try:
+                return b"".join([chunk async for chunk in reply.body])
+            finally:
+                reply.release()
+
+    async def close(self) -> None:
+        engine, session = self._engine, self._session
+        self._engine = self._session = None
+        try:
+            # What the engine's reliability wrappers hold, where it has them (as the server's
+            # lifespan does before closing its session).
+            aclose = getattr(engine, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        finally:
+            if session is not None:
+                await session.close()
