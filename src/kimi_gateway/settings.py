@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from kimi_gateway.settings_ledger import LedgerSettings
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
 
@@ -232,6 +234,8 @@ class Settings(BaseSettings):
     keys_refresh_seconds: float = _field(
         5.0, "keys_refresh_seconds", "gateway key reload period", gt=0
     )
+    # The usage ledger, prices and budgets (settings_ledger.py); YAML only.
+    ledger: LedgerSettings = LedgerSettings()
 
     @classmethod
     def settings_customise_sources(

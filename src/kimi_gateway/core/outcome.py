@@ -1,5 +1,8 @@
 """What one generation did, filled in as it goes and handed to the engine's after-hooks once it
-has ended (the access log and metrics now; the ledger later). Plain data, no I/O.
+has ended (the access log, metrics, the ledger's row, budget settlement). Plain data, no I/O.
+
+The request task only fills fields in; whatever is derived from them (status, cost, the row)
+is built later, off the request path (ledger/rows.py in the ledger's writer thread).
 """
 
 from __future__ import annotations
@@ -27,3 +30,9 @@ class Outcome:
     started: float = 0.0  # clock seconds
     first_event: float | None = None  # when the first batch arrived (time to first token)
     ended: float | None = None
+    route: str = ""  # the face's route name (chat_completions, messages …)
+    request_id: str | None = None  # the gateway's id of the request
+    routed_upstream: str | None = None  # where routing sent it (``upstream`` differs: fallback)
+    tool_calls: int = 0  # tool calls in the reply, built-in ones included
+    builtin_tools: tuple[str, ...] = ()  # names of built-in calls in the reply ($web_search …)
+    hold: object | None = None  # what a before-hook reserved (a budget hold), for its after-hook

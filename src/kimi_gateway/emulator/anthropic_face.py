@@ -39,6 +39,7 @@ from kimi_gateway.emulator.anthropic_signing import signature_matches, signing_k
 from kimi_gateway.emulator.config import EmulatorConfig
 from kimi_gateway.emulator.errors import EmulatorError
 from kimi_gateway.emulator.script import ReplyPlan, TurnInput, plan_reply, prompt_tokens_of
+from kimi_gateway.emulator.served import note_served
 from kimi_gateway.emulator.state import EmulatorState
 from kimi_gateway.emulator.tagging import request_id_of
 from kimi_gateway.emulator.wire import WireResponse, first_byte_delay, paced, replay
@@ -117,7 +118,9 @@ async def _prepare(request: Request, face: _Face, state: EmulatorState) -> _Prep
     rules.check_context(
         prompt_tokens_of(turn), req.max_tokens, profile.context_length, face.kimi_code
     )
-    return _Prepared(req, reported, plan_reply(turn, state))
+    plan = plan_reply(turn, state)
+    note_served(request.scope, plan)
+    return _Prepared(req, reported, plan)
 
 
 def _answer(face: _Face, state: EmulatorState, prepared: _Prepared) -> Response | WireResponse:

@@ -27,6 +27,7 @@ from kimi_gateway.emulator.errors import html_response, not_found_page, openai_e
 from kimi_gateway.emulator.faults import draw_faults
 from kimi_gateway.emulator.files import file_routes
 from kimi_gateway.emulator.openai_face import openai_routes
+from kimi_gateway.emulator.served import ENTRY
 from kimi_gateway.emulator.state import EmulatorState
 from kimi_gateway.emulator.tagging import new_request_id, remember_request_id, tagged_headers
 from kimi_gateway.emulator.wire import first_byte_delay
@@ -90,6 +91,7 @@ class RecordingMiddleware:
             "status": None,
         }
         self.state.log_request(entry)
+        scope[ENTRY] = entry  # a generation notes what it served (served.py)
         request_id = new_request_id()
         remember_request_id(scope, request_id)
         exchange = _Exchange(body, entry, request_id, self.state, receive, send)

@@ -22,6 +22,7 @@ from kimi_gateway.emulator.openai_render import completion_body, new_envelope
 from kimi_gateway.emulator.openai_request import ChatRequest, parse_chat_request
 from kimi_gateway.emulator.openai_stream import stream_parts
 from kimi_gateway.emulator.script import ReplyPlan, plan_reply
+from kimi_gateway.emulator.served import note_served
 from kimi_gateway.emulator.state import EmulatorState
 from kimi_gateway.emulator.wire import CUT, WireResponse, first_byte_delay, paced, replay
 
@@ -32,7 +33,9 @@ async def _plan(
     config = state.config
     body = await intake.read_request(request, config, kimi_code=kimi_code)
     chat = parse_chat_request(body, config, kimi_code=kimi_code, path=request.url.path)
-    return chat, plan_reply(chat.turn, state)
+    plan = plan_reply(chat.turn, state)
+    note_served(request.scope, plan, chat.n)
+    return chat, plan
 
 
 def _json_reply(

@@ -18,9 +18,9 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Literal
 
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.core.events import Done, MessageStart, StreamError, UsageReport
+from kimi_gateway.core.events import Done, MessageStart, PartStart, StreamError, UsageReport
 from kimi_gateway.core.fold import Folder
-from kimi_gateway.core.model import Diagnostic, Request, Response
+from kimi_gateway.core.model import Diagnostic, Request, Response, ToolCallPart
 from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.principal import Principal
 from kimi_gateway.core.stops import StopWatch, cut_response
@@ -56,7 +56,9 @@ class Engine:
         self.clock = clock
         self._models: tuple[float, list[str]] | None = None  # (expires, ids)
 
-    async def prepare(self, request: Request, principal: Principal, outcome: Outcome) -> Target:
+    async def prepare(
+        self, request: Request, principal: Principal, outcome: Outcome, *, counting: bool = False
+    ) -> Target:
         """Route ``request`` and run the before-hooks: what generation and token counting
         share. Fills the outcome's model and upstream fields."""
         outcome.model, outcome.stream = request.model, request.stream
@@ -70,7 +72,8 @@ class Engine:
             )
         target = self.router.resolve(request.model, outcome.client)
         outcome.upstream, outcome.upstream_model = target.upstream.name, target.model
-        dispatch = Dispatch(request, principal, target, outcome.client)
+        outcome.routed_upstream = target.upstream.name
+        dispatch = Dispatch(request, principal, target, outcome.client, outcome, counting)
         for hook in self.before:
             await hook(dispatch)
         return target
@@ -109,7 +112,7 @@ class Engine:
     ) -> int:
         """The upstream's estimate of ``request``'s input tokens, routed and admitted as a
         generation would be."""
-        target = await self.prepare(request, principal, outcome)
+        target = await self.prepare(request, principal, outcome, counting=True)
         outgoing = dataclasses.replace(request, model=target.model, stream=False)
         return await target.upstream.count_tokens(outgoing, ctx)
 
@@ -181,6 +184,9 @@ class Generation:
                     yield batch
                     return
             if batch:
+                elif isinstance(event, PartStart):
+                    if event.kind == "tool_call":
+                        _count_tool_call(outcome, event.tool_name, event.tool_kind)
                 yield batch
             batch = await anext(rest, None)
         error = GatewayError("server", "Kimi's stream ended early")
@@ -210,6 +216,9 @@ class Generation:
         return self.opened.diagnostics
 
     async def finish(self) -> None:
+            for part in result.parts:
+                if isinstance(part, ToolCallPart):
+                    _count_tool_call(self.outcome, part.name, part.kind)
         """After a clean end: let the upstream connection go back to the pool, then close."""
         try:
             if self.clean:
@@ -229,3 +238,11 @@ class Generation:
             await self.opened.aclose()
         finally:
             self._engine.ended(self.outcome)
+
+
+def _count_tool_call(outcome: Outcome, name: str | None, kind: str) -> None:
+    """A tool call in the reply; built-in ones (Kimi's ``$web_search``, billed per call,
+    docs/kimi.md §8.5) by name too."""
+    outcome.tool_calls += 1
+    if kind == "builtin_function" or (name or "").startswith("$"):
+        outcome.builtin_tools = (*outcome.builtin_tools, name or "")

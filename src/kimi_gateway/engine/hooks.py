@@ -27,6 +27,8 @@ class Dispatch:
     principal: Principal
     target: Target
     client: DialectName
+    outcome: Outcome  # what the generation did so far (a hook may leave a hold on it)
+    counting: bool = False  # a token count, not a generation: no after-hooks will follow
 
 
 BeforeHook = Callable[[Dispatch], Awaitable[None]]

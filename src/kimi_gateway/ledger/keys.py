@@ -16,7 +16,6 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 import orjson
 from sqlalchemy import (
@@ -26,12 +25,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     insert,
     select,
     update,
 )
-from sqlalchemy.engine import make_url
+
+from kimi_gateway.ledger.db import open_database
 
 KEY_PREFIX = "kgw-"
 
@@ -84,11 +83,8 @@ class KeyStore:
     """Gateway keys in a SQL database (SQLite in the data directory by default)."""
 
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        self._engine: Engine = create_engine(url)
-        metadata.create_all(self._engine, tables=[gateway_keys])
+        # The table is made and changed by the ledger's migrations (ledger/migrations/).
+        self._engine: Engine = open_database(database_url)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -42,7 +42,10 @@ async def handle_generation(ex: Exchange) -> None:
     """Parse, hand to the engine, answer (streaming or not) in the client's dialect."""
     principal = ex.authenticate()
     request = await _parse(ex)
-    outcome = ex.record.outcome = Outcome(ex.dialect.name)
+    record = ex.record
+    outcome = record.outcome = Outcome(
+        ex.dialect.name, route=record.route, request_id=record.request_id
+    )
     runtime = ex.runtime
     deadline = asyncio.get_running_loop().time() + runtime.settings.total_timeout
     ctx = CallContext(deadline, ex.user_agent(), ex.record.request_id)

@@ -20,6 +20,7 @@ from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server.access_log import AccessLog
 from kimi_gateway.server.auth import KeyIndex
 from kimi_gateway.server.metrics import Metrics
+from kimi_gateway.server.responses_state import ResponsesState, open_responses
 from kimi_gateway.settings import Settings
 
 if TYPE_CHECKING:  # the emulator is imported only when it runs (memory, start time)
@@ -38,6 +39,7 @@ class Runtime:
     access: AccessLog
     clock: Callable[[], float]
     emulator: EmulatorServer | None = None
+    responses: ResponsesState | None = None  # the /v1/responses store and sealer
     models_cache: dict[str, Any] = field(default_factory=dict)
     _owns_http: bool = False
     _owns_store: bool = False
@@ -68,6 +70,8 @@ class Runtime:
             await self.http.close()
         if self._owns_store:
             await asyncio.to_thread(self.store.close)
+        if self.responses is not None:
+            await asyncio.to_thread(self.responses.close)
         if self.emulator is not None:
             await asyncio.to_thread(self.emulator.stop)
         self.access.stop()
@@ -88,9 +92,7 @@ async def build_runtime(
 
         emulator = await asyncio.to_thread(start_emulator)
         effective = point_at_emulator(settings, emulator)
-    store = key_store
-    if store is None:
-        store = await asyncio.to_thread(KeyStore, settings.resolved_database_url())
+    store = key_store or await asyncio.to_thread(KeyStore, settings.resolved_database_url())
     http = http_client or new_http_session(settings)
     try:
         engine = build_engine(effective, http, clock=clock)
@@ -116,6 +118,7 @@ async def build_runtime(
         _owns_http=http_client is None,
         _owns_store=key_store is None,
     )
+    runtime.responses = await asyncio.to_thread(open_responses, settings)
     runtime.access.start()
     await runtime.reload_keys()
     runtime.start_key_refresh()
