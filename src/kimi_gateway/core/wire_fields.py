@@ -13,6 +13,15 @@ from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
 
+# Integers any field may hold: what a JSON encoder can write (orjson: signed 64-bit). A float
+# such as 1e30 read as an integer would otherwise become a 100-bit int that crashes the encoder
+# on the way out (a 500, issue 10).
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# Request counts (tokens, choices, top_k): 0 to the signed 32-bit maximum. Larger is never
+# meaningful (Kimi's largest context is 262144 tokens, docs/kimi.md §2.2) and is answered
+# with a 400 naming the field, before anything is sent upstream.
+COUNT_MAX = 2**31 - 1
+
 
 def type_name(value: Any) -> str:
     """The JSON name of a value's type, for error messages."""
@@ -68,16 +77,31 @@ def opt_bool(value: Any, param: str) -> bool | None:
     return value
 
 
-def opt_int(value: Any, param: str) -> int | None:
+def opt_int(value: Any, param: str, *, low: int = INT64_MIN, high: int = INT64_MAX) -> int | None:
+    """An integer (a float with no fraction counts) in ``[low, high]``; else a 400 naming
+    ``param`` and the range."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise wrong_type(param, "an integer", value)
-    if isinstance(value, float):
-        if not value.is_integer():
-            raise wrong_type(param, "an integer", value)
-        return int(value)
-    return value
+    if isinstance(value, float) and not value.is_integer():
+        raise wrong_type(param, "an integer", value)
+    if not low <= value <= high:
+        raise out_of_range(param, value, low, high)
+    return int(value)
+
+
+def opt_count(value: Any, param: str) -> int | None:
+    """A request count (tokens, choices): an integer from 0 to :data:`COUNT_MAX`."""
+    return opt_int(value, param, low=0, high=COUNT_MAX)
+
+
+def out_of_range(param: str, value: float, low: int, high: int) -> TranslationError:
+    return TranslationError(
+        f"Invalid value for '{param}': expected an integer from {low} to {high}, but got "
+        f"{value!r}.",
+        param=param,
+    )
 
 
 def opt_number(value: Any, param: str) -> float | None:

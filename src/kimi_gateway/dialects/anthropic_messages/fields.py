@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.wire_fields import COUNT_MAX
 
 
 def fail(param: str, expected: str, value: Any) -> TranslationError:
@@ -55,6 +56,21 @@ def integer(value: Any, param: str) -> int:
 
 def opt_integer(value: Any, param: str) -> int | None:
     return None if value is None else integer(value, param)
+
+
+def request_count(value: Any, param: str) -> int:
+    """A count in a request (tokens, top_k): an integer from 0 to ``COUNT_MAX`` (2**31 - 1),
+    so that nothing the JSON encoder cannot write, or Kimi cannot mean, goes upstream."""
+    number = integer(value, param)
+    if not 0 <= number <= COUNT_MAX:
+        raise TranslationError(
+            f"{param}: expected an integer from 0 to {COUNT_MAX}, got {number}", param=param
+        )
+    return number
+
+
+def opt_request_count(value: Any, param: str) -> int | None:
+    return None if value is None else request_count(value, param)
 
 
 def opt_number(value: Any, param: str) -> float | None:

@@ -91,7 +91,7 @@ def parse_request(body: Mapping[str, Any]) -> Request:
         system=_parse_system(body.get("system"), diags),
         tools=tools,
         tool_choice=parse_tool_choice(body.get("tool_choice")),
-        max_tokens=fields.integer(body.get("max_tokens"), "max_tokens"),
+        max_tokens=fields.request_count(body.get("max_tokens"), "max_tokens"),
         temperature=fields.opt_number(body.get("temperature"), "temperature"),
         top_p=fields.opt_number(body.get("top_p"), "top_p"),
         stop=_parse_stop(body.get("stop_sequences")),
@@ -179,7 +179,9 @@ def _parse_thinking(value: Any, diags: list[Diagnostic]) -> ThinkingConfig | Non
     check_keys(thinking, {"type", "budget_tokens", "keep"}, "thinking", diags)
     return ThinkingConfig(
         mode,
-        budget_tokens=fields.opt_integer(thinking.get("budget_tokens"), "thinking.budget_tokens"),
+        budget_tokens=fields.opt_request_count(
+            thinking.get("budget_tokens"), "thinking.budget_tokens"
+        ),
         keep=fields.opt_string(thinking.get("keep"), "thinking.keep"),
     )
 
@@ -204,7 +206,7 @@ def _own_fields(body: Mapping[str, Any], diags: list[Diagnostic]) -> AnthropicMe
     container = body.get("container")
     servers = body.get("mcp_servers")
     return AnthropicMessagesFields(
-        top_k=fields.opt_integer(body.get("top_k"), "top_k"),
+        top_k=fields.opt_request_count(body.get("top_k"), "top_k"),
         context_management=None if context is None else _object(context, "context_management"),
         service_tier=fields.opt_string(body.get("service_tier"), "service_tier"),
         container=container if isinstance(container, str) else _opt_object(container, "container"),

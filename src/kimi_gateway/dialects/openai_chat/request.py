@@ -34,7 +34,7 @@ from kimi_gateway.dialects.openai_chat.wire import (
     as_object,
     as_str,
     opt_bool,
-    opt_int,
+    opt_count,
     opt_number,
     opt_object,
     opt_str,
@@ -89,7 +89,7 @@ def parse_request(body: Mapping[str, Any]) -> Request:
         max_tokens=_max_tokens(body),
         temperature=opt_number(body.get("temperature"), "temperature"),
         top_p=opt_number(body.get("top_p"), "top_p"),
-        n=opt_int(body.get("n"), "n"),
+        n=opt_count(body.get("n"), "n"),
         presence_penalty=opt_number(body.get("presence_penalty"), "presence_penalty"),
         frequency_penalty=opt_number(body.get("frequency_penalty"), "frequency_penalty"),
         stop=str_or_list(body.get("stop"), "stop"),
@@ -106,8 +106,8 @@ def parse_request(body: Mapping[str, Any]) -> Request:
 
 
 def _max_tokens(body: Mapping[str, Any]) -> int | None:
-    newer = opt_int(body.get("max_completion_tokens"), "max_completion_tokens")
-    older = opt_int(body.get("max_tokens"), "max_tokens")
+    newer = opt_count(body.get("max_completion_tokens"), "max_completion_tokens")
+    older = opt_count(body.get("max_tokens"), "max_tokens")
     return newer if newer is not None else older
 
 
@@ -145,7 +145,7 @@ def parse_thinking(body: Mapping[str, Any]) -> ThinkingConfig | None:
         )
     return ThinkingConfig(
         mode,
-        budget_tokens=opt_int(raw.get("budget_tokens"), "thinking.budget_tokens"),
+        budget_tokens=opt_count(raw.get("budget_tokens"), "thinking.budget_tokens"),
         effort=effort,
         keep=opt_str(raw.get("keep"), "thinking.keep"),
     )
