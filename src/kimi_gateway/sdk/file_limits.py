@@ -54,17 +54,22 @@ def kind_of(path: PurePath) -> Kind:
     return "document"
 
 
-def check_file(path: PurePath, data: bytes, kind: Kind) -> None:
-    """Size and type of one file."""
-    if not data:
+def check_size(path: PurePath, size: int) -> None:
+    """Kimi's per-file size limits (checked before the file is read)."""
+    if size == 0:
         raise FileLimitError(f"{path.name} is empty; Kimi does not accept empty files")
-    if len(data) > MAX_FILE_BYTES:
+    if size > MAX_FILE_BYTES:
         raise FileLimitError(
-            f"{path.name} is {len(data)} bytes; Kimi accepts at most {MAX_FILE_BYTES} bytes "
+            f"{path.name} is {size} bytes; Kimi accepts at most {MAX_FILE_BYTES} bytes "
             "(100 MB) per file"
         )
+
+
+def check_type(path: PurePath, data: bytes, kind: Kind) -> None:
+    """A document must be of a type Kimi extracts text from (images: by OCR), or be text."""
     ext = path.suffix.lower()
-    if kind == "document" and ext not in DOCUMENT_EXTENSIONS and not _looks_like_text(data):
+    known = ext in DOCUMENT_EXTENSIONS or ext in IMAGE_EXTENSIONS
+    if kind == "document" and not known and not _looks_like_text(data):
         raise FileLimitError(
             f"{path.name}: Kimi cannot extract text from {ext or 'files without an extension'} "
             "files (documents, text and source code only)"

@@ -31,8 +31,9 @@ from kimi_gateway.sdk.file_cache import FileCache, FileRecord, account_key
 from kimi_gateway.sdk.file_limits import (
     Kind,
     check_account,
-    check_file,
     check_model,
+    check_size,
+    check_type,
     kind_of,
 )
 from kimi_gateway.sdk.models import model_info
@@ -70,15 +71,16 @@ class AsyncFiles:
         """The record of ``path``'s content on Kimi, uploading it only if no upload of the same
         bytes (and purpose) is remembered."""
         file = Path(path)
-        data = await asyncio.to_thread(file.read_bytes)
         kind = kind_of(file)
         chosen = purpose or _PURPOSES[kind]
+        check_size(file, (await asyncio.to_thread(file.stat)).st_size)
+        data = await asyncio.to_thread(file.read_bytes)
         sha256 = hashlib.sha256(data).hexdigest()
         async with self.cache.locked(sha256, chosen):
             known = self.cache.get(sha256, chosen)
             if known is not None:
                 return self.cache.touch(known)
-            check_file(file, data, kind if chosen != "file-extract" else "document")
+            check_type(file, data, "document" if chosen == "file-extract" else kind)
             check_account(await self.list(), len(data))
             record = await self._send(file.name, data, chosen, sha256)
             self.cache.put(record)
