@@ -174,6 +174,9 @@ class Generation:
                 if isinstance(event, UsageReport):
                     usage = usage.merge(event.usage)
                     outcome.usage, outcome.usage_seen = usage, True
+                elif isinstance(event, PartStart):
+                    if event.kind == "tool_call":
+                        _count_tool_call(outcome, event.tool_name, event.tool_kind)
                 elif isinstance(event, StreamError):
                     outcome.error = event.error.kind
                     yield batch
@@ -184,9 +187,6 @@ class Generation:
                     yield batch
                     return
             if batch:
-                elif isinstance(event, PartStart):
-                    if event.kind == "tool_call":
-                        _count_tool_call(outcome, event.tool_name, event.tool_kind)
                 yield batch
             batch = await anext(rest, None)
         error = GatewayError("server", "Kimi's stream ended early")
@@ -206,6 +206,9 @@ class Generation:
         else:
             self.outcome.usage, self.outcome.usage_seen = result.usage, True
             self.clean = True
+            for part in result.parts:
+                if isinstance(part, ToolCallPart):
+                    _count_tool_call(self.outcome, part.name, part.kind)
             if self.opened.enforce_stop:
                 result = cut_response(result, self.opened.enforce_stop)
         created = result.created if result.created is not None else int(time.time())
@@ -216,9 +219,6 @@ class Generation:
         return self.opened.diagnostics
 
     async def finish(self) -> None:
-            for part in result.parts:
-                if isinstance(part, ToolCallPart):
-                    _count_tool_call(self.outcome, part.name, part.kind)
         """After a clean end: let the upstream connection go back to the pool, then close."""
         try:
             if self.clean:
