@@ -25,6 +25,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from kimi_gateway.settings_responses import ResponsesSettings
+
 from kimi_gateway.settings_ledger import LedgerSettings
 
 DEFAULT_HOST = "127.0.0.1"
@@ -234,6 +236,8 @@ class Settings(BaseSettings):
     keys_refresh_seconds: float = _field(
         5.0, "keys_refresh_seconds", "gateway key reload period", gt=0
     )
+    # The /v1/responses face: store, TTL, reasoning sealing key (settings_responses.py); YAML.
+    responses: ResponsesSettings = ResponsesSettings()
     # The usage ledger, prices and budgets (settings_ledger.py); YAML only.
     ledger: LedgerSettings = LedgerSettings()
 

@@ -14,9 +14,10 @@ from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.events import StreamEvent
 from kimi_gateway.core.model import Diagnostic, DialectName, Request, Response
 from kimi_gateway.core.sse import SSEEvent
-from kimi_gateway.dialects import anthropic_messages, openai_chat
+from kimi_gateway.dialects import anthropic_messages, openai_chat, openai_responses
 from kimi_gateway.dialects.anthropic_messages.response import render_diagnostics
 from kimi_gateway.dialects.openai_chat.losses import response_losses
+from kimi_gateway.dialects.openai_responses import losses as responses_losses
 
 
 class StreamParser(Protocol):
@@ -69,4 +70,21 @@ ANTHROPIC = Dialect(
     response_losses=render_diagnostics,
 )
 
-DIALECTS: Mapping[DialectName, Dialect] = {OPENAI.name: OPENAI, ANTHROPIC.name: ANTHROPIC}
+RESPONSES = Dialect(
+    name="openai_responses",
+    parse_request=openai_responses.parse_request,
+    render_request=openai_responses.render_request,
+    parse_response=openai_responses.parse_response,
+    render_response=openai_responses.render_response,
+    stream_parser=openai_responses.StreamParser,
+    stream_renderer=openai_responses.StreamRenderer,
+    parse_error=openai_responses.parse_error,
+    render_error=openai_responses.render_error,
+    response_losses=responses_losses.response_losses,
+)
+
+DIALECTS: Mapping[DialectName, Dialect] = {
+    OPENAI.name: OPENAI,
+    ANTHROPIC.name: ANTHROPIC,
+    RESPONSES.name: RESPONSES,
+}

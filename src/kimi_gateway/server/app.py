@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.dialects.registry import ANTHROPIC, OPENAI, Dialect
+from kimi_gateway.dialects.registry import ANTHROPIC, OPENAI, RESPONSES, Dialect
 from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server import admin, endpoints, files, models
 from kimi_gateway.server.access_log import AccessRecord
@@ -29,6 +29,8 @@ from kimi_gateway.server.banner import banner, refusal
 from kimi_gateway.server.count_tokens import count_tokens
 from kimi_gateway.server.exchange import Exchange
 from kimi_gateway.server.relay import handle_generation
+from kimi_gateway.server.responses_create import create_response
+from kimi_gateway.server.responses_read import response_item
 from kimi_gateway.server.runtime import Runtime, build_runtime
 from kimi_gateway.settings import Settings
 
@@ -51,6 +53,7 @@ def _routes() -> tuple[dict[str, Route], tuple[tuple[str, Route], ...]]:
         "/v1/chat/completions": Route("chat_completions", post, handle_generation),
         "/v1/messages": Route("messages", post, handle_generation, ANTHROPIC),
         "/v1/messages/count_tokens": Route("count_tokens", post, count_tokens, ANTHROPIC),
+        "/v1/responses": Route("responses", post, create_response, RESPONSES),
         "/v1/models": Route("models", get, models.list_models),
         "/": Route("root", frozenset({"GET", "HEAD"}), endpoints.root),
         "/healthz": Route("healthz", get, endpoints.healthz),
@@ -63,6 +66,10 @@ def _routes() -> tuple[dict[str, Route], tuple[tuple[str, Route], ...]]:
         ("/v1/models/", Route("model", get, models.get_model)),
         ("/v1/files/", files_route),
         ("/admin/keys/", Route("admin_key", frozenset({"DELETE"}), admin.admin_key)),
+        (
+            "/v1/responses/",
+            Route("response", frozenset({"GET", "DELETE", "POST"}), response_item, RESPONSES),
+        ),
     )
     return {**exact, "/v1/files": files_route}, prefixes
 
@@ -119,7 +126,7 @@ class GatewayApp:
             key_store=self._key_store,
             clock=self._clock,
         )
-        refused = refusal(self.settings.host, runtime.keys.required)
+        refused = refusal(self.settings.host, runtime.keys.usable)
         if refused is not None:
             await runtime.close()
             raise RuntimeError(refused)

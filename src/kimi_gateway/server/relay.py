@@ -8,20 +8,29 @@ client that goes away (asgi.DisconnectWatch cancels the upstream call).
 
 Errors before the first byte are answered in the client's dialect; after it, as the dialect's
 mid-stream error event.
+
+:func:`serve_generation` is the same path for a face that reads and writes its dialect its own
+way (POST /v1/responses, server/responses_create.py): a :class:`Reply` says how to render, what
+to await with the whole reply before its last bytes go out (``settle``), and how to open.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 import orjson
 
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.core.events import StreamError
-from kimi_gateway.core.model import Diagnostic, Request
+from kimi_gateway.core.events import Done, StreamError
+from kimi_gateway.core.fold import Folder
+from kimi_gateway.core.model import Diagnostic, Request, Response
 from kimi_gateway.core.outcome import Outcome
-from kimi_gateway.core.upstream import CallContext
-from kimi_gateway.engine import Generation
+from kimi_gateway.core.principal import Principal
+from kimi_gateway.core.upstream import Batch, CallContext
+from kimi_gateway.dialects.registry import Dialect, StreamRenderer
 from kimi_gateway.server.asgi import (
     JSON_TYPE,
     SSE_HEADERS,
@@ -38,10 +47,54 @@ _DIAG_HEADER = DIAGNOSTICS_HEADER.encode()
 _KIMI_ID_HEADER = b"x-kimi-request-id"
 
 
+class Generating(Protocol):
+    """What the relay reads: an engine Generation, or a face's chain of them."""
+
+    outcome: Outcome
+
+    @property
+    def diagnostics(self) -> tuple[Diagnostic, ...]: ...
+    def batches(self) -> AsyncIterator[Batch]: ...
+    async def response(self) -> Response: ...
+    async def finish(self) -> None: ...
+    async def close(self, error: str | None = None) -> None: ...
+
+
+Opener = Callable[[Request, Principal, Outcome, CallContext], Awaitable[Generating]]
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """How one request's generation is written. ``settle`` is awaited with the whole reply
+    after a clean end, before the bytes that end it are sent; ``open`` replaces the engine's."""
+
+    renderer: Callable[[], StreamRenderer]
+    body: Callable[[Response], dict[str, Any]]
+    losses: Callable[[Response], tuple[Diagnostic, ...]]
+    settle: Callable[[Response], Awaitable[None]] | None = None
+    open: Opener | None = None
+
+
+def dialect_reply(dialect: Dialect, include_usage: bool) -> Reply:
+    """The route's dialect as it is (chat completions, messages)."""
+    return Reply(
+        renderer=lambda: dialect.stream_renderer(include_usage=include_usage),
+        body=dialect.render_response,
+        losses=dialect.response_losses,
+    )
+
+
 async def handle_generation(ex: Exchange) -> None:
     """Parse, hand to the engine, answer (streaming or not) in the client's dialect."""
     principal = ex.authenticate()
     request = await _parse(ex)
+    await serve_generation(ex, principal, request, dialect_reply(ex.dialect, request.include_usage))
+
+
+async def serve_generation(
+    ex: Exchange, principal: Principal, request: Request, reply: Reply
+) -> None:
+    """Open ``request``'s generation and answer with it as ``reply`` says."""
     record = ex.record
     outcome = record.outcome = Outcome(
         ex.dialect.name, route=record.route, request_id=record.request_id
@@ -50,14 +103,15 @@ async def handle_generation(ex: Exchange) -> None:
     deadline = asyncio.get_running_loop().time() + runtime.settings.total_timeout
     ctx = CallContext(deadline, ex.user_agent(), ex.record.request_id)
     watch = DisconnectWatch(ex.receive)
-    generation: Generation | None = None
+    generation: Generating | None = None
+    opener: Opener = reply.open or runtime.engine.open
     try:
         async with asyncio.timeout_at(deadline):
-            generation = await runtime.engine.open(request, principal, outcome, ctx)
+            generation = await opener(request, principal, outcome, ctx)
             if not request.stream:
-                await _complete(ex, generation, watch)
+                await _complete(ex, generation, reply, watch)
         if request.stream:
-            await _stream(ex, generation, request.include_usage, watch, deadline)
+            await _stream(ex, generation, reply, watch, deadline)
     except TimeoutError:
         if not ex.started:
             await ex.error(_total_timeout(ex))
@@ -108,20 +162,24 @@ def _reply_headers(
 
 async def _stream(
     ex: Exchange,
-    generation: Generation,
-    include_usage: bool,
+    generation: Generating,
+    reply: Reply,
     watch: DisconnectWatch,
     deadline: float,
 ) -> None:
-    renderer = ex.dialect.stream_renderer(include_usage=include_usage)
+    renderer = reply.renderer()
     headers = _reply_headers(generation.outcome, generation.diagnostics)
     await start_stream(ex.send, 200, [*SSE_HEADERS, *headers])
     render = renderer.render
     send = ex.send
+    settle = reply.settle
+    folder = Folder() if settle is not None else None
     try:
         async with asyncio.timeout_at(deadline):
             async for batch in generation.batches():
                 chunk = b"".join([render(event) for event in batch])
+                if folder is not None and settle is not None:
+                    await _settle_batch(folder, batch, settle)
                 if chunk:
                     await send_chunk(send, chunk)
     except TimeoutError:
@@ -133,10 +191,26 @@ async def _stream(
     await generation.finish()
 
 
-async def _complete(ex: Exchange, generation: Generation, watch: DisconnectWatch) -> None:
+async def _settle_batch(
+    folder: Folder, batch: Batch, settle: Callable[[Response], Awaitable[None]]
+) -> None:
+    """Fold the batch; after a clean end, settle the whole reply (a failed one is not kept)."""
+    for event in batch:
+        if isinstance(event, StreamError):
+            return
+        folder.feed(event)
+    if isinstance(batch[-1], Done):
+        await settle(folder.response())
+
+
+async def _complete(
+    ex: Exchange, generation: Generating, reply: Reply, watch: DisconnectWatch
+) -> None:
     result = await generation.response()
-    body = ex.dialect.render_response(result)
-    losses = ex.dialect.response_losses(result)
+    if reply.settle is not None:
+        await reply.settle(result)
+    body = reply.body(result)
+    losses = reply.losses(result)
     diagnostics = (*generation.diagnostics, *result.diagnostics, *losses)
     headers = [JSON_TYPE, *_reply_headers(generation.outcome, diagnostics)]
     watch.finish()

@@ -40,7 +40,8 @@ def test_reply_losses() -> None:
             ThinkingPart("t", signature="sig"),
             ImagePart("url", "http://x"),
             OpaquePart("refusal", {"refusal": "no"}),
-            ToolCallPart("c", "$web_search", "{}", kind="builtin_function"),
+            ToolCallPart("c", "$calc", "{}", kind="builtin_function"),
+            ToolCallPart("w", "$web_search", '{"query":"kimi"}', kind="builtin_function"),
         ),
         "stop_sequence",
         Usage(),
@@ -54,7 +55,19 @@ def test_reply_losses() -> None:
         Diagnostic("dropped_parts", "reply images / unknown blocks have no form"),
     )
     output = render_response(response)["output"]
-    assert [item["type"] for item in output] == ["reasoning", "message", "message", "function_call"]
+    assert [item["type"] for item in output] == [
+        "reasoning",
+        "message",
+        "message",
+        "function_call",
+        "web_search_call",
+    ]
+    assert output[4] == {
+        "id": "ws_1_4",
+        "type": "web_search_call",
+        "status": "completed",
+        "action": {"type": "search", "query": "kimi"},
+    }
     assert output[1]["content"] == []
     assert output[2]["content"] == [{"refusal": "no", "type": "refusal"}]
 

@@ -319,7 +319,7 @@ def test_errors_name_the_field(body: dict[str, Any], param: str) -> None:
 def test_previous_response_id_says_why() -> None:
     with pytest.raises(TranslationError) as info:
         parse_request({"model": "m", "input": "x", "previous_response_id": "resp_1"})
-    assert "keeps no conversation state" in info.value.message
+    assert "no conversation state is kept" in info.value.message
 
 
 def test_a_namespaced_call_in_history_is_reported() -> None:

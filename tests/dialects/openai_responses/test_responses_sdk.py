@@ -90,4 +90,4 @@ def test_sdk_sees_a_failed_stream() -> None:
     sdk = client(sse(data))
     with sdk.responses.stream(model="kimi-k2.5", input="hi") as s:
         events = [event.type for event in s]
-    assert events == ["response.created", "response.in_progress", "response.failed"]
+    assert events == ["response.created", "response.in_progress", "error", "response.failed"]

@@ -111,11 +111,20 @@ def test_stream_error_renders_response_failed_and_nothing_after() -> None:
     error = GatewayError("rate_limit", "slow down", retry_after=2.0)
     data = renderer.render(StreamError(error))
     assert renderer.render(Done()) == b""
-    (event,) = SSEDecoder().decode(data)
+    notice, event = SSEDecoder().decode(data)
+    assert notice.event == "error"
+    assert orjson.loads(notice.data) == {
+        "type": "error",
+        "sequence_number": 5,
+        "code": "rate_limit_exceeded",
+        "message": "slow down",
+        "param": None,
+    }
+    SDK_EVENT.validate_python(orjson.loads(notice.data))
     assert event.event == "response.failed"
     payload = orjson.loads(event.data)
     SDK_EVENT.validate_python(payload)
-    assert payload["sequence_number"] == 5
+    assert payload["sequence_number"] == 6
     assert payload["response"]["status"] == "failed"
     assert payload["response"]["error"] == {"code": "rate_limit_exceeded", "message": "slow down"}
     assert payload["response"]["output"] == [

@@ -16,7 +16,8 @@ function call is dropped with a Diagnostic (namespace tools are not offered, too
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
@@ -51,8 +52,13 @@ _ROLES: dict[str, Role] = {
 }
 _REASONING_KEYS = ("id", "summary", "content", "encrypted_content")
 
+Unseal = Callable[[str], ThinkingPart | None]
+"""Opens a reasoning item's ``encrypted_content`` (seal.py); None: not verifiable."""
 
-def parse_input(value: Any, diags: list[Diagnostic]) -> tuple[Message, ...]:
+
+def parse_input(
+    value: Any, diags: list[Diagnostic], unseal: Unseal | None = None
+) -> tuple[Message, ...]:
     if isinstance(value, str):
         return (Message("user", (TextPart(value),)),)
     items = as_list(value, "input")
@@ -60,7 +66,7 @@ def parse_input(value: Any, diags: list[Diagnostic]) -> tuple[Message, ...]:
     for i, raw in enumerate(items):
         param = f"input[{i}]"
         item = as_object(raw, param)
-        role, parts = _item(item, param, diags)
+        role, parts = _item(item, param, diags, unseal)
         _append(out, role, parts, merge=_merges(item, role))
     return tuple(out)
 
@@ -91,7 +97,7 @@ def _same_run(last: Message, role: Role) -> bool:
 
 
 def _item(
-    item: Mapping[str, Any], param: str, diags: list[Diagnostic]
+    item: Mapping[str, Any], param: str, diags: list[Diagnostic], unseal: Unseal | None
 ) -> tuple[Role, tuple[Part, ...]]:
     kind = item.get("type", "message")
     if kind == "message":
@@ -101,7 +107,7 @@ def _item(
     if kind == "function_call_output":
         return "user", (_function_output(item, param, diags),)
     if kind == "reasoning":
-        return "assistant", (_reasoning(item, param),)
+        return "assistant", (_reasoning(item, param, diags, unseal),)
     name = as_str(kind, f"{param}.type")
     diags.append(Diagnostic("opaque_item", f"{param}: {name!r} items pass only to Responses"))
     side: Role = "assistant" if name.endswith("_call") else "user"
@@ -145,9 +151,14 @@ def _function_output(
     return ToolResultPart(call_id, tuple(content))
 
 
-def _reasoning(item: Mapping[str, Any], param: str) -> ThinkingPart:
+def _reasoning(
+    item: Mapping[str, Any], param: str, diags: list[Diagnostic], unseal: Unseal | None
+) -> ThinkingPart:
     """Readable text from ``content`` (raw reasoning) if present, else from ``summary``; the
-    item's own fields ride along in ``provider_data`` so it renders back as it came."""
+    item's own fields ride along in ``provider_data`` so it renders back as it came. With an
+    ``unseal``, a verified ``encrypted_content`` is the part itself (seal.py): the summary may
+    have been cut or edited by the client; one that does not verify is ignored, with a
+    Diagnostic."""
     texts: list[str] = []
     for key in ("content", "summary"):
         raw = item.get(key)
@@ -156,6 +167,16 @@ def _reasoning(item: Mapping[str, Any], param: str) -> ThinkingPart:
         for j, entry in enumerate(as_list(raw, f"{param}.{key}")):
             entry = as_object(entry, f"{param}.{key}[{j}]")
             texts.append(as_str(entry.get("text"), f"{param}.{key}[{j}].text"))
-    opt_str(item.get("encrypted_content"), f"{param}.encrypted_content")
+    sealed = opt_str(item.get("encrypted_content"), f"{param}.encrypted_content")
     data = {key: item[key] for key in _REASONING_KEYS if item.get(key) is not None}
+    if unseal is not None and sealed is not None:
+        part = unseal(sealed)
+        if part is not None:
+            return replace(part, provider_data={**(part.provider_data or {}), **data})
+        diags.append(
+            Diagnostic(
+                "unverified_reasoning",
+                f"{param}.encrypted_content was not sealed by this gateway; its summary is used",
+            )
+        )
     return ThinkingPart(THINKING_JOINER.join(texts), provider_data=data or None)

@@ -21,6 +21,7 @@ from kimi_gateway.core.model import (
     ToolResultPart,
 )
 from kimi_gateway.dialects.openai_responses.items import ITEM
+from kimi_gateway.dialects.openai_responses.response import WEB_SEARCH
 
 
 def response_losses(response: Response) -> tuple[Diagnostic, ...]:
@@ -89,6 +90,9 @@ def _part_losses(parts: tuple[Part, ...], param: str) -> list[Diagnostic]:
         out.append(Diagnostic("dropped_signature", f"{param}: thinking signatures have no form"))
     if any(p.redacted for p in thinking):
         out.append(Diagnostic("dropped_redacted_thinking", f"{param}: redacted thinking"))
-    if any(isinstance(p, ToolCallPart) and p.kind == "builtin_function" for p in parts):
+    if any(
+        isinstance(p, ToolCallPart) and p.kind == "builtin_function" and p.name != WEB_SEARCH
+        for p in parts
+    ):
         out.append(Diagnostic("changed_tool_kind", f"{param}: builtin calls render as functions"))
     return out

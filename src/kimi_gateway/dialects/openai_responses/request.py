@@ -12,8 +12,10 @@ only here: no other dialect's renderer reads ``Request.openai_responses``, nor t
 dialect's fields; the Kimi quirk layer drops (and reports) what Kimi does not take.
 
 ``previous_response_id`` and ``conversation`` refer to state kept by the server that produced
-them; this gateway is stateless and Kimi has no such store, so they are refused with a
-TranslationError naming the field rather than silently answering without the history.
+them, which a translator cannot see: they are refused here with a TranslationError naming the
+field rather than silently answering without the history. The gateway's ``/v1/responses`` face
+(server/responses_create.py) resolves ``previous_response_id`` from its response store into
+``input`` before it parses. ``unseal`` opens reasoning ``encrypted_content`` (seal.py).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from kimi_gateway.core.model import (
     TextPart,
     ThinkingConfig,
 )
-from kimi_gateway.dialects.openai_responses.items import parse_input
+from kimi_gateway.dialects.openai_responses.items import Unseal, parse_input
 from kimi_gateway.dialects.openai_responses.items_render import render_input
 from kimi_gateway.dialects.openai_responses.tools import (
     parse_tool_choice,
@@ -72,20 +74,20 @@ _OWN = frozenset({"store", "include"})  # typed in OpenAIResponsesFields
 _STATEFUL = ("previous_response_id", "conversation")
 
 
-def parse_request(body: Mapping[str, Any]) -> Request:
+def parse_request(body: Mapping[str, Any], *, unseal: Unseal | None = None) -> Request:
     """A client's Responses body → canonical Request. Raises TranslationError."""
     body = as_object(body, "body")
     for key in _STATEFUL:
         if body.get(key) is not None:
             raise TranslationError(
-                f"'{key}' is not supported: this gateway keeps no conversation state. Send the "
+                f"'{key}' is not supported here: no conversation state is kept. Send the "
                 "whole conversation in 'input' (Codex does with store=false).",
                 param=key,
             )
     diags: list[Diagnostic] = []
     if body.get("input") is None:
         raise TranslationError("'input' is required.", param="input")
-    messages = parse_input(body["input"], diags)
+    messages = parse_input(body["input"], diags, unseal)
     tools, hosted = parse_tools(body.get("tools"), diags)
     choice, choice_rest = parse_tool_choice(body, bool(tools), diags)
     thinking, reasoning_rest = _thinking(body)

@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from kimi_gateway.core.errors import GatewayError, TranslationError
 from kimi_gateway.core.model import (
     Diagnostic,
@@ -27,6 +29,7 @@ from kimi_gateway.core.model import (
 )
 from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_responses.content import parse_content
+from kimi_gateway.dialects.openai_responses.envelope import Envelope, Seal
 from kimi_gateway.dialects.openai_responses.errors import error_from_payload
 from kimi_gateway.dialects.openai_responses.items import ITEM
 from kimi_gateway.dialects.openai_responses.items_render import render_call, render_reasoning
@@ -37,6 +40,8 @@ from kimi_gateway.dialects.openai_responses.usage import (
     render_usage,
 )
 from kimi_gateway.dialects.openai_responses.wire import as_list, as_object, as_str, opt_str
+
+WEB_SEARCH = "$web_search"  # Kimi's built-in search tool (docs/kimi.md §8.5)
 
 
 def malformed_reply(error: TranslationError) -> GatewayError:
@@ -116,10 +121,17 @@ def item_id(prefix: str, rid: str, index: int) -> str:
     return f"{prefix}_{rid.removeprefix('resp_')}_{index}"
 
 
-def render_output_item(part: Part, rid: str, index: int) -> dict[str, Any]:
+def render_output_item(
+    part: Part, rid: str, index: int, seal: Seal | None = None
+) -> dict[str, Any]:
     if isinstance(part, ThinkingPart):
-        return render_reasoning(part, item_id("rs", rid, index))
+        item = render_reasoning(part, item_id("rs", rid, index))
+        if seal is not None:
+            item["encrypted_content"] = seal(part)
+        return item
     if isinstance(part, ToolCallPart):
+        if part.name == WEB_SEARCH:  # a "$" name is Kimi's built-in, whatever its call type
+            return web_search_item(part, item_id("ws", rid, index))
         return {**render_call(part, item_id("fc", rid, index)), "status": "completed"}
     if isinstance(part, OpaquePart) and part.type == ITEM:
         return dict(part.data)
@@ -133,6 +145,18 @@ def render_output_item(part: Part, rid: str, index: int) -> dict[str, Any]:
     return item
 
 
+def web_search_item(call: ToolCallPart, wid: str) -> dict[str, Any]:
+    """Kimi's ``$web_search`` call as the hosted tool's item. Its arguments are Kimi's search
+    context; the query is named only when Kimi's arguments carry one."""
+    try:
+        args = orjson.loads(call.arguments)
+    except orjson.JSONDecodeError:
+        args = None
+    query = args.get("query") if isinstance(args, dict) else None
+    action = {"type": "search", "query": query if isinstance(query, str) else ""}
+    return {"id": wid, "type": "web_search_call", "status": "completed", "action": action}
+
+
 def message_item(mid: str, text: str | None, status: str) -> dict[str, Any]:
     content = [] if text is None else [output_text(text)]
     return {"id": mid, "type": "message", "status": status, "role": "assistant", "content": content}
@@ -142,18 +166,22 @@ def output_text(text: str) -> dict[str, Any]:
     return {"type": "output_text", "text": text, "annotations": []}
 
 
-def render_response(response: Response, status: str | None = None) -> dict[str, Any]:
+def render_response(
+    response: Response, status: str | None = None, envelope: Envelope | None = None
+) -> dict[str, Any]:
     """Response → ``response`` object. ``status`` overrides the one the stop reason implies
-    (the stream renderer uses ``in_progress`` and ``failed``)."""
-    rid = response_id(response)
+    (the stream renderer uses ``in_progress`` and ``failed``); ``envelope``: the served
+    response's id, time, echoed parameters and sealing (envelope.py)."""
+    envelope = envelope or Envelope()
+    rid = envelope.id or response_id(response)
     final_status, incomplete = render_status(response.stop_reason)
     if status is not None:
         final_status, incomplete = status, None
-    output = [render_output_item(p, rid, i) for i, p in enumerate(response.parts)]
-    return {
+    output = [render_output_item(p, rid, i, envelope.seal) for i, p in enumerate(response.parts)]
+    body: dict[str, Any] = {
         "id": rid,
         "object": "response",
-        "created_at": response.created or 0,
+        "created_at": envelope.created_at or response.created or 0,
         "status": final_status,
         "error": None,
         "incomplete_details": incomplete,
@@ -162,5 +190,7 @@ def render_response(response: Response, status: str | None = None) -> dict[str, 
         "parallel_tool_calls": True,
         "tool_choice": "auto",
         "tools": [],
-        "usage": None if status == "in_progress" else render_usage(response.usage),
     }
+    body.update(envelope.echo)
+    body["usage"] = None if status == "in_progress" else render_usage(response.usage)
+    return body

@@ -6,16 +6,20 @@ message), ``content_part.added``, ``output_text.delta``…, ``output_text.done``
 ``content_part.done``, ``output_item.done``; thinking: ``output_item.added`` (a reasoning item),
 ``reasoning_summary_part.added``, ``reasoning_summary_text.delta``…, ``…text.done``,
 ``…part.done``, ``output_item.done``; tool call: ``output_item.added`` (a function_call),
-``function_call_arguments.delta``…, ``…arguments.done``, ``output_item.done``. At Done the whole
-response (render_response of the folded stream, with usage) in ``response.completed``, or in
-``response.incomplete`` when the stop reason is max_tokens / content_filter. There is no
-``[DONE]``: the terminal event ends the stream.
+``function_call_arguments.delta``…, ``…arguments.done``, ``output_item.done``; Kimi's built-in
+``$web_search`` call (the gateway answers it itself, server/responses_hops.py): a
+``web_search_call`` item with ``web_search_call.in_progress`` / ``.searching`` / ``.completed``.
+At Done the whole response (render_response of the folded stream, with usage) in
+``response.completed``, or in ``response.incomplete`` when the stop reason is max_tokens /
+content_filter. There is no ``[DONE]``: the terminal event ends the stream. An
+:class:`~.envelope.Envelope` gives the served response's id, echoed parameters and sealing.
 
-A StreamError renders as ``response.failed`` whose ``response.error`` is ``{code, message}``
-(codes per errors.stream_code). Why not the bare ``error`` event: ``response.failed`` is the
-terminal event clients wait for and carries the response so far, and Codex CLI reads
-``response.error.code`` from it to decide whether to retry (rate_limit_exceeded,
-server_is_overloaded) or stop (insufficient_quota). Signatures have no Responses form.
+A StreamError renders as an ``error`` event (``code``, ``message``: what the openai SDK's
+stream reports) and then ``response.failed`` whose ``response.error`` is ``{code, message}``
+(codes per errors.stream_code): ``response.failed`` is the terminal event clients wait for and
+carries the response so far, and Codex CLI reads ``response.error.code`` from it to decide
+whether to retry (rate_limit_exceeded, server_is_overloaded) or stop (insufficient_quota).
+Signatures have no Responses form (they travel sealed, seal.py).
 """
 
 from __future__ import annotations
@@ -36,9 +40,12 @@ from kimi_gateway.core.events import (
     ToolArgumentsDelta,
 )
 from kimi_gateway.core.fold import Folder
+from kimi_gateway.core.model import Response
 from kimi_gateway.core.sse import encode_event
+from kimi_gateway.dialects.openai_responses.envelope import Envelope
 from kimi_gateway.dialects.openai_responses.errors import error_message, stream_code
 from kimi_gateway.dialects.openai_responses.response import (
+    WEB_SEARCH,
     item_id,
     message_item,
     output_text,
@@ -47,19 +54,24 @@ from kimi_gateway.dialects.openai_responses.response import (
     response_id,
 )
 
-_PREFIX = {"text": "msg", "thinking": "rs", "tool_call": "fc"}
+_PREFIX = {"text": "msg", "thinking": "rs", "tool_call": "fc", "web_search": "ws"}
 
 
 class StreamRenderer:
     """One per client stream; ``render`` returns the bytes to send for each event (maybe b"")."""
 
-    def __init__(self, *, include_usage: bool = False) -> None:
+    def __init__(self, *, include_usage: bool = False, envelope: Envelope | None = None) -> None:
         del include_usage  # Responses streams always end with the usage
+        self._envelope = envelope or Envelope()
         self._folder = Folder()
         self._sequence = 0
         self._rid = "resp_"
         self._kinds: dict[int, str] = {}
         self._ended = False
+
+    def response(self) -> Response:
+        """What was rendered so far, folded (the whole reply once Done was rendered)."""
+        return self._folder.response()
 
     def render(self, event: StreamEvent) -> bytes:
         if self._ended:
@@ -69,8 +81,8 @@ class StreamRenderer:
             return self._failed(event)
         self._folder.feed(event)
         if isinstance(event, MessageStart):
-            self._rid = response_id(self._folder.response())
-            snapshot = render_response(self._folder.response(), "in_progress")
+            self._rid = self._envelope.id or response_id(self._folder.response())
+            snapshot = render_response(self._folder.response(), "in_progress", self._envelope)
             return self._emit("response.created", {"response": snapshot}) + self._emit(
                 "response.in_progress", {"response": snapshot}
             )
@@ -95,9 +107,20 @@ class StreamRenderer:
 
     def _part_start(self, event: PartStart) -> bytes:
         index = event.index
-        self._kinds[index] = event.kind
+        # §8.5: a "$" name is a Kimi built-in, whichever call type Kimi reported it with.
+        searching = event.kind == "tool_call" and event.tool_name == WEB_SEARCH
+        self._kinds[index] = "web_search" if searching else event.kind
         mid = self._id(index)
         head = {"output_index": index}
+        item: dict[str, Any]
+        if searching:
+            item = {"id": mid, "type": "web_search_call", "status": "in_progress"}
+            ids = {"item_id": mid, **head}
+            return (
+                self._emit("response.output_item.added", {**head, "item": item})
+                + self._emit("response.web_search_call.in_progress", ids)
+                + self._emit("response.web_search_call.searching", ids)
+            )
         if event.kind == "text":
             item = message_item(mid, None, "in_progress")
             return self._emit("response.output_item.added", {**head, "item": item}) + self._emit(
@@ -125,7 +148,7 @@ class StreamRenderer:
         index = event.index
         head: dict[str, Any] = {"item_id": self._id(index), "output_index": index}
         if isinstance(event, ToolArgumentsDelta):
-            if not event.fragment:
+            if not event.fragment or self._kinds[index] == "web_search":
                 return b""
             return self._emit(
                 "response.function_call_arguments.delta", {**head, "delta": event.fragment}
@@ -144,7 +167,7 @@ class StreamRenderer:
 
     def _part_end(self, index: int) -> bytes:
         part = self._folder.response().parts[index]
-        item = render_output_item(part, self._rid, index)
+        item = render_output_item(part, self._rid, index, self._envelope.seal)
         head: dict[str, Any] = {"item_id": self._id(index), "output_index": index}
         kind = self._kinds[index]
         out = b""
@@ -168,6 +191,8 @@ class StreamRenderer:
                 "response.reasoning_summary_part.done",
                 {**head, "summary_index": 0, "part": part_body},
             )
+        elif kind == "web_search":
+            out += self._emit("response.web_search_call.completed", head)
         else:
             out += self._emit(
                 "response.function_call_arguments.done", {**head, "arguments": item["arguments"]}
@@ -175,12 +200,14 @@ class StreamRenderer:
         return out + self._emit("response.output_item.done", {"output_index": index, "item": item})
 
     def _completed(self) -> bytes:
-        body = render_response(self._folder.response())
+        body = render_response(self._folder.response(), None, self._envelope)
         kind = "response.incomplete" if body["status"] == "incomplete" else "response.completed"
         return self._emit(kind, {"response": body})
 
     def _failed(self, event: StreamError) -> bytes:
-        body = render_response(self._folder.response(), "failed")
+        body = render_response(self._folder.response(), "failed", self._envelope)
         error = event.error
-        body["error"] = {"code": stream_code(error), "message": error_message(error)}
-        return self._emit("response.failed", {"response": body})
+        code, message = stream_code(error), error_message(error)
+        body["error"] = {"code": code, "message": message}
+        notice = {"code": code, "message": message, "param": error.param}
+        return self._emit("error", notice) + self._emit("response.failed", {"response": body})
