@@ -192,8 +192,9 @@ class AsyncConversation:
             )
 
     async def _summarise(self, turns: list[list[Message]]) -> None:
+        # Each summary request: the instructions, the summary so far, and a group of turns.
         limit = max(self.budget - self.summary_tokens - 512, self.budget // 2)
-        for group in chunks_within(turns, limit // 2):
+        for group in chunks_within(turns, max(limit - self.summary_tokens, limit // 2)):
             previous = f"{SUMMARY_HEAD}{self.summary}\n\n" if self.summary else ""
             text = _clip(previous + transcript(group), limit)
             result = await self._client.chat(
