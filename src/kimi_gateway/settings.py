@@ -28,6 +28,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from kimi_gateway.settings_responses import ResponsesSettings
 
 from kimi_gateway.settings_ledger import LedgerSettings
+from kimi_gateway.settings_reliability import ReliabilitySettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
@@ -61,6 +62,7 @@ ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "access_log": ("KIMI_GATEWAY_ACCESS_LOG",),
     "models_cache_seconds": ("KIMI_GATEWAY_MODELS_CACHE_SECONDS",),
     "keys_refresh_seconds": ("KIMI_GATEWAY_KEYS_REFRESH_SECONDS",),
+    "redis_url": ("KIMI_GATEWAY_REDIS_URL",),
 }
 
 LEGACY_PLATFORM = "platform"  # the upstream entry KIMI_API_KEY makes: faces platform(_anthropic)
@@ -238,6 +240,9 @@ class Settings(BaseSettings):
     )
     # The /v1/responses face: store, TTL, reasoning sealing key (settings_responses.py); YAML.
     responses: ResponsesSettings = ResponsesSettings()
+    # Retries, breaker, limits, fallbacks, shutdown (settings_reliability.py); YAML only.
+    reliability: ReliabilitySettings = ReliabilitySettings()
+    redis_url: str | None = _field(None, "redis_url", "Redis shared by replicas (limits, breaker)")
     # The usage ledger, prices and budgets (settings_ledger.py); YAML only.
     ledger: LedgerSettings = LedgerSettings()
 

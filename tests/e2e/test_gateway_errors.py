@@ -271,17 +271,22 @@ def test_tool_count_limit(gateway_pool: Any, kimi_emulator: Any) -> None:
 
 
 def test_first_byte_timeout(gateway_pool: Any, kimi_emulator: Any) -> None:
-    gateway = gateway_pool.get(first_byte_timeout=0.1)
+    gateway = gateway_pool.get(first_byte_timeout=0.1, reliability={"retry": {"enabled": False}})
     reply = httpx.post(
         gateway.openai_url + "/chat/completions", json=_say(OPENAI_BODY, "@@delay:600@@")
     )
     assert reply.status_code == 504
-    assert reply.json()["error"]["message"] == "the Kimi upstream 127.0.0.1 did not answer in time"
+    assert reply.json()["error"]["message"] == (
+        "the Kimi upstream 127.0.0.1 sent no response head within 0.1 s"
+    )
 
 
 def test_idle_timeout_mid_stream(gateway_factory: Any, kimi_emulator_factory: Any) -> None:
     emulator = kimi_emulator_factory(faults=[{"kind": "slow_chunks", "delay_ms": 1500}])
-    gateway = gateway_factory(emulator=emulator, idle_timeout=0.25)
+    # Retries off: a stall before any content would otherwise be retried (nothing was sent).
+    gateway = gateway_factory(
+        emulator=emulator, idle_timeout=0.25, reliability={"retry": {"enabled": False}}
+    )
     reply = httpx.post(
         gateway.url + "/v1/messages", json={**ANTHROPIC_BODY, "stream": True}, timeout=10
     )

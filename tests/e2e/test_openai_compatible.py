@@ -322,8 +322,15 @@ def test_anthropic_thinking_switch(
 @pytest.mark.parametrize("error", [VLLM_ERROR, VLLM_OLD_ERROR], ids=["error-object", "flat"])
 @pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
 def test_host_failure_is_a_dialect_error(
-    gateway: GatewayServer, vllm: VllmLike, error: dict[str, Any], stream: bool
+    gateway_pool: GatewayPool, vllm: VllmLike, error: dict[str, Any], stream: bool
 ) -> None:
+    # Retries off: each client call is then exactly one host call (retries: tests/reliability).
+    gateway = gateway_pool.get(
+        upstreams=[vllm_entry(vllm)],
+        routes=ROUTES,
+        upstream_stream="match",
+        reliability={"retry": {"enabled": False}},
+    )
     vllm.fail_with = (500, error)
     message = {"role": "user", "content": "hi"}
     with pytest.raises(openai.InternalServerError) as oerr:

@@ -71,6 +71,16 @@ _QUOTA_WORDING = re.compile(
 )
 
 
+# Kimi's two context-window refusals (docs/kimi.md §2.2: "Input token length too long", "Your
+# request exceeded model token limit : N" — Kimi Code without the space), and the OpenAI-style
+# wording of hosts serving Kimi's weights (vLLM: "maximum context length is N tokens").
+_CONTEXT_OVERFLOW = re.compile(
+    r"input token length too long|exceeded model token limit|maximum context length"
+    r"|context[_ ]length[_ ]exceeded|prompt is too long",
+    re.IGNORECASE,
+)
+
+
 def kind_of_status(status: int | None) -> ErrorKind:
     """The kind an HTTP status alone implies: other 4xx are invalid requests, the rest server."""
     if status is None:
@@ -107,6 +117,7 @@ class GatewayError(Exception):
         self.upstream_type = upstream_type  # Kimi's own ``error.type`` string, kept verbatim
         self.upstream_request_id = upstream_request_id
         self.hint = hint
+        self.attempts = 1  # upstream calls made before this error was given up on
 
     def __repr__(self) -> str:
         return f"GatewayError({self.kind!r}, {self.message!r}, status={self.status})"
@@ -122,6 +133,12 @@ class TranslationError(GatewayError):
 _RETRYABLE: frozenset[ErrorKind] = frozenset(
     {"rate_limit", "overloaded", "server", "unavailable", "timeout"}
 )
+
+
+def is_context_overflow(error: GatewayError) -> bool:
+    """Whether the upstream refused the request as larger than the model's context window (a
+    model with a larger window may still serve it: a fallback trigger, never a retry)."""
+    return error.kind == "invalid_request" and _CONTEXT_OVERFLOW.search(error.message) is not None
 
 
 def is_retryable(error: GatewayError) -> bool:

@@ -2,13 +2,16 @@
 
 Pure readers over a header mapping with keys in any case (a dict or ``httpx.Headers``). Both
 dialects' error parsers use them, so one Kimi failure gives the same ``retry_after`` and
-``upstream_request_id`` whichever face it came from. There is no clock here, so an HTTP-date
-``Retry-After`` is not read (Kimi sends seconds, docs/kimi.md §1.1).
+``upstream_request_id`` whichever face it came from. Kimi sends seconds (docs/kimi.md §1.1);
+an HTTP-date ``Retry-After`` (RFC 9110 §10.2.3) is read against the reply's own ``Date`` header
+(the server's clock, so no skew between us and it), else against ``now`` (Unix seconds, passed
+in: there is no clock here).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
 
 # The first one present wins. Msh-Request-Id is Kimi's per-request id (docs/kimi.md §1.1 [O-code]
 # MP); request-id is the Anthropic API's name for the same; x-trace-id (§1.1 KOSONG-PY) and
@@ -32,18 +35,42 @@ def upstream_request_id(headers: Mapping[str, str]) -> str | None:
     return next((lowered[name] for name in _REQUEST_ID_HEADERS if lowered.get(name)), None)
 
 
-def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+def retry_after_seconds(
+    headers: Mapping[str, str], now: float | None = None
+) -> float | None:
     """Seconds the upstream asks us to wait, from ``retry-after-ms``, ``retry-after`` or
-    ``x-retry-after``; None when absent or not a finite non-negative number."""
+    ``x-retry-after`` (seconds or an HTTP-date); None when absent or unreadable. A date in the
+    past means 0. ``now``: Unix seconds to read a date against when the reply has no ``Date``."""
     lowered = _lowered(headers)
     millis = _seconds(lowered.get("retry-after-ms"))
     if millis is not None:
         return millis / 1000
     for name in _RETRY_SECONDS_HEADERS:
-        seconds = _seconds(lowered.get(name))
+        value = lowered.get(name)
+        seconds = _seconds(value)
+        if seconds is None and value is not None:
+            seconds = _date_seconds(value, lowered.get("date"), now)
         if seconds is not None:
             return seconds
     return None
+
+
+def _date_seconds(value: str, date: str | None, now: float | None) -> float | None:
+    """Seconds from the reply's Date (else ``now``) until the HTTP-date ``value``."""
+    when = _unix(value)
+    reference = _unix(date) if date is not None else None
+    if reference is None:
+        reference = now
+    if when is None or reference is None:
+        return None
+    return max(0.0, when - reference)
+
+
+def _unix(value: str) -> float | None:
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _lowered(headers: Mapping[str, str]) -> dict[str, str]:

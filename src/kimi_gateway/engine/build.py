@@ -10,6 +10,7 @@ import aiohttp
 
 from kimi_gateway.engine.engine import Engine, EngineOptions
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, authorize
+from kimi_gateway.engine.reliable import wrap_upstreams
 from kimi_gateway.engine.routing import Router
 from kimi_gateway.settings import Settings
 from kimi_gateway.upstreams.config import BuildContext
@@ -54,9 +55,13 @@ def build_engine(
     """The engine for ``settings`` over ``session`` (the caller owns and closes it).
     ``before`` hooks run after authorisation; ``after`` hooks get every Outcome."""
     http = UpstreamHttp(session, timeouts(settings))
-    upstreams = build_upstreams(
-        settings.upstream_entries(), BuildContext(http, quirk_policy(settings))
+    accounts: dict[str, str] = {}
+    built = build_upstreams(
+        settings.upstream_entries(), BuildContext(http, quirk_policy(settings)), accounts
     )
+    upstreams, reliability = wrap_upstreams(settings, built, accounts, clock)
+    reliability.closers.append(http.aclose)
+    reliability.stale_resends = lambda: http.stale_resends
     options = EngineOptions(
         max_tools=settings.max_tools,
         upstream_stream=settings.upstream_stream,
@@ -65,9 +70,10 @@ def build_engine(
     )
     return Engine(
         upstreams,
-        Router(settings, upstreams),
+        Router(settings, upstreams, reliability.chain),
         before=[authorize, *before],
         after=after,
         options=options,
         clock=clock,
+        reliability=reliability,
     )

@@ -26,6 +26,7 @@ from kimi_gateway.core.principal import Principal
 from kimi_gateway.core.stops import StopWatch, cut_response
 from kimi_gateway.core.upstream import Batch, CallContext, Opened, Upstream
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
+from kimi_gateway.engine.reliable import Reliability
 from kimi_gateway.engine.routing import Router, Target
 
 
@@ -47,8 +48,10 @@ class Engine:
         after: Sequence[AfterHook] = (),
         options: EngineOptions = EngineOptions(),
         clock: Callable[[], float] = time.perf_counter,
+        reliability: Reliability | None = None,
     ) -> None:
         self.upstreams = upstreams
+        self.reliability = reliability or Reliability()
         self.router = router
         self.before = list(before)
         self.after = list(after)
@@ -93,11 +96,14 @@ class Engine:
                 stream=stream,
                 include_usage=stream or request.include_usage,
             )
+            if ctx.key_id != principal.key_id and self.reliability.queues:
+                ctx = dataclasses.replace(ctx, key_id=principal.key_id)  # per-key limits
             opened = await target.upstream.open(outgoing, ctx)
         except BaseException as exc:
             outcome.error = exc.kind if isinstance(exc, GatewayError) else "client_closed"
             if isinstance(exc, GatewayError):
                 outcome.upstream_request_id = exc.upstream_request_id
+                outcome.attempts = exc.attempts
             self.ended(outcome)
             raise
         outcome.first_event = self.clock()
@@ -128,6 +134,10 @@ class Engine:
         )
         self._models = (now + self.options.models_cache_seconds, ids)
         return list(ids)
+
+    async def aclose(self) -> None:
+        """Release what the reliability wrappers hold (shared-state connections, sessions)."""
+        await self.reliability.aclose()
 
     def ended(self, outcome: Outcome) -> None:
         outcome.ended = self.clock()

@@ -19,7 +19,7 @@ What does not belong here: upstream URLs and keys (upstreams/), per-model Kimi r
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from kimi_gateway.core.errors import GatewayError
@@ -59,8 +59,15 @@ class _Account:
     anthropic: str | None  # of its Anthropic face
 
 
+# (name asked, routed upstream, its model id) → the upstream to open (a fallback chain, or it)
+Chain = Callable[[str, Upstream, str], Upstream]
+
+
 class Router:
-    def __init__(self, settings: Settings, upstreams: Mapping[str, Upstream]) -> None:
+    def __init__(
+        self, settings: Settings, upstreams: Mapping[str, Upstream], chain: Chain | None = None
+    ) -> None:
+        self._chain = chain
         self._routes = settings.routes
         self._upstreams = upstreams
         self._anthropic_native = settings.anthropic_route == "native"
@@ -99,11 +106,16 @@ class Router:
                 if route.upstream is not None
                 else self._default(model, dialect)
             )
-            return Target(upstream, upstream.upstream_model(model))
+            return self._target(name, upstream, upstream.upstream_model(model))
         family = claude_family(name)
         model = self._claude[family] if family is not None else name
         upstream = self._default(model, dialect)
-        return Target(upstream, upstream.upstream_model(model))
+        return self._target(name, upstream, upstream.upstream_model(model))
+
+    def _target(self, name: str, upstream: Upstream, model: str) -> Target:
+        if self._chain is not None:
+            upstream = self._chain(name, upstream, model)
+        return Target(upstream, model)
 
     def advertised(self) -> list[str]:
         """Model names this gateway offers besides what the upstreams list: the routes."""

@@ -82,6 +82,8 @@ class AccessRecord:
                     "cached": usage.input_cache_read,
                     "output": usage.output,
                 }
+            if outcome.attempts > 1:  # retries and fallbacks: ``upstream`` is what served it
+                entry["attempts"] = outcome.attempts
             if outcome.upstream_request_id is not None:
                 entry["upstream_request_id"] = outcome.upstream_request_id
             if outcome.diagnostics:

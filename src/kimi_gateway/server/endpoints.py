@@ -23,7 +23,8 @@ async def healthz(ex: Exchange) -> None:
 
 
 async def readyz(ex: Exchange) -> None:
-    await _json(ex, {"status": "ready", "upstreams": sorted(ex.runtime.upstreams)})
+    reliability = ex.runtime.engine.reliability.readiness()
+    await _json(ex, {"status": "ready", "upstreams": sorted(ex.runtime.upstreams), **reliability})
 
 
 async def metrics(ex: Exchange) -> None:

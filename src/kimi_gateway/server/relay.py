@@ -45,6 +45,7 @@ from kimi_gateway.upstreams.kimi import DIAGNOSTICS_HEADER, diagnostics_header
 
 _DIAG_HEADER = DIAGNOSTICS_HEADER.encode()
 _KIMI_ID_HEADER = b"x-kimi-request-id"
+_SERVED_HEADER = b"x-kimi-gateway-upstream-served"
 
 
 class Generating(Protocol):
@@ -150,6 +151,8 @@ def _reply_headers(
 ) -> list[tuple[bytes, bytes]]:
     """Kimi's request id (what Kimi support asks for) and the translation diagnostics."""
     headers: list[tuple[bytes, bytes]] = []
+    if outcome.upstream:  # what served it, after any retry or fallback (also in the access log)
+        headers.append((_SERVED_HEADER, outcome.upstream.encode("latin-1", "replace")))
     if outcome.upstream_request_id:
         headers.append((_KIMI_ID_HEADER, outcome.upstream_request_id.encode("latin-1", "replace")))
     if diagnostics:

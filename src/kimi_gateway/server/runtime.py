@@ -20,6 +20,7 @@ from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server.access_log import AccessLog
 from kimi_gateway.server.auth import KeyIndex
 from kimi_gateway.server.metrics import Metrics
+from kimi_gateway.server.reliability_metrics import register as register_reliability
 from kimi_gateway.server.responses_state import ResponsesState, open_responses
 from kimi_gateway.settings import Settings
 
@@ -66,6 +67,7 @@ class Runtime:
             self._refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._refresher
+        await self.engine.aclose()
         if self._owns_http:
             await self.http.close()
         if self._owns_store:
@@ -119,6 +121,7 @@ async def build_runtime(
         _owns_store=key_store is None,
     )
     runtime.responses = await asyncio.to_thread(open_responses, settings)
+    register_reliability(runtime.metrics.registry, engine.reliability)
     runtime.access.start()
     await runtime.reload_keys()
     runtime.start_key_refresh()

@@ -5,15 +5,22 @@ Every upstream kind sends through :class:`UpstreamHttp`: the injected pooled aio
 GatewayErrors whose messages name the host and never a header or key, and the upstream's own
 request id read from the reply headers in one place (``core.http_headers``).
 
-Timeouts (settings): ``connect_timeout`` bounds getting a connection (pool wait included) and
-``idle_timeout`` (longest pause between chunks) is aiohttp's ``sock_read``, both set on the
-session (:func:`new_session`); ``first_byte_timeout`` bounds the wait for the response head;
-``total_timeout`` bounds the whole exchange (the engine's deadline).
+Timeouts (settings), each bounding one thing only: ``connect_timeout`` getting a connection
+(pool wait included); ``first_byte_timeout`` the wait for the response head once the request is
+sent; ``idle_timeout`` the longest pause between body chunks after the head; ``total_timeout``
+the whole exchange (the face's deadline). aiohttp's ``sock_read`` timer does the last two: it is
+``first_byte`` on the session and becomes ``idle`` on the connection once the head has arrived
+(:func:`after_head`), so a slow head is not cut by the idle limit, nor a stalled body by the
+first-byte one.
+
+A request sent on a pooled keep-alive connection that the upstream had closed meanwhile fails
+at once with ServerDisconnectedError or ClientOSError, before any reply. It is resent once, on a
+fresh connection (a connector that never reuses one): what RFC 9112 §9.3.1 allows a client to
+do automatically, and what aiohttp does itself only for idempotent methods.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterable, Mapping
 from dataclasses import dataclass
 
@@ -38,15 +45,20 @@ class Timeouts:
 def new_session(timeouts: Timeouts) -> aiohttp.ClientSession:
     """One pooled session for every upstream call. aiohttp over httpx by measurement: the bare
     relay floor costs 0.20 ms CPU per request with it, 0.58 ms with httpx (bench/RESULTS.md).
-    ``sock_read`` is the longest wait for any chunk (the idle limit); ``connect`` covers
-    waiting for a pooled connection and opening one."""
+    ``sock_read`` starts as the wait for the response head (first byte) and is switched to the
+    idle limit once the head is in; ``connect`` covers waiting for a pooled connection and
+    opening one."""
+    return _session(timeouts, aiohttp.TCPConnector(limit=1000))
+
+
+def _session(timeouts: Timeouts, connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=1000),
+        connector=connector,
         timeout=aiohttp.ClientTimeout(
             total=None,
             connect=timeouts.connect,
             sock_connect=timeouts.connect,
-            sock_read=timeouts.idle,
+            sock_read=timeouts.first_byte,
         ),
         headers={"user-agent": USER_AGENT},
         cookie_jar=aiohttp.DummyCookieJar(),  # a relay keeps no cookies between callers
@@ -54,16 +66,21 @@ def new_session(timeouts: Timeouts) -> aiohttp.ClientSession:
     )
 
 
-def transport_error(exc: BaseException, where: str, idle_timeout: float) -> GatewayError:
+def transport_error(
+    exc: BaseException, where: str, idle_timeout: float, *, head: float | None = None
+) -> GatewayError:
     """A GatewayError for a transport failure. ``where`` names the upstream by kind and host
     (``Kimi upstream api.moonshot.ai``); messages never name headers or keys. The gateway itself
     did not fail, so the status is a gateway's: 502 when the upstream could not be reached or
-    broke off, 504 when it was too slow."""
+    broke off, 504 when it was too slow. ``head``: the first-byte limit, while the response
+    head is awaited."""
     if isinstance(exc, GatewayError):
         return exc
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return GatewayError("timeout", f"connecting to the {where} timed out")
     if isinstance(exc, aiohttp.SocketTimeoutError):
+        if head is not None:
+            return GatewayError("timeout", f"the {where} sent no response head within {head:g} s")
         return GatewayError("timeout", f"the {where} sent nothing for {idle_timeout:g} s")
     if isinstance(exc, TimeoutError):
         return GatewayError("timeout", f"the {where} did not answer in time")
@@ -87,6 +104,8 @@ class UpstreamHttp:
     def __init__(self, session: aiohttp.ClientSession, timeouts: Timeouts) -> None:
         self.session = session
         self.timeouts = timeouts
+        self.stale_resends = 0  # requests resent after a stale pooled connection
+        self._fresh: aiohttp.ClientSession | None = None  # never reuses a connection
 
     async def open(
         self,
@@ -101,17 +120,49 @@ class UpstreamHttp:
         """Send and return the response with its body unread (the caller releases it).
         ``raw``: relay the body as sent, content-encoding and all (the files relay)."""
         try:
-            async with asyncio.timeout(self.timeouts.first_byte):
-                return await self.session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    data=body,
-                    allow_redirects=False,
-                    auto_decompress=not raw,
-                )
+            try:
+                response = await self._send(self.session, method, url, headers, body, raw)
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as exc:
+                if isinstance(exc, aiohttp.ClientConnectorError) or not _resendable(body):
+                    raise
+                self.stale_resends += 1
+                response = await self._send(self.fresh(), method, url, headers, body, raw)
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise transport_error(exc, where, self.timeouts.idle) from None
+            raise transport_error(
+                exc, where, self.timeouts.idle, head=self.timeouts.first_byte
+            ) from None
+        after_head(response, self.timeouts.idle)
+        return response
+
+    async def _send(
+        self,
+        session: aiohttp.ClientSession,
+        method: str,
+        url: str | URL,
+        headers: Mapping[str, str],
+        body: bytes | AsyncIterable[bytes] | None,
+        raw: bool,
+    ) -> Response:
+        return await session.request(
+            method,
+            url,
+            headers=headers,
+            data=body,
+            allow_redirects=False,
+            auto_decompress=not raw,
+        )
+
+    def fresh(self) -> aiohttp.ClientSession:
+        """The session whose every request opens a new connection (made when first needed)."""
+        if self._fresh is None:
+            connector = aiohttp.TCPConnector(force_close=True)
+            self._fresh = _session(self.timeouts, connector)
+        return self._fresh
+
+    async def aclose(self) -> None:
+        if self._fresh is not None:
+            await self._fresh.close()
+            self._fresh = None
 
     async def read(self, response: Response, where: str) -> bytes:
         """The whole body, then the connection released; transport failures as GatewayError."""
@@ -121,3 +172,17 @@ class UpstreamHttp:
             raise transport_error(exc, where, self.timeouts.idle) from None
         finally:
             response.release()
+
+
+def _resendable(body: bytes | AsyncIterable[bytes] | None) -> bool:
+    """A body we still hold whole (an async stream was consumed by the first send)."""
+    return body is None or isinstance(body, bytes)
+
+
+def after_head(response: Response, idle: float) -> None:
+    """From now on the read timer is the idle limit (it was the first-byte limit)."""
+    connection = response.connection
+    protocol = connection.protocol if connection is not None else None
+    if protocol is not None:
+        protocol.read_timeout = idle
+        protocol.start_timeout()

@@ -23,8 +23,13 @@ KINDS: Mapping[str, Builder] = {
 }
 
 
-def build_upstreams(entries: Sequence[UpstreamConfig], ctx: BuildContext) -> dict[str, Upstream]:
-    """Every upstream of ``entries``, by name, in entry order."""
+def build_upstreams(
+    entries: Sequence[UpstreamConfig],
+    ctx: BuildContext,
+    accounts: dict[str, str] | None = None,
+) -> dict[str, Upstream]:
+    """Every upstream of ``entries``, by name, in entry order. ``accounts``, if given, gets
+    each upstream's entry name (the account whose limits its faces share)."""
     upstreams: dict[str, Upstream] = {}
     for entry in entries:
         builder = KINDS.get(entry.kind)
@@ -40,4 +45,6 @@ def build_upstreams(entries: Sequence[UpstreamConfig], ctx: BuildContext) -> dic
                     "already taken by another entry"
                 )
             upstreams[upstream.name] = upstream
+            if accounts is not None:
+                accounts[upstream.name] = entry.name
     return upstreams
