@@ -44,8 +44,8 @@ test: $(STAMP)
 # Size caps (tools/check_sizes.py): modules <= 400 lines and functions <= 50 in src and tools;
 # in tests the module cap only (several test functions are long tables of cases).
 lint: $(STAMP)
-	$(BIN)/ruff check src tests tools
-	$(BIN)/ruff format --check src tests tools
+	$(BIN)/ruff check src tests tools examples
+	$(BIN)/ruff format --check src tests tools examples
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/python tools/check_sizes.py src tools
