@@ -13,6 +13,7 @@ from typing import Annotated
 import orjson
 import typer
 
+from kimi_gateway.ledger.budgets import parse_budget
 from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.settings import SettingsError, load_settings
 
@@ -43,21 +44,34 @@ def create(
         list[str] | None,
         typer.Option("--model", "-m", help="allowed model name (repeat; none = all models)"),
     ] = None,
+    budget: Annotated[
+        list[str] | None,
+        typer.Option("--budget", "-b", help="USD budget: 5/day, 100/month or 20/total (repeat)"),
+    ] = None,
     config: ConfigOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a key and print it (it is shown only this once)."""
+    try:
+        budgets = [parse_budget(text) for text in budget or ()]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--budget") from None
     store = _store(config)
     try:
         record, plain = store.create(name, model or ())
+        made = [store.add_budget(record.id, period, usd) for period, usd in budgets]
     finally:
         store.close()
     if as_json:
-        typer.echo(orjson.dumps({**record.public(), "key": plain}).decode())
+        limits = [
+            {"id": b.id, "period": b.period, "usd": f"{b.limit_usd.normalize():f}"} for b in made
+        ]
+        typer.echo(orjson.dumps({**record.public(), "key": plain, "budgets": limits}).decode())
         return
     typer.echo(plain)
     typer.echo(
-        f"created {record.id} ({record.name}); models: {', '.join(record.models) or 'all'}."
+        f"created {record.id} ({record.name}); models: {', '.join(record.models) or 'all'}"
+        f"; budgets: {', '.join(b.describe() for b in made) or 'none'}."
         " Keep the key now: only its hash is stored.",
         err=True,
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from kimi_gateway.cli import ledger as ledger_cli
 from kimi_gateway.cli.keys import keys_app
 from kimi_gateway.cli.setup import setup_app
 from kimi_gateway.settings import SettingsError, load_settings
@@ -20,6 +21,8 @@ app = typer.Typer(
 )
 app.add_typer(setup_app)
 app.add_typer(keys_app)
+app.command()(ledger_cli.prices)
+app.command()(ledger_cli.usage)
 
 ConfigOption = Annotated[
     Path | None,

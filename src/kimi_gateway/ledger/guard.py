@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import ROUND_UP, Decimal
 from typing import Literal
 
 from sqlalchemy import Engine
@@ -42,6 +43,7 @@ from kimi_gateway.ledger.counters import Counters
 from kimi_gateway.ledger.prices import PriceBook, from_nano, to_nano
 
 _LOG = logging.getLogger("kimi_gateway.ledger")
+_MICRO = Decimal("0.000001")  # USD shown to the micro-dollar in messages
 LevelHook = Callable[[Slot, int, bool], None]  # (slot, nano-USD spent or held, alert crossed)
 
 
@@ -162,7 +164,7 @@ class BudgetGuard:
         else:
             when = f"it resets at {slot.resets_at.strftime('%Y-%m-%d %H:%M')} UTC"
             retry = max(0.0, slot.resets_at.timestamp() - self.clock())
-        need = from_nano(amount).quantize(from_nano(1000))
+        need = from_nano(amount).quantize(_MICRO, rounding=ROUND_UP)
         return GatewayError(
             "quota_exhausted",
             f"the gateway's {budget.describe()} is used up for this period (this request may "
@@ -205,7 +207,7 @@ class BudgetGuard:
                     "budget alert: the %s is %s%% used ($%s spent or reserved)",
                     slot.budget.describe(),
                     round(100 * spent / max(1, slot.budget.limit_nano)),
-                    from_nano(spent).quantize(from_nano(1000)),
+                    from_nano(spent).quantize(_MICRO),
                 )
             elif crossed:
                 crossed = False

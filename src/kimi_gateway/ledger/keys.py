@@ -16,6 +16,7 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import orjson
 from sqlalchemy import (
@@ -30,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from kimi_gateway.ledger.budgets import Budget, Period, add_budget
 from kimi_gateway.ledger.db import open_database
 
 KEY_PREFIX = "kgw-"
@@ -112,6 +114,10 @@ class KeyStore:
                 )
             )
         return record, plain
+
+    def add_budget(self, key_id: str, period: Period, usd: Decimal) -> Budget:
+        """A USD budget for the key per period (ledger/budgets.py enforces it)."""
+        return add_budget(self._engine, key_id, period, usd)
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key by id; False when there is no active key with that id."""

@@ -55,27 +55,32 @@ def _p(model: str, hit: str, miss: str, out: str, since: str | None, source: str
     return ModelPrice(model, Decimal(hit), Decimal(miss), Decimal(out), when, None, source)
 
 
+# What `kimi-gateway prices` shows as each entry's source (users see no document citations).
+_OFFICIAL = "Kimi price list"
+_REPORTED = "Kimi price list, as reported by third parties"
+_PLAN = "Kimi Code plan: billed in credits, not per token"
+
 # Kimi's public price list, USD per million tokens (docs/kimi.md §20 lists each with its source
 # and confidence). Kimi Code is a plan billed in credits, not per token: its models are listed at
 # 0 on purpose (§13.1), so their rows are priced, not flagged.
 DEFAULT_PRICES: tuple[ModelPrice, ...] = (
-    _p("kimi-k3", "0.30", "3.00", "15.00", "2026-07-16", "docs/kimi.md §20 [3C]"),
-    _p("kimi-k2.7-code", "0.19", "0.95", "4.00", "2026-06-01", "docs/kimi.md §20 [3C]"),
-    _p("kimi-k2.6", "0.16", "0.95", "4.00", "2026-04-20", "docs/kimi.md §20 [3C]"),
-    _p("kimi-k2.5", "0.10", "0.60", "3.00", None, "docs/kimi.md §20 [O]"),
-    _p("kimi-k2-0905-preview", "0.15", "0.60", "2.50", None, "docs/kimi.md §20 [O]"),
-    _p("kimi-k2-0711-preview", "0.15", "0.60", "2.50", None, "docs/kimi.md §20 [O]"),
-    _p("kimi-k2-turbo-preview", "0.15", "1.15", "8.00", None, "docs/kimi.md §20 [3C]"),
-    _p("kimi-k2-thinking", "0.15", "0.60", "2.50", None, "docs/kimi.md §20 [3C]"),
-    _p("kimi-k2-thinking-turbo", "0.15", "1.15", "8.00", None, "docs/kimi.md §20 [3C]"),
-    _p("kimi-for-coding", "0", "0", "0", None, "Kimi Code plan (credits), docs/kimi.md §13.1"),
-    _p("kimi-for-coding-highspeed", "0", "0", "0", None, "Kimi Code plan, docs/kimi.md §13.1"),
+    _p("kimi-k3", "0.30", "3.00", "15.00", "2026-07-16", _REPORTED),
+    _p("kimi-k2.7-code", "0.19", "0.95", "4.00", "2026-06-01", _REPORTED),
+    _p("kimi-k2.6", "0.16", "0.95", "4.00", "2026-04-20", _REPORTED),
+    _p("kimi-k2.5", "0.10", "0.60", "3.00", None, _OFFICIAL),
+    _p("kimi-k2-0905-preview", "0.15", "0.60", "2.50", None, _OFFICIAL),
+    _p("kimi-k2-0711-preview", "0.15", "0.60", "2.50", None, _OFFICIAL),
+    _p("kimi-k2-turbo-preview", "0.15", "1.15", "8.00", None, _REPORTED),
+    _p("kimi-k2-thinking", "0.15", "0.60", "2.50", None, _REPORTED),
+    _p("kimi-k2-thinking-turbo", "0.15", "1.15", "8.00", None, _REPORTED),
+    _p("kimi-for-coding", "0", "0", "0", None, _PLAN),
+    _p("kimi-for-coding-highspeed", "0", "0", "0", None, _PLAN),
 )
 
 # §8.5, §20: $0.005 per call on the platform's tools pricing page, $0.004 in the 2026 help
 # center [?]; the higher one is the default so a budget never under-reserves.
 DEFAULT_TOOL_FEES: tuple[ToolFee, ...] = (
-    ToolFee("$web_search", Decimal("0.005"), None, "docs/kimi.md §8.5, §20 [?]"),
+    ToolFee("$web_search", Decimal("0.005"), None, "Kimi tools price page (help center: 0.004)"),
 )
 
 
