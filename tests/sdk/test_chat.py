@@ -4,8 +4,11 @@ products, settings from arguments over the environment, and an import that stays
 
 from __future__ import annotations
 
+import asyncio
+import gc
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -181,3 +184,37 @@ def test_importing_the_package_loads_no_sdk_server_or_emulator() -> None:
         "assert heavy == [], heavy\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def _loop_threads() -> int:
+    return sum(1 for t in threading.enumerate() if t.name == "kimi-sdk-loop")
+
+
+def test_a_dropped_sync_client_stops_its_loop(
+    kimi_emulator: EmulatorServer, tmp_path: Path, clean_env: None
+) -> None:
+    before = _loop_threads()
+    client = Kimi(PLATFORM_KEY, kimi_emulator.platform_url, data_dir=tmp_path)
+    assert client.chat("@@text:bye@@").text == "bye"
+    assert _loop_threads() == before + 1
+    del client
+    gc.collect()
+    assert _loop_threads() == before
+    closed = Kimi(PLATFORM_KEY, kimi_emulator.platform_url, data_dir=tmp_path)
+    closed.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        closed.chat("@@text:no@@")
+
+
+def test_async_parts_made_outside_a_loop_work_inside_one(
+    kimi_emulator: EmulatorServer, tmp_path: Path, clean_env: None
+) -> None:
+    client = AsyncKimi(PLATFORM_KEY, kimi_emulator.platform_url, data_dir=tmp_path)
+    conversation = client.conversation(model="kimi-k2.6")  # no event loop runs here
+    assert conversation.window == 262144
+
+    async def talk() -> str:
+        async with client:
+            return (await conversation.say("@@text:made outside@@")).text
+
+    assert asyncio.run(talk()) == "made outside"

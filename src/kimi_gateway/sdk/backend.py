@@ -26,6 +26,7 @@ from kimi_gateway.core.upstream import Batch, CallContext, FilesAPI
 from kimi_gateway.dialects.openai_chat import parse_request
 from kimi_gateway.engine import Engine, Generation, build_engine, new_http_session
 from kimi_gateway.settings import Settings
+from kimi_gateway.upstreams.kimi.profiles import profile_for
 
 
 class Source(Protocol):
@@ -106,6 +107,14 @@ class _EngineSource:
         await self._generation.close(error)
 
 
+def _in_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 async def _one(body: bytes) -> AsyncIterator[bytes]:
     yield body
 
@@ -154,10 +163,22 @@ class EngineBackend:
         return await self.engine.models(self._ctx())
 
     def product_of(self, model: str) -> str | None:
+        if self._engine is None and not _in_loop():
+            # The engine's session belongs to a loop: outside one, answer from the settings
+            # alone (the product the name belongs to, if a key for it is set).
+            return self._product_by_settings(model)
         try:
             return self.engine.router.resolve(model, "openai_chat").upstream.product
         except GatewayError:
             return None
+
+    def _product_by_settings(self, model: str) -> str | None:
+        has = {"platform": self.settings.api_key, "kimi_code": self.settings.code_api_key}
+        named = profile_for(model).product
+        if has[named] is not None:
+            return named
+        other = "platform" if named == "kimi_code" else "kimi_code"
+        return other if has[other] is not None else None
 
     def _files(self) -> FilesAPI:
         for upstream in self.engine.upstreams.values():
