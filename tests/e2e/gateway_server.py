@@ -66,11 +66,13 @@ def settings_for(emulator: EmulatorServer, tmp: Path, **overrides: Any) -> Setti
 
 
 def start_gateway(settings: Settings, emulator: EmulatorServer) -> GatewayServer:
+    """Listens on ``settings.host`` (an IPv4 address; 127.0.0.1 unless a test asks for, say,
+    0.0.0.0 to see the public-address rules) and a free port; clients use 127.0.0.1."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    sock.bind((settings.host, 0))
     port = sock.getsockname()[1]
-    settings = settings.model_copy(update={"host": "127.0.0.1", "port": port})
+    settings = settings.model_copy(update={"port": port})
     app = create_app(settings)
     config = uvicorn.Config(
         app,

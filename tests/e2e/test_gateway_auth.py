@@ -69,8 +69,10 @@ def test_master_key_required_once_configured(gateway_factory: Any) -> None:
             "message": "a valid gateway key is required (Authorization: Bearer <key> or x-api-key)",
         },
     }
-    assert _chat(gateway, authorization=f"Bearer {MASTER}").status_code == 200
-    assert _chat(gateway, **{"x-api-key": MASTER}).status_code == 200
+    key = _admin(gateway, "POST", json={"name": "client"}).json()["key"]
+    assert _chat(gateway, authorization=f"Bearer {key}").status_code == 200
+    assert _chat(gateway, **{"x-api-key": key}).status_code == 200
+    assert _chat(gateway, authorization=f"Bearer {MASTER}").status_code == 403  # admin only
     assert gateway.emulator.requests()[0]["path"] == "/v1/chat/completions"
     assert len(gateway.emulator.requests()) == 2  # refused requests never reach Kimi
 

@@ -16,6 +16,7 @@ import pytest
 SENTINEL_PLATFORM = "sk-SENTINEL-platform-7f3a9c1e5b"
 SENTINEL_CODE = "sk-kimi-SENTINEL-code-2d8e4b6a0c"
 MASTER = "kgw-master-sentinel-test-000000"
+ADMIN = {"authorization": f"Bearer {MASTER}"}
 SECRETS = ("SENTINEL", SENTINEL_PLATFORM, SENTINEL_CODE)
 ROUTES = {
     "p": {"upstream": "platform", "model": "kimi-k2.6"},
@@ -78,8 +79,8 @@ def _flows(client: httpx.Client, gateway: Any) -> list[httpx.Response]:
         client.get("/healthz"),
         client.get("/readyz"),
         client.get("/metrics"),
-        client.get("/admin/keys"),
-        client.post("/admin/keys", json={"name": "sentinel-check"}),
+        client.get("/admin/keys", headers=ADMIN),
+        client.post("/admin/keys", json={"name": "sentinel-check"}, headers=ADMIN),
         client.get("/no/such/route"),
     ]
     return replies
@@ -104,7 +105,8 @@ def test_upstream_keys_never_leave_the_gateway(
 ) -> None:
     gateway = sentinel_gateway
     caplog.set_level(logging.DEBUG)
-    headers = {"authorization": f"Bearer {MASTER}"}
+    made = httpx.post(gateway.url + "/admin/keys", json={"name": "client"}, headers=ADMIN)
+    headers = {"authorization": f"Bearer {made.json()['key']}"}  # the master key is admin-only
     with httpx.Client(base_url=gateway.url, headers=headers, timeout=30) as client:
         replies = _flows(client, gateway)
 

@@ -9,7 +9,14 @@ from pathlib import Path
 import pytest
 
 from kimi_gateway.ledger.keys import KeyStore, hash_key
-from kimi_gateway.server.auth import ANONYMOUS, MASTER, KeyIndex, Principal, presented_key
+from kimi_gateway.server.auth import (
+    ANONYMOUS,
+    MASTER,
+    KeyIndex,
+    Principal,
+    auth_required,
+    presented_key,
+)
 from kimi_gateway.settings import Settings, SettingsError, load_settings
 
 
@@ -96,3 +103,55 @@ def test_presented_key_header_forms() -> None:
     assert presented_key(scope((b"authorization", b"Basic abc"), (b"x-api-key", b"k"))) == "k"
     assert presented_key(scope((b"x-api-key", b""))) is None
     assert presented_key(scope()) is None
+
+
+@pytest.mark.parametrize(
+    ("host", "master", "config", "stored", "required"),
+    [
+        ("127.0.0.1", False, False, False, False),  # only a fresh local gateway is open
+        ("::1", False, False, False, False),
+        ("0.0.0.0", False, False, False, True),
+        ("192.168.1.5", False, False, False, True),
+        ("127.0.0.1", True, False, False, True),
+        ("127.0.0.1", False, True, False, True),
+        ("127.0.0.1", False, False, True, True),
+    ],
+)
+def test_auth_required_rule(
+    host: str, master: bool, config: bool, stored: bool, required: bool
+) -> None:
+    assert (
+        auth_required(host=host, master_key=master, config_keys=config, stored_keys=stored)
+        is required
+    )
+
+
+def test_requiring_keys_is_latched(store: KeyStore) -> None:
+    index = KeyIndex(Settings())
+    assert index.required is False
+    record, plain = store.create("only")
+    index.load(store.all())
+    assert (index.required, index.usable) == (True, True)
+    store.revoke(record.id)
+    index.load(store.all())
+    assert (index.required, index.usable) == (True, False)
+    assert index.authenticate(None) is None
+    assert index.authenticate(plain) is None
+    index.load([])  # even a store that lost its rows does not open the gateway again
+    assert index.required is True
+    assert index.authenticate("anything") is None
+
+
+def test_revoked_rows_alone_require_keys_after_a_restart(store: KeyStore) -> None:
+    record, _ = store.create("gone")
+    store.revoke(record.id)
+    index = KeyIndex(Settings())
+    index.load(store.all())
+    assert (index.required, index.usable) == (True, False)
+
+
+def test_a_public_address_always_requires_keys() -> None:
+    index = KeyIndex(Settings(host="0.0.0.0"))
+    index.load([])
+    assert (index.required, index.usable) == (True, False)
+    assert index.authenticate(None) is None

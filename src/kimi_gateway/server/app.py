@@ -126,7 +126,7 @@ class GatewayApp:
             key_store=self._key_store,
             clock=self._clock,
         )
-        refused = refusal(self.settings.host, runtime.keys.required)
+        refused = refusal(self.settings.host, runtime.keys.usable)
         if refused is not None:
             await runtime.close()
             raise RuntimeError(refused)

@@ -7,23 +7,17 @@ optional only on a loopback address; elsewhere the gateway refuses to start with
 
 from __future__ import annotations
 
-import ipaddress
-
 from kimi_gateway import __version__
+from kimi_gateway.server.auth import is_loopback
 from kimi_gateway.server.runtime import Runtime
 
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
+__all__ = ["banner", "is_loopback", "refusal"]
 
 
 def refusal(host: str, keys_configured: bool) -> str | None:
-    """Why the gateway must not listen on ``host``, or None."""
+    """Why the gateway must not start on ``host``, or None: a public address with no usable key
+    (no one could use it). Whether requests need a key is a separate rule (server/auth.py
+    ``auth_required``): on a public address they always do."""
     if keys_configured or is_loopback(host):
         return None
     return (

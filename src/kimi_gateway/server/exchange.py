@@ -61,7 +61,10 @@ class Exchange:
             raise GatewayError("invalid_request", "request body must be a JSON object")
         return body
 
-    def authenticate(self) -> Principal:
+    def authenticate(self, *, master: bool = False) -> Principal:
+        """The caller, or a 401. ``master``: whether the master key is accepted here (models,
+        files, metrics); it is an admin credential, so generation routes refuse it with a 403
+        (issue 10 item 7), and nothing it spends is charged to a client key."""
         principal = self.runtime.keys.authenticate(presented_key(self.scope))
         if principal is None:
             raise GatewayError(
@@ -69,6 +72,12 @@ class Exchange:
                 "a valid gateway key is required (Authorization: Bearer <key> or x-api-key)",
             )
         self.record.key_id = principal.key_id
+        if principal.admin and not master:
+            raise GatewayError(
+                "permission",
+                "the master key is for the admin API and cannot be used as a client key; "
+                "use a gateway key (`kimi-gateway keys create NAME` or POST /admin/keys)",
+            )
         return principal
 
     def user_agent(self) -> str | None:

@@ -68,7 +68,7 @@ def files_api(ex: Exchange) -> FilesAPI:
 
 
 async def relay_files(ex: Exchange) -> None:
-    ex.authenticate()
+    ex.authenticate(master=True)
     files = files_api(ex)
     method: str = ex.scope["method"]
     raw_path: bytes | None = ex.scope.get("raw_path")

@@ -18,7 +18,7 @@ from kimi_gateway.server.exchange import Exchange
 
 
 async def list_models(ex: Exchange) -> None:
-    principal = ex.authenticate()
+    principal = ex.authenticate(master=True)
     ids = [name for name in await _model_ids(ex) if principal.allows(name)]
     if header(ex.scope, b"anthropic-version") is not None:
         data = [_anthropic_entry(name) for name in ids]
@@ -34,7 +34,7 @@ async def list_models(ex: Exchange) -> None:
 
 
 async def get_model(ex: Exchange) -> None:
-    principal = ex.authenticate()
+    principal = ex.authenticate(master=True)
     name = ex.scope["path"].removeprefix("/v1/models/")
     if name not in await _model_ids(ex) or not principal.allows(name):
         raise GatewayError("not_found", f"The model {name!r} does not exist", param="model")

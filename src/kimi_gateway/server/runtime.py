@@ -51,7 +51,7 @@ class Runtime:
         return self.engine.upstreams
 
     async def reload_keys(self) -> None:
-        self.keys.load(await asyncio.to_thread(self.store.active))
+        self.keys.load(await asyncio.to_thread(self.store.all))  # revoked too: auth.py
 
     def start_key_refresh(self) -> None:
         self._refresher = asyncio.get_running_loop().create_task(self._refresh_forever())
