@@ -126,7 +126,7 @@ class BudgetGuard:
             amount,
         )
         if index >= 0:
-            raise self._exhausted(slots[index], amount)
+            raise _before_dispatch(self._exhausted(slots[index], amount))
         outcome.hold = Hold(slots, amount)
         self._levels(slots, after)
 
@@ -140,10 +140,12 @@ class BudgetGuard:
             return to_nano(cost)
         if self.unpriced == "allow":
             return None
-        raise GatewayError(
-            "permission",
-            f"the model {model!r} has no price configured, so this gateway's budgets cannot "
-            "be enforced for it; ask the operator to add its price",
+        raise _before_dispatch(
+            GatewayError(
+                "permission",
+                f"the model {model!r} has no price configured, so this gateway's budgets "
+                "cannot be enforced for it; ask the operator to add its price",
+            )
         )
 
     async def _seed(self, slots: Sequence[Slot], now: float) -> None:
@@ -218,3 +220,9 @@ class BudgetGuard:
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.counters.aclose()
+
+
+def _before_dispatch(error: GatewayError) -> GatewayError:
+    """A refusal before any upstream call: it made none (the ledger row says 0 attempts)."""
+    error.attempts = 0
+    return error
