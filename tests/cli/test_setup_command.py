@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import subprocess
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -298,60 +297,3 @@ def test_openclaw_write_leaves_json5_alone(tmp_path: Path) -> None:
     assert (code, out) == (2, "")
     assert "not plain JSON" in err
     assert path.read_text() == content
-
-
-# --- Codex ------------------------------------------------------------------------------------
-
-
-def test_codex_prints_the_config_it_would_need_marked_not_working() -> None:
-    code, out, err = run("codex", *OC_ARGS)
-    assert code == 0
-    assert out == (
-        "# Codex CLI speaks only the OpenAI Responses API (POST {base}/responses);\n"
-        "# kimi-gateway does not serve /v1/responses yet, so Codex cannot use it today.\n"
-        "# Below is the ~/.codex/config.toml it will need once /v1/responses is served.\n"
-        "# NOT WORKING YET: needs /v1/responses on the gateway.\n"
-        "# Codex reads the key from the environment: export KIMI_GATEWAY_API_KEY=kgw-secret\n"
-        'model = "kimi-k2.5"\n'
-        'model_provider = "kimi-gateway"\n'
-        "check_for_update_on_startup = false\n"
-        "\n"
-        '[model_providers."kimi-gateway"]\n'
-        'name = "kimi-gateway"\n'
-        f'base_url = "{BASE}/v1"\n'
-        'env_key = "KIMI_GATEWAY_API_KEY"\n'
-        'wire_api = "responses"\n'
-        "\n"
-        "[features]\n"
-        "plugins = false\n"
-        "\n"
-        "[analytics]\n"
-        "enabled = false\n"
-    )
-    assert err == "kimi-gateway: Codex needs /v1/responses, which the gateway does not serve yet.\n"
-
-
-def test_codex_config_is_valid_toml() -> None:
-    _, out, _ = run("codex", "--model", 'odd"name')
-    assert tomllib.loads(out) == {
-        "model": 'odd"name',
-        "model_provider": "kimi-gateway",
-        "check_for_update_on_startup": False,
-        "model_providers": {
-            "kimi-gateway": {
-                "name": "kimi-gateway",
-                "base_url": "http://127.0.0.1:8787/v1",
-                "env_key": "KIMI_GATEWAY_API_KEY",
-                "wire_api": "responses",
-            }
-        },
-        "features": {"plugins": False},
-        "analytics": {"enabled": False},
-    }
-
-
-def test_codex_write_refuses_and_writes_nothing(clean_env: Path) -> None:
-    code, out, err = run("codex", "--write", *OC_ARGS)
-    assert (code, out) == (2, "")
-    assert "does not serve yet" in err
-    assert list(clean_env.iterdir()) == []

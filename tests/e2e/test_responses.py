@@ -238,6 +238,17 @@ def test_web_search_runs_inside_one_response(
     assert second["messages"][-1]["content"] == '{"query":"kimi"}'
 
 
+def test_cached_only_web_search_is_not_sent_to_kimis_live_search(
+    gateway: GatewayServer, kimi_emulator: EmulatorServer
+) -> None:
+    raw = client(gateway).responses.with_raw_response.create(
+        model=MODEL, input="hi", tools=[{"type": "web_search", "external_web_access": False}]
+    )
+    assert raw.parse().status == "completed"
+    assert "tools" not in kimi_bodies(kimi_emulator)[-1]
+    assert "external_web_access is false" in raw.headers["x-kimi-gateway-diagnostics"]
+
+
 def test_an_unsupported_hosted_tool_is_a_400_naming_it(gateway: GatewayServer) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client(gateway).responses.create(

@@ -3,7 +3,7 @@
 Each command prints (or with ``--write`` merges into the client's own file) the environment or
 config in that client's real format, as established by running the real clients against
 127.0.0.1 (docs/kimi.md §F1). Rendering is pure (``claude_code_env``,
-``openclaw_config``, ``codex_config_toml``, the ``merge_*`` functions); the only I/O here is
+``openclaw_config``, codex_config.py, the ``merge_*`` functions); the only I/O here is
 reading and atomically rewriting the one file a client reads. Nothing in this module talks to
 the gateway or to Kimi.
 """
@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal, NoReturn
 import orjson
 import typer
 
+from kimi_gateway.cli import codex_config
 from kimi_gateway.settings import Settings, SettingsError, load_settings
 
 # Stands in for a gateway key when --key is not given. It has no spaces, so the printed exports
@@ -155,44 +156,6 @@ def _deep_merge(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-# --- Codex ------------------------------------------------------------------------------------
-
-CODEX_NOT_YET = (
-    "Codex CLI speaks only the OpenAI Responses API (POST {base}/responses);\n"
-    "kimi-gateway does not serve /v1/responses yet, so Codex cannot use it today.\n"
-    "Below is the ~/.codex/config.toml it will need once /v1/responses is served."
-)
-
-
-def codex_config_toml(target: Target, provider: str, key_env: str) -> str:
-    """The ``~/.codex/config.toml`` Codex needs, with its offline flags (docs/kimi.md §F1)."""
-    header = "".join(f"# {line}\n" for line in CODEX_NOT_YET.splitlines())
-    return (
-        f"{header}# NOT WORKING YET: needs /v1/responses on the gateway.\n"
-        f"# Codex reads the key from the environment: export {key_env}={shlex.quote(target.key)}\n"
-        f"model = {_toml_str(target.model)}\n"
-        f"model_provider = {_toml_str(provider)}\n"
-        "check_for_update_on_startup = false\n"
-        "\n"
-        f"[model_providers.{_toml_str(provider)}]\n"
-        f"name = {_toml_str(provider)}\n"
-        f"base_url = {_toml_str(target.base_url.rstrip('/') + '/v1')}\n"
-        f"env_key = {_toml_str(key_env)}\n"
-        'wire_api = "responses"\n'
-        "\n"
-        "[features]\n"
-        "plugins = false\n"
-        "\n"
-        "[analytics]\n"
-        "enabled = false\n"
-    )
-
-
-def _toml_str(value: str) -> str:
-    # A TOML basic string; JSON string escapes are a valid subset of TOML's.
-    return orjson.dumps(value).decode()
-
-
 # --- files ------------------------------------------------------------------------------------
 
 
@@ -222,9 +185,17 @@ def read_json_object(path: Path) -> dict[str, Any]:
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Replace ``path`` with ``data`` in one rename; a new file is readable by its owner only."""
+    write_bytes_atomic(path, orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n")
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode())
+
+
+def write_bytes_atomic(path: Path, body: bytes) -> None:
+    """Replace ``path`` with ``body`` in one rename; a new file is readable by its owner only."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
-    body = orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -318,20 +289,57 @@ def codex(
     base_url: BaseUrlOpt = None,
     key: KeyOpt = None,
     model: ModelOpt = None,
+    key_env: Annotated[
+        str | None,
+        typer.Option("--key-env", help="have Codex read the key from this variable instead"),
+    ] = None,
+    provider: Annotated[str, typer.Option("--provider", help="provider id")] = DEFAULT_PROVIDER,
     write: WriteOpt = False,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="[default: $CODEX_HOME or ~/.codex/config.toml]")
+    ] = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Codex: not supported yet (needs /v1/responses); prints the config.toml it will need."""
-    if write:
-        _fail(
-            "not writing ~/.codex/config.toml: Codex needs /v1/responses, which the gateway "
-            "does not serve yet; the printed config shows what it will take"
-        )
+    """Codex CLI: a model provider on /v1/responses, printed or merged into its config.toml."""
     target = _target(config, base_url, key, model)
-    typer.echo(codex_config_toml(target, DEFAULT_PROVIDER, "KIMI_GATEWAY_API_KEY"), nl=False)
-    typer.echo(
-        "kimi-gateway: Codex needs /v1/responses, which the gateway does not serve yet.", err=True
-    )
+    ours = codex_config.fragment(target.base_url, target.key, target.model, provider, key_env)
+    if not write:
+        typer.echo(codex_config.dumps(ours), nl=False)
+        typer.echo(
+            "kimi-gateway: merge this into ~/.codex/config.toml, or rerun with --write.", err=True
+        )
+    else:
+        path = file or codex_home() / "config.toml"
+        _write_codex(path, ours, provider)
+        typer.echo(
+            f"wrote model provider {provider!r} (wire_api responses, {target.base_url}/v1), "
+            f"model {target.model!r} and the offline switches to {path}"
+        )
+    if key_env is not None:
+        typer.echo(f"kimi-gateway: Codex reads the key from ${key_env}; export it.", err=True)
+    _warn_placeholder(target)
+
+
+def codex_home() -> Path:
+    """Where Codex keeps its config: $CODEX_HOME, else ~/.codex."""
+    home = os.environ.get("CODEX_HOME")
+    return Path(home) if home else Path.home() / ".codex"
+
+
+def _write_codex(path: Path, ours: dict[str, Any], provider: str) -> None:
+    try:
+        existing = codex_config.read(path)
+    except ValueError as exc:
+        _fail(str(exc))
+    merged = codex_config.merge(existing, ours, provider)
+    try:
+        if existing:
+            backup = path.with_name(path.name + ".bak")
+            backup.write_bytes(path.read_bytes())
+            typer.echo(f"kept the previous file as {backup} (comments are not carried over)")
+        write_text_atomic(path, codex_config.dumps(merged))
+    except OSError as exc:
+        _fail(f"cannot write {path}: {exc.strerror}")
 
 
 def _target(

@@ -6,18 +6,20 @@ The Responses API's ``web_search`` tool is answered by the server: the client se
 built-in ``$web_search`` (docs/kimi.md §8.5), which the Open Platform's OpenAI face has: the
 model calls it, the caller hands the call's arguments back unchanged as the tool result, and
 Kimi runs the search on that next call. :func:`plan_tools` offers ``$web_search`` for a
-``web_search`` tool where the routed surface has it (elsewhere the tool is not offered, with a
-diagnostic: Codex sends ``web_search`` on every request, and a refusal would stop it working
-on Kimi Code); :class:`SearchRounds` then runs those rounds inside the one response, part
-indexes running on and usage summed. Every other hosted tool type is a 400 naming it: Kimi has
-no such tool, and answering without it would change what the client asked for. ``namespace``
-tools (Codex's sub-agent tools) stay with the dialect, which reports them.
+``web_search`` tool where the routed surface has it, unless the tool says
+``external_web_access: false`` (Codex's default "cached" mode: Kimi only searches live).
+Otherwise the tool is not offered, with a diagnostic: Codex sends ``web_search`` on every
+request, and a refusal would stop it working on Kimi Code. :class:`SearchRounds` then runs
+those rounds inside the one response, part indexes running on and usage summed. Every other
+hosted tool type is a 400 naming it: Kimi has no such tool, and answering without it would
+change what the client asked for. ``namespace`` tools (Codex's sub-agent tools) stay with the
+dialect, which reports them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 from kimi_gateway.core.errors import GatewayError
@@ -64,6 +66,17 @@ def searchable(upstream: Upstream) -> bool:
     return upstream.product == "platform" and upstream.dialect == "openai_chat"
 
 
+def _no_search(tool: Mapping[str, Any], upstream: Upstream) -> str | None:
+    """Why Kimi's search cannot stand in for this web_search tool, or None."""
+    if not searchable(upstream):
+        return f"{upstream.name} has no built-in web search"
+    if tool.get("external_web_access") is False:
+        # Codex's default ``web_search = "cached"``: results from a cached index only. Kimi's
+        # search goes to the live web, which the client said not to do.
+        return "external_web_access is false and Kimi's $web_search is a live search"
+    return None
+
+
 def plan_tools(request: Request, upstream: Upstream) -> tuple[Request, bool]:
     """The request with its hosted tools placed, and whether Kimi's search was offered."""
     own = request.openai_responses
@@ -75,12 +88,12 @@ def plan_tools(request: Request, upstream: Upstream) -> tuple[Request, bool]:
     for i, tool in enumerate(own.hosted_tools):
         kind = tool.get("type")
         if is_web_search(kind):
-            if searchable(upstream) and not search:
+            why = _no_search(tool, upstream)
+            if why is None and not search:
                 tools.append(Tool(WEB_SEARCH, kind="builtin_function"))
                 search = True
-            elif not search:
-                detail = f"{kind}: {upstream.name} has no built-in web search; not offered"
-                diags.append(Diagnostic("dropped_tool", detail))
+            elif why is not None:
+                diags.append(Diagnostic("dropped_tool", f"{kind}: {why}; not offered"))
         elif kind in _KEPT:
             kept.append(tool)
         else:
