@@ -135,6 +135,7 @@ def _queue(
         max_depth=section.max_queue_depth,
         default_max_tokens=section.default_max_tokens,
         chars_per_token=section.chars_per_token,
+        release_grace=section.release_grace,
         counts_tokens=limits.counts_tokens or keys.limits.counts_tokens,
     )
     queue = AccountQueue(account, make_gate(account, limits, keys), policy, rel.stats)

@@ -21,7 +21,7 @@ from typing import Literal
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import Request
 from kimi_gateway.core.upstream import CallContext, Opened, Upstream
-from kimi_gateway.reliability.retry_policy import CIRCUIT_OPEN, EMPTY_COMPLETION
+from kimi_gateway.reliability.retry_policy import CIRCUIT_OPEN, EMPTY_COMPLETION, LOCAL_REFUSALS
 from kimi_gateway.reliability.wrapper import Wrapper
 
 State = Literal["closed", "open", "half_open"]
@@ -39,7 +39,11 @@ class BreakerConfig:
 
 def is_failure(error: GatewayError) -> bool:
     """Whether ``error`` says the upstream is unwell (counts toward opening the breaker)."""
-    return error.kind in _UNWELL and error.upstream_type not in (CIRCUIT_OPEN, EMPTY_COMPLETION)
+    return (
+        error.kind in _UNWELL
+        and error.upstream_type not in LOCAL_REFUSALS
+        and error.upstream_type != EMPTY_COMPLETION
+    )
 
 
 class Breaker:

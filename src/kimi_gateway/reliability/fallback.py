@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from kimi_gateway.core.errors import GatewayError, is_context_overflow, is_retryable
 from kimi_gateway.core.model import Request
 from kimi_gateway.core.upstream import CallContext, Opened, Upstream
-from kimi_gateway.reliability.retry_policy import CIRCUIT_OPEN
+from kimi_gateway.reliability.retry_policy import CIRCUIT_OPEN, QUEUE_DEADLINE, QUEUE_FULL
 from kimi_gateway.reliability.stats import Stats
 from kimi_gateway.reliability.wrapper import Wrapper
 
@@ -29,6 +29,8 @@ def why_fall_back(error: GatewayError) -> str | None:
     """Why the next member should be tried after ``error`` (a metrics label), or None."""
     if error.upstream_type == CIRCUIT_OPEN:
         return "circuit_open"
+    if error.upstream_type in (QUEUE_FULL, QUEUE_DEADLINE):
+        return "limits"
     if is_context_overflow(error):
         return "context_overflow"
     if error.kind == "quota_exhausted":

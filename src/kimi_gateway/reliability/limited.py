@@ -27,6 +27,7 @@ from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import Request
 from kimi_gateway.core.upstream import CallContext, Opened, Upstream
 from kimi_gateway.reliability.limits import INF, Gate, estimate_tokens
+from kimi_gateway.reliability.retry_policy import QUEUE_DEADLINE, QUEUE_FULL
 from kimi_gateway.reliability.stats import Stats
 from kimi_gateway.reliability.wrapper import Wrapper
 
@@ -40,6 +41,9 @@ class QueuePolicy:
     default_max_tokens: int = 32768
     chars_per_token: float = 2.0
     counts_tokens: bool = True  # whether any limit counts tokens (else no estimate is made)
+    # Kimi sees a call end a moment after we read its last byte; a slot freed at once could be
+    # taken by a call that reaches Kimi before Kimi has let the old one go.
+    release_grace: float = 0.05
 
 
 def _future() -> asyncio.Future[None]:
@@ -65,6 +69,7 @@ class AccountQueue:
         self._depth = 0
         self._wake = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
+        self._releasing: set[asyncio.Task[None]] = set()
 
     @property
     def depth(self) -> int:
@@ -85,6 +90,7 @@ class AccountQueue:
                 "unavailable",
                 f"the gateway's queue for upstream account {self.name} is full; try again soon",
                 retry_after=1.0,
+                upstream_type=QUEUE_FULL,
             )
         await self._wait_in_queue(key, tokens, deadline)
 
@@ -122,6 +128,7 @@ class AccountQueue:
             f"the upstream account {self.name} is at its limits and this request could not be "
             f"admitted before its deadline; retry after {wait:.0f} s",
             retry_after=max(1.0, wait),
+            upstream_type=QUEUE_DEADLINE,
         )
 
     def _forget(self, waiter: _Waiter) -> None:
@@ -133,6 +140,19 @@ class AccountQueue:
                 del self._queues[waiter.key]
 
     async def release(self, key: str | None) -> None:
+        """Free the slot ``key``'s call held, ``release_grace`` seconds from now."""
+        if self.policy.release_grace <= 0:
+            await self._release_now(key)
+            return
+        loop = asyncio.get_running_loop()
+        loop.call_later(self.policy.release_grace, self._spawn_release, key)
+
+    def _spawn_release(self, key: str | None) -> None:
+        task = asyncio.get_running_loop().create_task(self._release_now(key))
+        self._releasing.add(task)
+        task.add_done_callback(self._releasing.discard)
+
+    async def _release_now(self, key: str | None) -> None:
         await self.gate.release(key)
         if self._depth:
             self._wake.set()
@@ -165,7 +185,7 @@ class AccountQueue:
                 if key in self._queues:
                     self._queues.move_to_end(key)  # the next key's turn
                 if waiter.future.done():
-                    await self.gate.release(key)
+                    await self._release_now(key)
                 else:
                     waiter.future.set_result(None)
                 return None

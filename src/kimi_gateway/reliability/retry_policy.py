@@ -22,6 +22,10 @@ from kimi_gateway.core.errors import GatewayError, is_retryable
 
 CIRCUIT_OPEN = "circuit_open"  # the upstream_type of the breaker's own refusal: never retried
 EMPTY_COMPLETION = "empty_completion"  # the upstream_type of an empty stream
+QUEUE_FULL = "queue_full"  # the limits shed the request (503): never retried, may fall back
+QUEUE_DEADLINE = "queue_deadline"  # the limits could not admit it in time (429): the same
+# The gateway's own refusals: another try here would only be refused again (or wait again).
+LOCAL_REFUSALS = frozenset({CIRCUIT_OPEN, QUEUE_FULL, QUEUE_DEADLINE})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +42,7 @@ class RetryPolicy:
 
     def retryable(self, error: GatewayError) -> bool:
         """Whether ``error`` may go away on another try (the budget and time aside)."""
-        if error.upstream_type == CIRCUIT_OPEN:
+        if error.upstream_type in LOCAL_REFUSALS:
             return False
         if error.upstream_type == EMPTY_COMPLETION:
             return self.empty_completion

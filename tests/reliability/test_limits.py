@@ -1,0 +1,87 @@
+"""Kimi's limits as the gateway models them: sliding windows, tiers, the token estimate, and
+the local gate's admission with a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+
+from kimi_gateway.core.model import Message, Request, TextPart
+from kimi_gateway.reliability.limits import (
+    TIERS,
+    KeyMeters,
+    Limits,
+    LocalGate,
+    Window,
+    account_limits,
+    estimate_tokens,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_window_slides() -> None:
+    window = Window(limit=3, span=60)
+    for t in (0.0, 10.0, 20.0):
+        assert window.wait(t, 1) == 0.0
+        window.add(t, 1)
+    assert window.wait(30.0, 1) == 30.0  # the first entry leaves at 60
+    assert window.wait(60.0, 1) == 0.0
+    assert window.wait(60.0, 2) == 10.0  # two must leave: the second at 70
+
+
+def test_an_amount_over_the_limit_fits_an_empty_window_only() -> None:
+    window = Window(limit=100, span=60)
+    assert window.wait(0.0, 500) == 0.0
+    window.add(0.0, 500)
+    assert window.wait(1.0, 1) == 59.0
+
+
+def test_coarse_window_merges_and_expires_with_its_latest_entry() -> None:
+    window = Window(limit=10, span=100, grain=60)
+    window.add(0.0, 5)
+    window.add(50.0, 5)
+    assert window.wait(120.0, 1) == 30.0  # the merged bucket leaves at 50 + 100
+
+
+def test_tiers_and_overrides() -> None:
+    assert TIERS["tier1"] == Limits(50, 200, 128_000, 10_000_000)
+    assert account_limits("free", rpm=10) == Limits(1, 10, 32_000, 1_500_000)
+    assert account_limits(None, tpm=5) == Limits(None, None, 5, None)
+
+
+def test_token_estimate_is_prompt_plus_max_tokens() -> None:
+    request = Request(
+        model="m",
+        messages=(Message("user", (TextPart("x" * 100),)),),
+        system=(TextPart("y" * 20),),
+        max_tokens=1000,
+    )
+    assert estimate_tokens(request, 32768, 2.0) == math.ceil((100 + 20 + 8) / 2) + 1000
+    unset = Request(model="m", messages=(Message("user", (TextPart("x"),)),))
+    assert estimate_tokens(unset, 32768, 2.0) == 5 + 32768
+
+
+def test_local_gate_account_and_key_limits() -> None:
+    async def run() -> None:
+        clock = Clock()
+        keys = KeyMeters(Limits(rpm=2))
+        gate = LocalGate(Limits(concurrency=2, tpm=100), keys, clock, margin=1.0)
+        assert await gate.try_acquire("a", 40) == (0.0, "account")
+        assert await gate.try_acquire("a", 40) == (0.0, "account")
+        assert await gate.try_acquire("a", 10) == (61.0, "key")  # a's RPM
+        assert await gate.try_acquire("b", 10) == (math.inf, "account")  # concurrency 2
+        await gate.release("a")
+        assert await gate.try_acquire("b", 30) == (61.0, "account")  # TPM 80 + 30 > 100
+        assert await gate.try_acquire("b", 20) == (0.0, "account")
+        clock.now = 61.0
+        await gate.release("a")
+        assert await gate.try_acquire("a", 90) == (0.0, "account")
+
+    asyncio.run(run())
