@@ -249,6 +249,31 @@ def test_cached_only_web_search_is_not_sent_to_kimis_live_search(
     assert "external_web_access is false" in raw.headers["x-kimi-gateway-diagnostics"]
 
 
+def test_a_namespace_tool_is_called_by_its_own_name(
+    gateway: GatewayServer, kimi_emulator: EmulatorServer
+) -> None:
+    """Codex's sub-agent tools come as a namespace; Kimi sees flat function tools."""
+    spawn = {**EXEC, "name": "spawn_agent"}
+    tools: list[Any] = [
+        {"type": "namespace", "name": "agents", "description": "", "tools": [spawn]}
+    ]
+    sdk = client(gateway)
+    with sdk.responses.stream(
+        model=MODEL, tools=tools, input='@@tool:agents__spawn_agent {"cmd":"x"}@@'
+    ) as stream:
+        added = [e for e in stream if e.type == "response.output_item.added"]
+        first = stream.get_final_response()
+    call = first.output[-1].model_dump()
+    assert (call["name"], call["namespace"]) == ("spawn_agent", "agents")
+    assert added[-1].item.model_dump()["namespace"] == "agents"
+    assert kimi_bodies(kimi_emulator)[-1]["tools"][0]["function"]["name"] == "agents__spawn_agent"
+    output = {"type": "function_call_output", "call_id": call["call_id"], "output": "ok"}
+    resent: list[Any] = [*(item.model_dump(exclude_none=True) for item in first.output), output]
+    sdk.responses.create(model=MODEL, tools=tools, input=resent, store=False)
+    assistant = kimi_bodies(kimi_emulator)[-1]["messages"][0]
+    assert assistant["tool_calls"][0]["function"]["name"] == "agents__spawn_agent"
+
+
 def test_an_unsupported_hosted_tool_is_a_400_naming_it(gateway: GatewayServer) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         client(gateway).responses.create(

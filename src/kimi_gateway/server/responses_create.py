@@ -1,11 +1,12 @@
 """POST /v1/responses: the OpenAI Responses face of the engine (Codex CLI, the openai SDK's
 ``responses.create`` / ``responses.stream``, the Vercel AI SDK's default OpenAI provider).
 
-body ─(previous_response_id: the stored chain's items before ``input``)─▶ parse (reasoning
-``encrypted_content`` unsealed) ─▶ hosted tools placed (responses_tools.py) ─▶ relay's
-serve_generation, rendered with an Envelope (the gateway's own ``resp_`` id, the request's
-parameters echoed, reasoning sealed when ``include`` asks) ─▶ before the reply's last bytes, the
-response stored (``store`` not false), so the client's next request can name it at once.
+body ─(previous_response_id: the stored chain's items before ``input``; namespace tools
+flattened, namespaces.py)─▶ parse (reasoning ``encrypted_content`` unsealed) ─▶ hosted tools
+placed (responses_tools.py) ─▶ relay's serve_generation, rendered with an Envelope (the
+gateway's own ``resp_`` id, the request's parameters echoed, reasoning sealed when ``include``
+asks) ─▶ before the reply's last bytes, the response stored (``store`` not false), so the
+client's next request can name it at once.
 
 Who may continue or read a stored response: the gateway key that made it (responses_state.owner).
 What does not belong here: GET / DELETE / input_items (responses_read.py), the translation
@@ -15,6 +16,7 @@ What does not belong here: GET / DELETE / input_items (responses_read.py), the t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -31,6 +33,7 @@ from kimi_gateway.dialects.openai_responses.envelope import (
 )
 from kimi_gateway.dialects.openai_responses.input_items import conversation, own_items
 from kimi_gateway.dialects.openai_responses.losses import response_losses
+from kimi_gateway.dialects.openai_responses.namespaces import flatten
 from kimi_gateway.ledger.responses import BrokenChain, StoredResponse
 from kimi_gateway.server.exchange import Exchange
 from kimi_gateway.server.relay import Reply, serve_generation
@@ -52,31 +55,21 @@ def responses_state(ex: Exchange) -> ResponsesState:
 async def create_response(ex: Exchange) -> None:
     principal = ex.authenticate()
     state = responses_state(ex)
-    body = await ex.json_body()
-    if not body.get("model"):
-        body["model"] = ex.runtime.settings.default_model
-    previous = body.pop("previous_response_id", None)
-    if previous is not None and not isinstance(previous, str):
-        raise GatewayError(
-            "invalid_request",
-            "'previous_response_id' must be a string",
-            param="previous_response_id",
-        )
-    if body.get("input") is None:
-        raise GatewayError("invalid_request", "'input' is required.", param="input")
+    body, previous = await _body(ex)
     mine = own_items(body["input"], new_id)
     chain = await _chain(state, previous, principal) if previous else []
     history = conversation((turn.input_items, turn.response) for turn in chain)
-    request = parse_request({**body, "input": [*history, *mine]}, unseal=state.sealer.unseal)
+    wire, namespaces = flatten({**body, "input": [*history, *mine]})
+    request = parse_request(wire, unseal=state.sealer.unseal)
     target = ex.runtime.engine.router.resolve(request.model, "openai_responses")
     request, search = plan_tools(request, target.upstream)
     now = time.time()
-    echo = echo_fields({**body, "previous_response_id": previous})
     envelope = Envelope(
         id=new_id("resp"),
         created_at=int(now),
-        echo=echo,
+        echo=echo_fields({**body, "previous_response_id": previous}),
         seal=state.sealer.seal if wants_encrypted_reasoning(body) else None,
+        namespaces=namespaces,
     )
     settle = None
     if state.store is not None and body.get("store") is not False:
@@ -92,6 +85,23 @@ async def create_response(ex: Exchange) -> None:
     await serve_generation(ex, principal, request, reply)
     if chain and state.store is not None:  # an active conversation keeps its start
         await asyncio.to_thread(state.store.renew, [turn.id for turn in chain], state.expiry())
+
+
+async def _body(ex: Exchange) -> tuple[dict[str, Any], str | None]:
+    """The request body (the default model filled in) and its previous_response_id."""
+    body = await ex.json_body()
+    if not body.get("model"):
+        body["model"] = ex.runtime.settings.default_model
+    previous = body.pop("previous_response_id", None)
+    if previous is not None and not isinstance(previous, str):
+        raise GatewayError(
+            "invalid_request",
+            "'previous_response_id' must be a string",
+            param="previous_response_id",
+        )
+    if body.get("input") is None:
+        raise GatewayError("invalid_request", "'input' is required.", param="input")
+    return body, previous
 
 
 async def _chain(state: ResponsesState, previous: str, principal: Principal) -> list[Any]:
@@ -123,7 +133,7 @@ def _saver(
     now: float,
 ) -> Callable[[Response], Awaitable[None]]:
     """Stores the finished response (reasoning always sealed: the next turn restores it)."""
-    stored_form = Envelope(envelope.id, envelope.created_at, envelope.echo, state.sealer.seal)
+    stored_form = dataclasses.replace(envelope, seal=state.sealer.seal)
 
     async def save(result: Response) -> None:
         body = render_response(result, None, stored_form)

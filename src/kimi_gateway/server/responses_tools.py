@@ -12,8 +12,8 @@ Otherwise the tool is not offered, with a diagnostic: Codex sends ``web_search``
 request, and a refusal would stop it working on Kimi Code. :class:`SearchRounds` then runs
 those rounds inside the one response, part indexes running on and usage summed. Every other
 hosted tool type is a 400 naming it: Kimi has no such tool, and answering without it would
-change what the client asked for. ``namespace`` tools (Codex's sub-agent tools) stay with the
-dialect, which reports them.
+change what the client asked for. ``namespace`` tools (Codex's sub-agent tools) arrive here
+already flattened into function tools (dialects/openai_responses/namespaces.py).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_responses.response import WEB_SEARCH
 from kimi_gateway.engine import Engine, Generation
 
-_KEPT = ("namespace",)  # the dialect keeps these aside and reports them
+_KEPT = ("namespace",)  # one that was not flattened (no function tools): reported, not sent
 
 
 def is_web_search(kind: Any) -> bool:

@@ -51,12 +51,14 @@ ECHO_DEFAULTS: Mapping[str, Any] = {
 class Envelope:
     """``id`` / ``created_at``: the response's own (None: derived from the upstream's);
     ``echo``: the echoed request parameters (:func:`echo_fields`); ``seal``: makes a reasoning
-    item's ``encrypted_content`` (None: the item has none)."""
+    item's ``encrypted_content`` (None: the item has none); ``namespaces``: the request's
+    namespace tools, whose flattened calls are given back their ``namespace`` (namespaces.py)."""
 
     id: str | None = None
     created_at: int | None = None
     echo: Mapping[str, Any] = field(default_factory=dict)
     seal: Seal | None = None
+    namespaces: frozenset[str] = frozenset()
 
 
 def echo_fields(body: Mapping[str, Any]) -> dict[str, Any]:

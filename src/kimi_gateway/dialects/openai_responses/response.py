@@ -29,10 +29,11 @@ from kimi_gateway.core.model import (
 )
 from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_responses.content import parse_content
-from kimi_gateway.dialects.openai_responses.envelope import Envelope, Seal
+from kimi_gateway.dialects.openai_responses.envelope import Envelope
 from kimi_gateway.dialects.openai_responses.errors import error_from_payload
 from kimi_gateway.dialects.openai_responses.items import ITEM
 from kimi_gateway.dialects.openai_responses.items_render import render_call, render_reasoning
+from kimi_gateway.dialects.openai_responses.namespaces import split
 from kimi_gateway.dialects.openai_responses.usage import (
     parse_stop,
     parse_usage,
@@ -122,17 +123,19 @@ def item_id(prefix: str, rid: str, index: int) -> str:
 
 
 def render_output_item(
-    part: Part, rid: str, index: int, seal: Seal | None = None
+    part: Part, rid: str, index: int, envelope: Envelope | None = None
 ) -> dict[str, Any]:
+    envelope = envelope or Envelope()
     if isinstance(part, ThinkingPart):
         item = render_reasoning(part, item_id("rs", rid, index))
-        if seal is not None:
-            item["encrypted_content"] = seal(part)
+        if envelope.seal is not None:
+            item["encrypted_content"] = envelope.seal(part)
         return item
     if isinstance(part, ToolCallPart):
         if part.name == WEB_SEARCH:  # a "$" name is Kimi's built-in, whatever its call type
             return web_search_item(part, item_id("ws", rid, index))
-        return {**render_call(part, item_id("fc", rid, index)), "status": "completed"}
+        item = {**render_call(part, item_id("fc", rid, index)), "status": "completed"}
+        return name_call(item, envelope.namespaces)
     if isinstance(part, OpaquePart) and part.type == ITEM:
         return dict(part.data)
     item = message_item(item_id("msg", rid, index), None, "completed")
@@ -142,6 +145,14 @@ def render_output_item(
         item["content"] = [{**part.data, "type": "refusal"}]
     # Images and other blocks have no reply form (losses.py reports them): an empty message
     # keeps output indexes equal to part indexes, which the stream renderer relies on.
+    return item
+
+
+def name_call(item: dict[str, Any], namespaces: frozenset[str]) -> dict[str, Any]:
+    """A function_call item with the name (and namespace) the client declared."""
+    namespace, name = split(str(item.get("name", "")), namespaces)
+    if namespace is not None:
+        item = {**item, "name": name, "namespace": namespace}
     return item
 
 
@@ -177,7 +188,7 @@ def render_response(
     final_status, incomplete = render_status(response.stop_reason)
     if status is not None:
         final_status, incomplete = status, None
-    output = [render_output_item(p, rid, i, envelope.seal) for i, p in enumerate(response.parts)]
+    output = [render_output_item(p, rid, i, envelope) for i, p in enumerate(response.parts)]
     body: dict[str, Any] = {
         "id": rid,
         "object": "response",

@@ -48,6 +48,7 @@ from kimi_gateway.dialects.openai_responses.response import (
     WEB_SEARCH,
     item_id,
     message_item,
+    name_call,
     output_text,
     render_output_item,
     render_response,
@@ -142,6 +143,7 @@ class StreamRenderer:
             "call_id": event.tool_call_id or "",
             "name": event.tool_name or "",
         }
+        item = name_call(item, self._envelope.namespaces)
         return self._emit("response.output_item.added", {**head, "item": item})
 
     def _delta(self, event: TextDelta | ThinkingDelta | ToolArgumentsDelta) -> bytes:
@@ -167,7 +169,7 @@ class StreamRenderer:
 
     def _part_end(self, index: int) -> bytes:
         part = self._folder.response().parts[index]
-        item = render_output_item(part, self._rid, index, self._envelope.seal)
+        item = render_output_item(part, self._rid, index, self._envelope)
         head: dict[str, Any] = {"item_id": self._id(index), "output_index": index}
         kind = self._kinds[index]
         out = b""
