@@ -134,6 +134,11 @@ class GatewayApp:
         if self._announce is not None:
             self._announce(banner(runtime))
 
+    def begin_drain(self, seconds: float) -> None:
+        """Shutdown has begun (SIGTERM): what is in flight must end within ``seconds``."""
+        if self.runtime is not None:
+            self.runtime.drain.begin(seconds)
+
     async def stop(self) -> None:
         if self.runtime is not None:
             runtime, self.runtime = self.runtime, None

@@ -107,7 +107,7 @@ async def serve_generation(
     generation: Generating | None = None
     opener: Opener = reply.open or runtime.engine.open
     try:
-        async with asyncio.timeout_at(deadline):
+        async with runtime.drain.bound(deadline):
             generation = await opener(request, principal, outcome, ctx)
             if not request.stream:
                 await _complete(ex, generation, reply, watch)
@@ -116,7 +116,7 @@ async def serve_generation(
     except TimeoutError:
         if not ex.started:
             await ex.error(_total_timeout(ex))
-        outcome.error = outcome.error or "timeout"
+        outcome.error = outcome.error or _timeout_kind(ex)
     except asyncio.CancelledError:
         if not watch.disconnected:
             raise
@@ -139,7 +139,13 @@ async def _parse(ex: Exchange) -> Request:
     return ex.dialect.parse_request(body)
 
 
+def _timeout_kind(ex: Exchange) -> str:
+    return "shutdown" if ex.runtime.drain.ended else "timeout"
+
+
 def _total_timeout(ex: Exchange) -> GatewayError:
+    if ex.runtime.drain.ended:  # the limit that fired was the shutdown's drain deadline
+        return ex.runtime.drain.error()
     limit = ex.runtime.settings.total_timeout
     return GatewayError(
         "timeout", f"the request took longer than the gateway's limit of {limit:g} s"
@@ -178,7 +184,7 @@ async def _stream(
     settle = reply.settle
     folder = Folder() if settle is not None else None
     try:
-        async with asyncio.timeout_at(deadline):
+        async with ex.runtime.drain.bound(deadline):
             async for batch in generation.batches():
                 chunk = b"".join([render(event) for event in batch])
                 if folder is not None and settle is not None:
@@ -187,7 +193,7 @@ async def _stream(
                     await send_chunk(send, chunk)
     except TimeoutError:
         error = StreamError(_total_timeout(ex))
-        generation.outcome.error = "timeout"
+        generation.outcome.error = _timeout_kind(ex)
         await send_chunk(send, renderer.render(error))
     watch.finish()
     await end_stream(send)

@@ -8,6 +8,7 @@ what to do (issue 4 item 4).
 from __future__ import annotations
 
 import gc
+import math
 from collections.abc import Callable
 
 import uvicorn
@@ -15,6 +16,7 @@ import uvicorn
 from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server.app import create_app
 from kimi_gateway.server.banner import refusal
+from kimi_gateway.server.drain_server import AFTER_DRAIN, DrainingServer
 from kimi_gateway.settings import Settings
 
 
@@ -34,6 +36,7 @@ def serve(settings: Settings, *, announce: Callable[[str], None]) -> None:
         if refused is not None:
             raise StartRefused(refused)
         app = create_app(settings, key_store=store, announce=announce)
+        drain = settings.reliability.shutdown.drain_seconds
         config = uvicorn.Config(
             app,
             host=settings.host,
@@ -44,10 +47,11 @@ def serve(settings: Settings, *, announce: Callable[[str], None]) -> None:
             access_log=False,  # ours is the JSON access log (server/access_log.py)
             server_header=False,
             log_level=settings.log_level,
-            timeout_graceful_shutdown=5,
+            # the drain, then a moment for what it ended to write its last bytes
+            timeout_graceful_shutdown=math.ceil(drain + AFTER_DRAIN),
         )
         _tune_gc()
-        uvicorn.Server(config).run()
+        DrainingServer(config, app, drain).run()
     finally:
         store.close()
 

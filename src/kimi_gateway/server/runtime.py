@@ -19,6 +19,7 @@ from kimi_gateway.engine import Engine, build_engine, new_http_session
 from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server.access_log import AccessLog
 from kimi_gateway.server.auth import KeyIndex
+from kimi_gateway.server.drain import Drain
 from kimi_gateway.server.metrics import Metrics
 from kimi_gateway.server.reliability_metrics import register as register_reliability
 from kimi_gateway.server.responses_state import ResponsesState, open_responses
@@ -42,6 +43,7 @@ class Runtime:
     emulator: EmulatorServer | None = None
     responses: ResponsesState | None = None  # the /v1/responses store and sealer
     models_cache: dict[str, Any] = field(default_factory=dict)
+    drain: Drain = field(default_factory=Drain)  # clean shutdown (server/drain.py)
     _owns_http: bool = False
     _owns_store: bool = False
     _refresher: asyncio.Task[None] | None = None
