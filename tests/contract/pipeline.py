@@ -43,6 +43,11 @@ from kimi_gateway.dialects.openai_chat.losses import response_losses
 from kimi_gateway.emulator.server import EmulatorServer
 from kimi_gateway.engine import Engine, build_engine
 from kimi_gateway.settings import RouteConfig, Settings, UpstreamConfig
+from kimi_gateway.settings_reliability import (
+    BreakerSettings,
+    ReliabilitySettings,
+    RetrySettings,
+)
 from kimi_gateway.upstreams.kimi import (
     KIMI_CODE_ANTHROPIC,
     PLATFORM_ANTHROPIC,
@@ -247,11 +252,18 @@ def _settings(server: EmulatorServer, upstream: Upstream) -> Settings:
             options={"anthropic_base_url": server.url + "/anthropic"},
         )
         face = "platform" + ("" if upstream.surface.dialect == "openai_chat" else "_anthropic")
+    # The contract is translation: one upstream call per request, whatever Kimi answers (the
+    # scripted errors must reach the client as they are), so no retries and no breaker state
+    # carried from one case to the next; tests/reliability covers those.
+    off = ReliabilitySettings(
+        retry=RetrySettings(enabled=False), breaker=BreakerSettings(enabled=False)
+    )
     return Settings(
         upstreams=(entry,),
         routes={upstream.model: RouteConfig(upstream=face)},
         upstream_stream="match",
         access_log="off",
+        reliability=off,
     )
 
 
