@@ -16,6 +16,7 @@ import aiohttp
 
 from kimi_gateway.core.upstream import Upstream
 from kimi_gateway.engine import Engine, build_engine, new_http_session
+from kimi_gateway.ledger.file_owners import FileOwners
 from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server.access_log import AccessLog
 from kimi_gateway.server.auth import KeyIndex
@@ -42,6 +43,7 @@ class Runtime:
     clock: Callable[[], float]
     emulator: EmulatorServer | None = None
     responses: ResponsesState | None = None  # the /v1/responses store and sealer
+    file_owners: FileOwners | None = None  # which key uploaded which file (server/files.py)
     models_cache: dict[str, Any] = field(default_factory=dict)
     drain: Drain = field(default_factory=Drain)  # clean shutdown (server/drain.py)
     _owns_http: bool = False
@@ -74,6 +76,8 @@ class Runtime:
             await self.http.close()
         if self._owns_store:
             await asyncio.to_thread(self.store.close)
+        if self.file_owners is not None:
+            await asyncio.to_thread(self.file_owners.close)
         if self.responses is not None:
             await asyncio.to_thread(self.responses.close)
         if self.emulator is not None:
@@ -124,6 +128,7 @@ async def build_runtime(
     )
     runtime.responses = await asyncio.to_thread(open_responses, settings)
     register_reliability(runtime.metrics.registry, engine.reliability)
+    runtime.file_owners = await asyncio.to_thread(FileOwners, settings.resolved_database_url())
     runtime.access.start()
     await runtime.reload_keys()
     runtime.start_key_refresh()

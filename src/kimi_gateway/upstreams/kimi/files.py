@@ -2,7 +2,9 @@
 
 Only the platform key is added; the client's own auth headers never go upstream. A non-2xx reply
 becomes a GatewayError in the platform's terms (an HTML 404/504 page included), so the face can
-render it in its own shape.
+render it in its own shape. The URL is built from the parsed path (core/file_paths.py) and a
+rebuilt query, never from what the caller passed as it came: a path that is not
+``/files[/{id}[/content]]`` is a 404 here too, whoever the caller is (the server face, the SDK).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from collections.abc import AsyncIterator, Callable, Mapping
 
 from yarl import URL
 
+from kimi_gateway.core.file_paths import clean_query, parse_file_path
 from kimi_gateway.core.upstream import CallContext, FileReply
 from kimi_gateway.upstreams.http import UpstreamHttp
 from kimi_gateway.upstreams.streaming import Reading, error_of
@@ -40,7 +43,8 @@ class KimiFiles:
         body: AsyncIterator[bytes] | None,
         ctx: CallContext,
     ) -> FileReply:
-        url = self._root + "/files" + suffix
+        url = self._root + "/files" + parse_file_path(suffix).suffix()
+        query = clean_query(query)
         if query:
             url += "?" + query
         outgoing = {**headers, **self._auth_headers()}
