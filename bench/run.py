@@ -6,7 +6,13 @@ one after another (each alone on CPU 1; wrk and nginx on CPU 0), prints one tabl
 issue's target ratios, and regenerates bench/RESULTS.md (and bench/PROFILE.md with --profile).
 
     python bench/run.py [--seconds 6] [--warmup 2] [--only direct,floor,gateway]
-                        [--profile gateway,floor]
+                        [--profile gateway,floor] [--baseline REF] [--new REF]
+
+``--baseline REF`` adds ``gateway@<short sha>``, the gateway at git REF (benchkit/baseline.py),
+measured interleaved with ``gateway`` cell by cell (``--sequential``: one after the other), and
+a section comparing the two gateways' CPU per request cell by cell (benchkit/compare.py).
+``--new REF`` runs the ``gateway`` target from a worktree of REF too, instead of the working
+tree (whose uncommitted edits would otherwise be measured with the change under test).
 """
 
 from __future__ import annotations
@@ -16,16 +22,19 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from benchkit import install, machine, profile, report
-from benchkit.cells import Results, TargetRun
+from benchkit import baseline, compare, install, machine, profile, report
+from benchkit.baseline import Baseline
+from benchkit.cells import Path_, Results, TargetRun
 from benchkit.fixtures import MODEL
 from benchkit.runner import (
     Plan,
     free_port,
     log,
     run_direct,
+    run_interleaved,
     run_target,
     start_upstream,
     write_bodies,
@@ -60,17 +69,42 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--no-install", action="store_true", help="never apt-get/pip install")
     parser.add_argument("--results", type=Path, default=None, help="where to write the report")
+    parser.add_argument(
+        "--baseline",
+        metavar="REF",
+        default="",
+        help="also run the gateway at git REF (target gateway@<sha>, a worktree under "
+        "bench/.work) and compare CPU ms/req per cell",
+    )
+    parser.add_argument(
+        "--sequential",
+        action="store_true",
+        help="with --baseline: run the two gateways one after the other, not interleaved",
+    )
+    parser.add_argument(
+        "--new",
+        metavar="REF",
+        default="",
+        help="run the gateway target from a worktree of git REF, not the working tree",
+    )
     return parser.parse_args()
 
 
-def specs(lineup: Lineup, names: list[str]) -> list[Spec]:
+def specs(lineup: Lineup, names: list[str], trees: dict[str, Baseline]) -> list[Spec]:
+    """The targets ``names``; those in ``trees`` run that git worktree's gateway."""
     builders = {
         "floor": floor_spec,
         "floor-alt": floor_alt_spec,
         "gateway": gateway_spec,
         "litellm": litellm_spec,
     }
-    return [builders[name](lineup, free_port()) for name in names if name in builders]
+    out = []
+    for name in names:
+        if name in trees:
+            out.append(baseline.baseline_spec(lineup, free_port(), trees[name], name))
+        elif name in builders:
+            out.append(builders[name](lineup, free_port()))
+    return out
 
 
 def raise_priority() -> str:
@@ -126,6 +160,122 @@ def notes(runs: list[TargetRun], plan: Plan) -> str:
     return "\n".join(lines)
 
 
+@dataclass(slots=True)
+class Setup:
+    names: list[str]  # targets to run, in order (the baseline right after gateway)
+    facts: dict[str, str]
+    litellm_python: Path | None
+    floor_python: Path | None
+    baseline: Baseline | None
+    trees: dict[str, Baseline]  # targets run from a git worktree (--baseline, --new)
+
+
+def setup(args: argparse.Namespace, work: Path, names: list[str]) -> Setup:
+    """Install what is missing, make the baseline tree, collect the machine facts."""
+    if not args.no_install:
+        install.ensure_debian_tools(work)
+    os.environ["PATH"] = os.environ.get("PATH", "") + ":/usr/sbin:/sbin"
+    litellm_python = None
+    if "litellm" in names:
+        litellm_python = (
+            install.litellm_venv(work) / "bin" / "python"
+            if args.no_install
+            else install.ensure_litellm(work)
+        )
+    project_python = Path(sys.executable)
+    floor_python = None
+    if "floor-alt" in names or "floor-alt" in args.profile:
+        floor_python = install.ensure_floor_venv(work, project_python)
+    base = baseline.prepare(work, args.baseline, project_python) if args.baseline else None
+    new = baseline.prepare(work, args.new, project_python) if args.new else None
+    facts = machine.facts(project_python, litellm_python)
+    if floor_python is not None:
+        for pkg in ("aiohttp", "httpx"):
+            facts[f"{pkg} (floor venv)"] = machine.package_version(floor_python, pkg)
+    trees = {"gateway": new} if new is not None else {}
+    if base is not None:
+        trees[base.name] = base
+    if base is not None or new is not None:
+        facts["kimi-gateway (gateway)"] = baseline.tree_state(ROOT)
+    for name, tree in trees.items():
+        facts[f"kimi-gateway ({name})"] = f"{tree.sha}, {tree.imports}"
+    facts["load average at start"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    order = baseline.lineup_order(names, base.name if base else "")
+    return Setup(order, facts, litellm_python, floor_python, base, trees)
+
+
+def run_targets(
+    plan: Plan, todo: list[Spec], bodies: dict[tuple[Path_, bool], Path], pair: set[str]
+) -> list[TargetRun]:
+    """Each target alone in turn, except the two in ``pair`` (the gateway and its baseline):
+    those are measured interleaved, cell by cell, where the first of them comes."""
+    together = [spec for spec in todo if spec.name in pair]
+    runs: list[TargetRun] = []
+    for spec in todo:
+        if len(together) == 2 and spec.name in pair:
+            if spec is together[0]:
+                runs += run_interleaved(plan, together, bodies)
+            continue
+        log(f"starting {spec.name}")
+        runs.append(run_target(plan, spec, bodies))
+    return runs
+
+
+def measure_all(plan: Plan, args: argparse.Namespace, s: Setup) -> list[TargetRun]:
+    """Start the upstream, run every target in turn (and the profiles), stop the upstream."""
+    upstream_proc, upstream = start_upstream(plan)
+    runs: list[TargetRun] = []
+    try:
+        bodies = write_bodies(plan.work, MODEL)
+        if "direct" in s.names:
+            runs.append(run_direct(plan, upstream, bodies))
+        lineup = Lineup(
+            plan.work,
+            upstream,
+            Path(sys.executable),
+            s.litellm_python,
+            MODEL,
+            s.floor_python,
+            gateway_client(),
+        )
+        pair = {"gateway", s.baseline.name} if s.baseline and not args.sequential else set()
+        runs += run_targets(plan, specs(lineup, s.names, s.trees), bodies, pair)
+        if args.profile:
+            tools = profile.Tools(
+                install.ensure_py_spy(plan.work), install.ensure_strace(plan.work)
+            )
+            sections = [
+                profile.profile_target(plan, spec, bodies, tools)
+                for spec in specs(lineup, args.profile.split(","), s.trees)
+            ]
+            profiled = BENCH_DIR / "PROFILE.md"
+            profiled.write_text(profile.profile_markdown(sections, s.facts))
+            log(f"wrote {profiled}")
+    finally:
+        upstream_proc.stop()
+    return runs
+
+
+def write_report(args: argparse.Namespace, plan: Plan, s: Setup, runs: list[TargetRun]) -> Path:
+    results = Results(runs, s.facts, plan.seconds)
+    extra = ""
+    if s.baseline:
+        extra = compare.section(results, s.baseline.name, interleaved=not args.sequential)
+    print(report.table(results))
+    print()
+    print(report.checks_table(report.checks(results)))
+    if extra:
+        print()
+        print(extra)
+    asked = [n for n in s.names if s.baseline is None or n != s.baseline.name]
+    default = (
+        BENCH_DIR / "RESULTS.md" if asked == list(TARGETS) else plan.work / "RESULTS-partial.md"
+    )
+    out: Path = args.results or default
+    out.write_text(report.results_markdown(results, notes(runs, plan), sections=extra))
+    return out
+
+
 def main() -> int:
     args = parse_args()
     names = [n for n in args.only.split(",") if n]
@@ -138,55 +288,10 @@ def main() -> int:
     os.sched_setaffinity(0, {plan.driver_cpu})  # the harness stays off the target's CPU
     priority = raise_priority()
     started = time.monotonic()
-    if not args.no_install:
-        install.ensure_debian_tools(work)
-    litellm_python = None
-    if "litellm" in names:
-        litellm_python = (
-            install.litellm_venv(work) / "bin" / "python"
-            if args.no_install
-            else install.ensure_litellm(work)
-        )
-    project_python = Path(sys.executable)
-    floor_python = None
-    if "floor-alt" in names or "floor-alt" in args.profile:
-        floor_python = install.ensure_floor_venv(work, project_python)
-    lineup_facts = machine.facts(project_python, litellm_python)
-    if floor_python is not None:
-        for pkg in ("aiohttp", "httpx"):
-            lineup_facts[f"{pkg} (floor venv)"] = machine.package_version(floor_python, pkg)
-    lineup_facts["priority"] = priority
-    lineup_facts["load average at start"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
-    upstream_proc, upstream = start_upstream(plan)
-    runs: list[TargetRun] = []
-    try:
-        bodies = write_bodies(work, MODEL)
-        if "direct" in names:
-            runs.append(run_direct(plan, upstream, bodies))
-        lineup = Lineup(
-            work, upstream, project_python, litellm_python, MODEL, floor_python, gateway_client()
-        )
-        for spec in specs(lineup, names):
-            log(f"starting {spec.name}")
-            runs.append(run_target(plan, spec, bodies))
-        if args.profile:
-            tools = profile.Tools(install.ensure_py_spy(work), install.ensure_strace(work))
-            sections = [
-                profile.profile_target(plan, spec, bodies, tools)
-                for spec in specs(lineup, args.profile.split(","))
-            ]
-            profiled = BENCH_DIR / "PROFILE.md"
-            profiled.write_text(profile.profile_markdown(sections, lineup_facts))
-            log(f"wrote {profiled}")
-    finally:
-        upstream_proc.stop()
-    results = Results(runs, lineup_facts, plan.seconds)
-    print(report.table(results))
-    print()
-    print(report.checks_table(report.checks(results)))
-    default = BENCH_DIR / "RESULTS.md" if names == list(TARGETS) else work / "RESULTS-partial.md"
-    out = args.results or default
-    out.write_text(report.results_markdown(results, notes(runs, plan)))
+    s = setup(args, work, names)
+    s.facts["priority"] = priority
+    runs = measure_all(plan, args, s)
+    out = write_report(args, plan, s, runs)
     log(f"wrote {out} in {time.monotonic() - started:.0f} s")
     return 0
 

@@ -149,6 +149,32 @@ def measure(plan: Plan, base: str, cell: Cell, body: Path, pid: int | None) -> M
     return Measurement(cell, result, cpu, note, others)
 
 
+def measure_cell(
+    plan: Plan,
+    run: TargetRun,
+    base: str,
+    skipped: dict[Path_, str],
+    bodies: dict[tuple[Path_, bool], Path],
+    pid: int | None,
+    cell: Cell,
+) -> None:
+    """Measure one cell of ``run`` (or note why it is skipped) and log the numbers."""
+    if cell.path not in run.paths:
+        return
+    if cell.path in skipped:
+        run.measurements.append(Measurement(cell, note=skipped[cell.path]))
+        return
+    m = measure(plan, base, cell, bodies[(cell.path, cell.stream)], pid)
+    cpu = m.cpu_ms_per_request
+    log(
+        f"{run.name:8} {cell.label:28} "
+        + (f"{m.wrk.rps:9,.0f} req/s  p50 {m.wrk.p50_us / 1000:.3f} ms" if m.wrk else m.note)
+        + (f"  cpu {cpu:.3f} ms/req" if cpu is not None else "")
+        + (f"  others {m.interference:.0%}" if m.interference is not None else "")
+    )
+    run.measurements.append(m)
+
+
 def run_cells(
     plan: Plan,
     run: TargetRun,
@@ -158,20 +184,7 @@ def run_cells(
     pid: int | None,
 ) -> None:
     for cell in grid():
-        if cell.path not in run.paths:
-            continue
-        if cell.path in skipped:
-            run.measurements.append(Measurement(cell, note=skipped[cell.path]))
-            continue
-        m = measure(plan, base, cell, bodies[(cell.path, cell.stream)], pid)
-        cpu = m.cpu_ms_per_request
-        log(
-            f"{run.name:8} {cell.label:28} "
-            + (f"{m.wrk.rps:9,.0f} req/s  p50 {m.wrk.p50_us / 1000:.3f} ms" if m.wrk else m.note)
-            + (f"  cpu {cpu:.3f} ms/req" if cpu is not None else "")
-            + (f"  others {m.interference:.0%}" if m.interference is not None else "")
-        )
-        run.measurements.append(m)
+        measure_cell(plan, run, base, skipped, bodies, pid, cell)
 
 
 def run_direct(plan: Plan, base: str, bodies: dict[tuple[Path_, bool], Path]) -> TargetRun:
@@ -181,26 +194,83 @@ def run_direct(plan: Plan, base: str, bodies: dict[tuple[Path_, bool], Path]) ->
     return run
 
 
-def run_target(plan: Plan, spec: Spec, bodies: dict[tuple[Path_, bool], Path]) -> TargetRun:
-    """Start ``spec``, check it, measure every cell, stop it."""
+@dataclass(slots=True)
+class Started:
+    """A target that is up and answered right (``problems``: paths it answered wrong)."""
+
+    run: TargetRun
+    proc: Process
+    base: str
+    problems: dict[Path_, str]
+
+
+def start_target(
+    plan: Plan, spec: Spec, bodies: dict[tuple[Path_, bool], Path]
+) -> tuple[TargetRun, Started | None]:
+    """Start ``spec`` and check its replies; None (and the run's note says why) if it did not
+    come up. The caller stops a Started with :func:`stop_target`."""
     run = TargetRun(spec.name, spec.description, paths=spec.paths)
     for file, text in spec.files.items():
         file.write_text(text)
     proc = Process(spec.argv, spec.env, plan.work / f"{spec.name}.log", plan.target_cpu)
+    problem = wait_port(spec.port, proc, spec.startup_seconds)
+    if problem:
+        run.note = f"did not start: {problem.splitlines()[0]}"
+        log(f"{spec.name}: {problem}")
+        proc.stop()
+        return run, None
+    base = f"http://127.0.0.1:{spec.port}"
     try:
-        problem = wait_port(spec.port, proc, spec.startup_seconds)
-        if problem:
-            run.note = f"did not start: {problem.splitlines()[0]}"
-            log(f"{spec.name}: {problem}")
-            return run
-        base = f"http://127.0.0.1:{spec.port}"
         problems = sanity(base, spec.paths, bodies)
         for path, why in problems.items():
             log(f"{spec.name}: {path} path n/a: {why}")
         time.sleep(1.0)
         run.idle_rss_kib = procstat.memory(proc.pid).rss_kib
-        run_cells(plan, run, base, problems, bodies, proc.pid)
-        run.peak_rss_kib = procstat.memory(proc.pid).hwm_kib
-    finally:
+    except BaseException:
         proc.stop()
+        raise
+    return run, Started(run, proc, base, problems)
+
+
+def stop_target(started: Started) -> None:
+    try:
+        started.run.peak_rss_kib = procstat.memory(started.proc.pid).hwm_kib
+    finally:
+        started.proc.stop()
+
+
+def run_target(plan: Plan, spec: Spec, bodies: dict[tuple[Path_, bool], Path]) -> TargetRun:
+    """Start ``spec``, check it, measure every cell, stop it."""
+    run, started = start_target(plan, spec, bodies)
+    if started is None:
+        return run
+    try:
+        run_cells(plan, run, started.base, started.problems, bodies, started.proc.pid)
+    finally:
+        stop_target(started)
     return run
+
+
+def run_interleaved(
+    plan: Plan, specs: list[Spec], bodies: dict[tuple[Path_, bool], Path]
+) -> list[TargetRun]:
+    """Start every target, then measure cell by cell, each cell on every target in turn (the
+    order reversed on every other cell): a machine whose load drifts over the minutes of a run
+    then weighs on every target alike, which running one target after the other does not.
+    The targets not being measured sit idle on the same CPU."""
+    runs: list[TargetRun] = []
+    started: list[Started] = []
+    try:
+        for spec in specs:
+            log(f"starting {spec.name}")
+            run, up = start_target(plan, spec, bodies)
+            runs.append(run)
+            if up is not None:
+                started.append(up)
+        for i, cell in enumerate(grid()):
+            for t in started if i % 2 == 0 else reversed(started):
+                measure_cell(plan, t.run, t.base, t.problems, bodies, t.proc.pid, cell)
+    finally:
+        for t in started:
+            stop_target(t)
+    return runs

@@ -211,6 +211,11 @@ def gateway_client() -> str:
     return client_in_sources(f.read_text() for f in sorted(server.glob("*.py")))
 
 
+def gateway_serve_args(config: Path, port: int) -> list[str]:
+    """The CLI arguments after the executable (shared with the --baseline target)."""
+    return ["serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port)]
+
+
 def gateway_spec(lineup: Lineup, port: int) -> Spec:
     config = lineup.work / "gateway.yaml"
     data_dir = lineup.work / "gateway-data"
@@ -219,16 +224,7 @@ def gateway_spec(lineup: Lineup, port: int) -> Spec:
         name="gateway",
         description="kimi-gateway serve (1 worker), Open Platform surface at the fixed upstream, "
         "upstream key set, no gateway keys, access log on (stderr to a file)",
-        argv=[
-            str(exe),
-            "serve",
-            "--config",
-            str(config),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
+        argv=[str(exe), *gateway_serve_args(config, port)],
         env=clean_env({}),
         port=port,
         paths=("same", "translated"),
