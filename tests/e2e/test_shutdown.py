@@ -5,44 +5,19 @@ access-log line per request and exits 0."""
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
 import pytest
-import yaml
 from gateway_server import PLATFORM_KEY
+from served import Served, start_served
 
 from kimi_gateway.emulator.server import EmulatorServer
-from kimi_gateway.settings import ENV_NAMES
-
-
-@dataclass
-class Served:
-    process: subprocess.Popen[bytes]
-    url: str
-    log: Path
-
-    def lines(self) -> list[dict[str, Any]]:
-        text = self.log.read_text() if self.log.exists() else ""
-        lines = [orjson.loads(line) for line in text.splitlines() if line.strip()]
-        return [line for line in lines if line["route"] != "healthz"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -51,47 +26,24 @@ def serve(tmp_path: Path, kimi_emulator_factory: Any) -> Iterator[Any]:
 
     def start(drain: float, **emulator: Any) -> Served:
         emu: EmulatorServer = kimi_emulator_factory(**emulator)
-        port = free_port()
         config = {
             "api_key": PLATFORM_KEY,
             "base_url": emu.url + "/v1",
-            "port": port,
-            "data_dir": str(tmp_path),
-            "access_log": str(tmp_path / "access.log"),
             "reliability": {"shutdown": {"drain_seconds": drain}},
         }
-        path = tmp_path / "gateway.yaml"
-        path.write_text(yaml.safe_dump(config))
-        env = {k: v for k, v in os.environ.items() if not any(k in n for n in ENV_NAMES.values())}
-        process = subprocess.Popen(
-            [sys.executable, "-m", "kimi_gateway", "serve", "--config", str(path)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / "stderr.txt").open("wb"),
-        )
-        served = Served(process, f"http://127.0.0.1:{port}", tmp_path / "access.log")
+        served = start_served(tmp_path / f"gw{len(started)}", config)
         started.append(served)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(served.url + "/healthz", timeout=1)
-                return served
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError("the gateway did not start") from None
-                time.sleep(0.1)
+        return served
 
     yield start
     for served in started:
-        if served.process.poll() is None:
-            served.process.kill()
-        served.process.wait()
+        served.stop()
 
 
 def post(url: str, body: dict[str, Any], results: list[httpx.Response | Exception]) -> None:
     try:
         results.append(httpx.post(url, json=body, timeout=30))
-    except Exception as exc:  # noqa: BLE001 (recorded for the assertion)
+    except Exception as exc:
         results.append(exc)
 
 
@@ -130,9 +82,7 @@ def test_what_outlives_the_drain_ends_with_the_dialects_error(serve: Any) -> Non
     text = "@@text:" + " ".join("w" for _ in range(40)) + "@@"
     streams = [
         in_background(served.url + "/v1/chat/completions", body(text, True)),
-        in_background(
-            served.url + "/v1/messages", {**body(text, True), "max_tokens": 100}
-        ),
+        in_background(served.url + "/v1/messages", {**body(text, True), "max_tokens": 100}),
         in_background(served.url + "/v1/chat/completions", body("@@delay:20000@@", False)),
     ]
     time.sleep(1.0)
@@ -149,7 +99,8 @@ def test_what_outlives_the_drain_ends_with_the_dialects_error(serve: Any) -> Non
     assert message in openai_reply.text.split("\n\n")[-3]
     assert anthropic_reply.status_code == 200
     last = anthropic_reply.text.strip().split("\n\n")[-1]
-    assert last.startswith("event: error\n") and message in last
+    assert last.startswith("event: error\n")
+    assert message in last
     assert waiting.status_code == 503
     assert waiting.json()["error"]["message"] == message
     lines = sorted((line["route"], line["status"], line.get("error")) for line in served.lines())

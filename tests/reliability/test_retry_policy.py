@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from kimi_gateway.core.errors import GatewayError, ErrorKind
+from kimi_gateway.core.errors import ErrorKind, GatewayError
 from kimi_gateway.core.http_headers import retry_after_seconds
 from kimi_gateway.reliability.retry_policy import (
     CIRCUIT_OPEN,
@@ -108,13 +110,13 @@ def test_budget_is_a_share_of_recent_requests() -> None:
     )
     for _ in range(50):
         budget.request()
-    granted = sum(budget.try_retry() for _ in range(20))
+    granted = sum(asyncio.run(budget.try_retry()) for _ in range(20))
     assert granted == 10  # 20 % of 50
     clock.now += 11  # the window has moved on: no requests, no retries
-    assert budget.try_retry() is False
+    assert asyncio.run(budget.try_retry()) is False
     for _ in range(5):
         budget.request()
-    assert budget.try_retry() is True
+    assert asyncio.run(budget.try_retry()) is True
 
 
 def test_budget_floor_allows_retries_at_low_traffic() -> None:
@@ -122,4 +124,4 @@ def test_budget_floor_allows_retries_at_low_traffic() -> None:
     budget = RetryBudget(
         RetryPolicy(budget_ratio=0.0, budget_min_per_second=0.5, budget_window=10.0), clock
     )
-    assert sum(budget.try_retry() for _ in range(10)) == 5
+    assert sum(asyncio.run(budget.try_retry()) for _ in range(10)) == 5

@@ -24,6 +24,7 @@ from kimi_gateway.reliability.limited import AccountQueue, Limited, QueuePolicy
 from kimi_gateway.reliability.limits import Gate, KeyMeters, Limits, LocalGate, account_limits
 from kimi_gateway.reliability.retry_policy import RetryBudget, RetryPolicy
 from kimi_gateway.reliability.retrying import Retrying
+from kimi_gateway.reliability.shared import SharedBudget, SharedGate, SharedState
 from kimi_gateway.reliability.stats import Stats
 from kimi_gateway.settings import Settings
 from kimi_gateway.upstreams.config import UpstreamConfigError
@@ -41,6 +42,7 @@ class Reliability:
     queues: dict[str, AccountQueue] = field(default_factory=dict)
     chains: dict[str, tuple[tuple[str, str | None], ...]] = field(default_factory=dict)
     closers: list[Closer] = field(default_factory=list)
+    starters: list[Callable[[], None]] = field(default_factory=list)  # run in the serving loop
     degraded: Callable[[], str | None] = lambda: None  # why shared state is local, if it is
     stale_resends: Callable[[], int] = lambda: 0  # requests resent after a stale connection
     _upstreams: Mapping[str, Upstream] = field(default_factory=dict)
@@ -72,6 +74,11 @@ class Reliability:
             report["shared_state"] = {"status": "degraded", "reason": degraded}
         return report
 
+    def start(self) -> None:
+        """Start background work (the shared-state sync) inside the running loop."""
+        for start in self.starters:
+            start()
+
     async def aclose(self) -> None:
         for close in self.closers:
             await close()
@@ -91,6 +98,14 @@ def wrap_upstreams(
     make_gate = gate_factory or _local_gates(keys, clock, section.limits.window_margin)
     policy = RetryPolicy(**section.retry.model_dump(exclude={"enabled"}))
     budget = RetryBudget(policy, clock)
+    shared = None
+    if settings.redis_url:
+        shared = SharedState(settings.redis_url, section.redis_prefix)
+        make_gate = _shared_gates(shared, make_gate, section.limits.window_margin)
+        budget = SharedBudget(shared, policy, clock)
+        rel.degraded = lambda: shared.reason
+        rel.closers.append(shared.aclose)
+        rel.starters.append(shared.start)
     breaker_config = BreakerConfig(**section.breaker.model_dump(exclude={"enabled"}))
     wrapped: dict[str, Upstream] = {}
     for name, upstream in upstreams.items():
@@ -103,6 +118,12 @@ def wrap_upstreams(
         if section.retry.enabled:
             current = Retrying(current, policy, budget, rel.stats)
         wrapped[name] = current
+    if shared is not None:
+        shared.breakers = rel.breakers
+        for gate in shared.gates:
+            queue = rel.queues[gate.account]
+            queue.others = lambda gate=gate: gate.others_depth  # type: ignore[misc]
+            gate.local_depth = lambda queue=queue: queue.depth  # type: ignore[misc]
     rel.chains = _chains(settings, wrapped)
     rel._upstreams = wrapped
     return wrapped, rel
@@ -111,6 +132,17 @@ def wrap_upstreams(
 def _local_gates(keys: KeyMeters, clock: Callable[[], float], margin: float) -> GateFactory:
     def make(account: str, limits: Limits, _keys: KeyMeters) -> Gate:
         return LocalGate(limits, keys, clock, margin)
+
+    return make
+
+
+def _shared_gates(shared: SharedState, local: GateFactory, margin: float) -> GateFactory:
+    window_ms = int((60 + margin) * 1000)
+
+    def make(account: str, limits: Limits, keys: KeyMeters) -> Gate:
+        fallback = local(account, limits, keys)
+        assert isinstance(fallback, LocalGate)
+        return SharedGate(shared, account, limits, keys, fallback, window_ms)
 
     return make
 

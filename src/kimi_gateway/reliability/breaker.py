@@ -64,6 +64,16 @@ class Breaker:
             self._state, self._trials = "half_open", 0
         return self._state
 
+    @property
+    def opened_at(self) -> float:
+        """Clock time of the last opening."""
+        return self._opened_at
+
+    def force_open(self, seconds: float) -> None:
+        """Open now for ``seconds`` (another replica opened it: shared.py)."""
+        self._state, self._trials = "open", 0
+        self._opened_at = self._clock() - self.config.open_seconds + seconds
+
     def retry_in(self) -> float:
         """Seconds until an open breaker lets a trial call through."""
         return max(0.0, self._opened_at + self.config.open_seconds - self._clock())

@@ -70,6 +70,7 @@ class AccountQueue:
         self._wake = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
         self._releasing: set[asyncio.Task[None]] = set()
+        self.others: Callable[[], int] = lambda: 0  # waiting at other replicas (shared.py)
 
     @property
     def depth(self) -> int:
@@ -84,7 +85,7 @@ class AccountQueue:
             loop = asyncio.get_running_loop()
             if wait != INF and loop.time() + wait > deadline:
                 raise self._too_long(wait)
-        if self._depth >= self.policy.max_depth:
+        if self._depth + self.others() >= self.policy.max_depth:
             self.stats.refused[(self.name, "queue_full")] += 1
             raise GatewayError(
                 "unavailable",

@@ -96,8 +96,8 @@ class RetryBudget:
         """Note one request (each deposits ``ratio`` retries)."""
         self._requests[self._bucket()] += 1
 
-    def try_retry(self) -> bool:
-        """Take one retry from the budget if it has one."""
+    async def try_retry(self) -> bool:
+        """Take one retry from the budget if it has one (async: a shared budget asks Redis)."""
         allowed = self._ratio * self._live(self._requests) + self._floor
         if self._live(self._retries) + 1 > allowed:
             return False

@@ -70,7 +70,7 @@ class Retrying(Wrapper):
                 opened = await self.inner.open(request, ctx)
                 if self.policy.empty_completion and await _empty_so_far(opened):
                     error = _empty(opened.upstream)
-                    wait = self._wait(error, attempt, waited, ctx)
+                    wait = await self._wait(error, attempt, waited, ctx)
                     if wait is None:
                         return _counted(opened, attempt)  # the last try: its reply, as it is
                     await opened.aclose()
@@ -78,7 +78,7 @@ class Retrying(Wrapper):
             except (GatewayError, _Again) as exc:
                 error, wait = (exc.error, exc.wait) if isinstance(exc, _Again) else (exc, None)
                 if wait is None:
-                    wait = self._wait(error, attempt, waited, ctx)
+                    wait = await self._wait(error, attempt, waited, ctx)
                     if wait is None:
                         error.attempts = attempt
                         raise error from None
@@ -88,7 +88,7 @@ class Retrying(Wrapper):
                 continue
             return _counted(opened, attempt)
 
-    def _wait(
+    async def _wait(
         self, error: GatewayError, attempt: int, waited: float, ctx: CallContext
     ) -> float | None:
         """How long to wait before the next attempt, or None to give up with ``error``."""
@@ -97,7 +97,7 @@ class Retrying(Wrapper):
             return None
         if ctx.deadline is not None and asyncio.get_running_loop().time() + wait >= ctx.deadline:
             return None
-        if not self.budget.try_retry():
+        if not await self.budget.try_retry():
             self.stats.budget_refusals[self.name] += 1
             return None
         return wait

@@ -128,6 +128,7 @@ async def build_runtime(
     )
     runtime.responses = await asyncio.to_thread(open_responses, settings)
     register_reliability(runtime.metrics.registry, engine.reliability)
+    engine.reliability.start()
     runtime.file_owners = await asyncio.to_thread(FileOwners, settings.resolved_database_url())
     runtime.access.start()
     await runtime.reload_keys()
