@@ -85,3 +85,26 @@ def test_a_short_sealing_key_stops_the_start(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv("KGW_SEALING_KEY", "short")
     with pytest.raises(ValueError, match="at least 32 characters"):
         ResponsesSettings(sealing_key_env="KGW_SEALING_KEY")
+
+
+def test_item_references_name_stored_output_items(
+    gateway: GatewayServer, kimi_emulator: EmulatorServer
+) -> None:
+    """What the Vercel AI SDK sends on its tool step: earlier output items by reference."""
+    sdk = client(gateway)
+    first = sdk.responses.create(
+        model=MODEL, tools=[EXEC], input='@@tool:exec_command {"cmd":"ls"}@@'
+    )
+    refs: list[Any] = [{"type": "item_reference", "id": item.id} for item in first.output]
+    call_id = first.output[-1].model_dump()["call_id"]
+    output = {"type": "function_call_output", "call_id": call_id, "output": "a.txt"}
+    resent: list[Any] = [*refs, output]
+    second = sdk.responses.create(model=MODEL, tools=[EXEC], input=resent)
+    assert second.output_text == "TOOL_RESULT_SEEN: a.txt"
+    assistant = kimi_bodies(kimi_emulator)[-1]["messages"][0]
+    assert assistant["reasoning_content"] == REASONING
+    assert assistant["tool_calls"][0]["function"]["arguments"] == '{"cmd":"ls"}'
+    missing: list[Any] = [{"type": "item_reference", "id": "rs_00ff_0"}]
+    with pytest.raises(openai.NotFoundError) as info:
+        sdk.responses.create(model=MODEL, input=missing)
+    assert "rs_00ff_0" in info.value.message

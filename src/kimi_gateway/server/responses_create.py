@@ -31,7 +31,11 @@ from kimi_gateway.dialects.openai_responses.envelope import (
     echo_fields,
     wants_encrypted_reasoning,
 )
-from kimi_gateway.dialects.openai_responses.input_items import conversation, own_items
+from kimi_gateway.dialects.openai_responses.input_items import (
+    conversation,
+    own_items,
+    reference,
+)
 from kimi_gateway.dialects.openai_responses.losses import response_losses
 from kimi_gateway.dialects.openai_responses.namespaces import flatten
 from kimi_gateway.ledger.responses import BrokenChain, StoredResponse
@@ -56,7 +60,7 @@ async def create_response(ex: Exchange) -> None:
     principal = ex.authenticate()
     state = responses_state(ex)
     body, previous = await _body(ex)
-    mine = own_items(body["input"], new_id)
+    mine = await _resolve_references(state, own_items(body["input"], new_id), principal)
     chain = await _chain(state, previous, principal) if previous else []
     history = conversation((turn.input_items, turn.response) for turn in chain)
     wire, namespaces = flatten({**body, "input": [*history, *mine]})
@@ -102,6 +106,36 @@ async def _body(ex: Exchange) -> tuple[dict[str, Any], str | None]:
     if body.get("input") is None:
         raise GatewayError("invalid_request", "'input' is required.", param="input")
     return body, previous
+
+
+async def _resolve_references(
+    state: ResponsesState, items: list[dict[str, Any]], principal: Principal
+) -> list[dict[str, Any]]:
+    """``item_reference`` items replaced by the stored items they name (the same key's)."""
+    if not any(item.get("type") == "item_reference" for item in items):
+        return items
+    stored: dict[str, StoredResponse | None] = {}
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if item.get("type") != "item_reference":
+            out.append(item)
+            continue
+        where = reference(item)
+        found = None
+        if where is not None and state.store is not None:
+            rid, index = where
+            if rid not in stored:
+                get = state.store.get
+                stored[rid] = await asyncio.to_thread(get, rid, owner(principal), time.time())
+            record = stored[rid]
+            output = record.response.get("output") if record is not None else None
+            found = output[index] if isinstance(output, list) and index < len(output) else None
+        if not isinstance(found, dict):
+            raise GatewayError(
+                "not_found", f"Item with id {item.get('id')!r} not found.", param="input"
+            )
+        out.append(found)
+    return out
 
 
 async def _chain(state: ResponsesState, previous: str, principal: Principal) -> list[Any]:

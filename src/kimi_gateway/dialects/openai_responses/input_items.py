@@ -1,5 +1,8 @@
 """Input items as a server keeps and lists them, and a stored conversation as input again.
 
+``reference`` reads an ``item_reference`` (what the Vercel AI SDK sends for an earlier output item
+of a stored response) that names one of this server's output items: their ids are built from
+the response id and the output index (response.item_id), so the item is found without an index.
 ``own_items`` turns a request's ``input`` (a string, or items in the "easy" form without
 ``type``) into typed items with ids, what ``GET /v1/responses/{id}/input_items`` lists.
 ``conversation`` is the input that continues a stored chain: each earlier turn's input items and
@@ -10,6 +13,7 @@ output items keep their sealed ``encrypted_content``, so parsing them restores K
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -22,6 +26,7 @@ _PREFIX = {
     "reasoning": "rs",
     "web_search_call": "ws",
 }
+_OUTPUT_ITEM_ID = re.compile(r"(?:rs|msg|fc|ws)_([0-9a-f]+)_([0-9]+)")
 # Item fields a listing does not show (how the API lists input items).
 _HIDDEN = frozenset({"encrypted_content"})
 
@@ -59,3 +64,11 @@ def conversation(
 def listed(item: Mapping[str, Any]) -> dict[str, Any]:
     """An item as an input-items listing shows it."""
     return {k: v for k, v in item.items() if k not in _HIDDEN}
+
+
+def reference(item: Mapping[str, Any]) -> tuple[str, int] | None:
+    """(response id, output index) of an ``item_reference`` to one of our output items."""
+    if item.get("type") != "item_reference":
+        return None
+    found = _OUTPUT_ITEM_ID.fullmatch(str(item.get("id")))
+    return (f"resp_{found[1]}", int(found[2])) if found else None
