@@ -165,6 +165,8 @@ def test_tool_round_trip_by_previous_response_id(
         second = stream.get_final_response()
     assert second.output_text == "TOOL_RESULT_SEEN: a.txt"
     assert second.previous_response_id == first.id
+    assert second.usage is not None  # the emulator caches a prefix it saw, as Kimi does
+    assert second.usage.input_tokens_details.cached_tokens > 0
     messages = kimi_bodies(kimi_emulator)[-1]["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant", "tool"]
     assert messages[1]["reasoning_content"] == REASONING
