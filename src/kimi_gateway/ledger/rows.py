@@ -7,7 +7,8 @@ outcome): status, day, cost and the rest are derived here. A model with no price
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import functools
+from datetime import UTC, date, datetime
 from typing import Any
 
 from kimi_gateway.core.outcome import Outcome
@@ -27,9 +28,15 @@ def _ms(start: float, end: float | None) -> float | None:
     return None if end is None else round((end - start) * 1000, 3)
 
 
+@functools.lru_cache(maxsize=64)
+def _day(days: int) -> date:
+    """The UTC date ``days`` days after the epoch (rows of one day share one lookup)."""
+    return datetime.fromtimestamp(days * 86400, UTC).date()
+
+
 def build_row(outcome: Outcome, wall: float, prices: PriceBook) -> dict[str, Any]:
     """The ``usage`` row of ``outcome``, which ended at unix time ``wall``."""
-    day = datetime.fromtimestamp(wall, UTC).date()
+    day = _day(int(wall // 86400))
     usage = outcome.usage
     model = outcome.upstream_model or outcome.model
     cost = prices.cost(outcome.upstream, model, day, usage, outcome.builtin_tools)

@@ -22,7 +22,7 @@ import aiohttp
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.dialects.registry import ANTHROPIC, OPENAI, RESPONSES, Dialect
 from kimi_gateway.ledger.keys import KeyStore
-from kimi_gateway.server import admin, endpoints, files, models
+from kimi_gateway.server import admin, dashboard, endpoints, files, models
 from kimi_gateway.server.access_log import AccessRecord
 from kimi_gateway.server.asgi import ClientGone, Message, Receive, Scope, Send, send_json
 from kimi_gateway.server.banner import banner, refusal
@@ -60,6 +60,10 @@ def _routes() -> tuple[dict[str, Route], tuple[tuple[str, Route], ...]]:
         "/readyz": Route("readyz", get, endpoints.readyz),
         "/metrics": Route("metrics", get, endpoints.metrics),
         "/admin/keys": Route("admin_keys", frozenset({"GET", "POST"}), admin.admin_keys),
+        "/ui": Route("ui", get, dashboard.page),
+        "/ui/login": Route("ui_login", post, dashboard.login),
+        "/ui/logout": Route("ui_logout", post, dashboard.logout),
+        "/ui/data": Route("ui_data", get, dashboard.data),
     }
     files_route = Route("files", frozenset({"GET", "POST", "DELETE"}), files.relay_files)
     prefixes = (

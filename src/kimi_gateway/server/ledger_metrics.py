@@ -24,6 +24,7 @@ _TOKEN_KINDS = ("input_uncached", "input_cache_read", "input_cache_write", "outp
 class LedgerMetrics:
     def __init__(self, registry: CollectorRegistry, priced_models: Collection[str]) -> None:
         self.priced_models = frozenset(priced_models)
+        self._children: dict[tuple[object, ...], Any] = {}
 
         def counter(name: str, doc: str, *labels: str) -> Counter:
             return Counter(name, doc, labels, registry=registry)
@@ -94,23 +95,32 @@ class LedgerMetrics:
         """One written batch (the writer thread calls this)."""
         for row in rows:
             upstream = row["upstream"] or "-"
-            self.generations.labels(upstream, row["status"]).inc()
-            if row["error"] is not None:
-                self.errors.labels(upstream, row["error"]).inc()
+            status, error = row["status"], row["error"]
+            child = self._child
+            child(self.generations, upstream, status).inc()
+            if error is not None:
+                child(self.errors, upstream, error).inc()
             for kind in _TOKEN_KINDS:
                 if row[kind]:
-                    self.tokens.labels(upstream, kind).inc(row[kind])
-            if row["priced"]:
-                if row["cost_nano_usd"]:
-                    model = row["upstream_model"]
-                    label = model if model in self.priced_models else "other"
-                    self.spend.labels(upstream, label).inc(float(from_nano(row["cost_nano_usd"])))
-            else:
-                self.unpriced.labels(upstream).inc()
-            self.latency.labels(upstream).observe(row["latency_ms"] / 1000)
+                    child(self.tokens, upstream, kind).inc(row[kind])
+            if not row["priced"]:
+                child(self.unpriced, upstream).inc()
+            elif row["cost_nano_usd"]:
+                model = row["upstream_model"]
+                label = model if model in self.priced_models else "other"
+                child(self.spend, upstream, label).inc(row["cost_nano_usd"] / 1e9)
+            child(self.latency, upstream).observe(row["latency_ms"] / 1000)
             if row["ttft_ms"] is not None:
-                self.ttft.labels(upstream).observe(row["ttft_ms"] / 1000)
+                child(self.ttft, upstream).observe(row["ttft_ms"] / 1000)
         self.rows_written.inc(len(rows))
+
+    def _child(self, metric: Any, *labels: str) -> Any:
+        """A labelled child, looked up once per label set (``labels()`` is not cheap)."""
+        key = (id(metric), *labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
 
     def budget_level(self, slot: Slot, spent_nano: int, alert: bool) -> None:
         budget = slot.budget
