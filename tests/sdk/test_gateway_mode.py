@@ -48,6 +48,12 @@ def test_gateway_mode_matches_in_process(
         count = remote.count_tokens("hello there", model="kimi-k2.6")
         assert count == kimi.count_tokens("hello there", model="kimi-k2.6")
         assert "kimi-k2.6" in [m.id for m in remote.models()]
+        doc = tmp_path / "memo.txt"
+        doc.write_text("The memo says: ship it.")
+        answer = remote.files.ask(doc, "What does it say? @@text:Ship it.@@")
+        assert (answer.text, remote.files.uploads) == ("Ship it.", 1)
+        remote.files.ask(doc, "Again? @@text:Yes.@@")
+        assert remote.files.uploads == 1
         with pytest.raises(KimiError) as caught:
             remote.chat("@@error:429:exceeded_current_quota_error@@")
         assert caught.value.kind == "quota_exhausted"
