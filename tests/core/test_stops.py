@@ -89,9 +89,11 @@ def test_usage_in_the_matching_batch_still_counts() -> None:
     ]
 
 
-def test_earliest_match_wins_and_longest_at_one_place() -> None:
+def test_the_match_that_completes_first_wins() -> None:
     assert first_match("xx ab abc", ["abc", "ab"]) == (3, "ab")
-    assert first_match("abc", ["ab", "abc"]) == (0, "abc")
+    assert first_match("abc", ["ab", "abc"]) == (0, "ab")  # "ab" is complete first
+    assert first_match("XXaX", ["a", "XaX"]) == (2, "a")
+    assert first_match("zabc", ["abc", "zabc"]) == (0, "zabc")  # same end: the longer
     assert first_match("none", ["z"]) is None
 
 

@@ -28,16 +28,18 @@ from kimi_gateway.core.model import Part, Response, TextPart
 
 
 def first_match(text: str, stops: Sequence[str]) -> tuple[int, str] | None:
-    """The earliest (position, sequence) of any of ``stops`` in ``text``; at one position the
-    longest sequence wins."""
-    best: tuple[int, str] | None = None
+    """The (position, sequence) of the match that completes first as ``text`` arrives: the
+    earliest end; at one end, the longer sequence. Streamed in any chunks or read whole, the
+    same text gives the same answer."""
+    best: tuple[int, int, str] | None = None  # (end, position, stop)
     for stop in stops:
         at = text.find(stop)
         if at < 0:
             continue
-        if best is None or at < best[0] or (at == best[0] and len(stop) > len(best[1])):
-            best = (at, stop)
-    return best
+        end = at + len(stop)
+        if best is None or (end, at) < best[:2]:
+            best = (end, at, stop)
+    return None if best is None else (best[1], best[2])
 
 
 def _held(text: str, stops: Sequence[str]) -> int:
