@@ -21,6 +21,7 @@ from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server.access_log import AccessLog
 from kimi_gateway.server.auth import KeyIndex
 from kimi_gateway.server.drain import Drain
+from kimi_gateway.server.ledger_runtime import LedgerRuntime, open_ledger
 from kimi_gateway.server.metrics import Metrics
 from kimi_gateway.server.reliability_metrics import register as register_reliability
 from kimi_gateway.server.responses_state import ResponsesState, open_responses
@@ -43,6 +44,7 @@ class Runtime:
     clock: Callable[[], float]
     emulator: EmulatorServer | None = None
     responses: ResponsesState | None = None  # the /v1/responses store and sealer
+    ledger: LedgerRuntime | None = None  # usage rows, prices, budgets
     file_owners: FileOwners | None = None  # which key uploaded which file (server/files.py)
     models_cache: dict[str, Any] = field(default_factory=dict)
     drain: Drain = field(default_factory=Drain)  # clean shutdown (server/drain.py)
@@ -80,9 +82,26 @@ class Runtime:
             await asyncio.to_thread(self.file_owners.close)
         if self.responses is not None:
             await asyncio.to_thread(self.responses.close)
+        if self.ledger is not None:
+            await self.ledger.close()
         if self.emulator is not None:
             await asyncio.to_thread(self.emulator.stop)
         self.access.stop()
+
+
+async def _engine_and_ledger(
+    settings: Settings, http: aiohttp.ClientSession, clock: Callable[[], float], metrics: Metrics
+) -> tuple[Engine, LedgerRuntime]:
+    """The ledger (database migrated, writer started, budgets) and the engine with its hooks."""
+    ledger = await asyncio.to_thread(open_ledger, settings, metrics.registry)
+    try:
+        before, after = ledger.before_hooks(), ledger.after_hooks()
+        engine = build_engine(settings, http, clock=clock, before=before, after=after)
+        await ledger.start()
+    except BaseException:
+        await ledger.close()
+        raise
+    return engine, ledger
 
 
 async def build_runtime(
@@ -103,7 +122,7 @@ async def build_runtime(
     store = key_store or await asyncio.to_thread(KeyStore, settings.resolved_database_url())
     http = http_client or new_http_session(settings)
     try:
-        engine = build_engine(effective, http, clock=clock)
+        engine, ledger = await _engine_and_ledger(effective, http, clock, metrics := Metrics())
     except Exception:
         if http_client is None:
             await http.close()
@@ -119,10 +138,11 @@ async def build_runtime(
         engine=engine,
         keys=KeyIndex(settings),
         store=store,
-        metrics=Metrics(),
+        metrics=metrics,
         access=AccessLog(settings.access_log),
         clock=clock,
         emulator=emulator,
+        ledger=ledger,
         _owns_http=http_client is None,
         _owns_store=key_store is None,
     )
