@@ -210,6 +210,35 @@ def test_reasoning_effort_reaches_kimi_as_thinking(
     assert on.usage.output_tokens_details.reasoning_tokens > 0
 
 
+PNG = (  # a 1x1 PNG
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="
+)
+
+
+def test_image_input_and_tool_choice_none(
+    gateway: GatewayServer, kimi_emulator: EmulatorServer
+) -> None:
+    content: list[Any] = [
+        {"type": "input_text", "text": '@@tool:exec_command {"cmd":"ls"}@@ what is this?'},
+        {"type": "input_image", "image_url": f"data:image/png;base64,{PNG}", "detail": "low"},
+    ]
+    reply = client(gateway).responses.create(
+        model=MODEL,
+        input=[{"role": "user", "content": content}],
+        tools=[EXEC],
+        tool_choice="none",
+        reasoning={"effort": "none"},
+    )
+    assert [item.type for item in reply.output] == ["message"]  # no call: tool_choice none
+    sent = kimi_bodies(kimi_emulator)[-1]
+    assert sent["tool_choice"] == "none"
+    image = sent["messages"][0]["content"][1]
+    assert image == {
+        "type": "image_url",
+        "image_url": {"url": f"data:image/png;base64,{PNG}", "detail": "low"},
+    }
+
+
 def test_max_output_tokens_is_incomplete(gateway: GatewayServer) -> None:
     reply = client(gateway).responses.create(
         model=MODEL, input="@@text:a long answer here@@", max_output_tokens=3

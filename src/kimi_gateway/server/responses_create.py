@@ -182,8 +182,6 @@ def _saver(
             input_items=mine,
             response=body,
         )
-        store = state.store
-        if store is not None:
-            await asyncio.to_thread(store.save, record)
+        await asyncio.to_thread(state.save, record)
 
     return save
