@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve emulate test lint venv clean bench lock
+.PHONY: serve emulate test lint venv clean bench lock chaos
 
 # The venv holds exactly the versions in requirements-dev.lock (hash-checked), then the package
 # itself without dependencies. Rebuilt when pyproject.toml or either lock file changes.
@@ -53,6 +53,11 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# The chaos suite in full (issue 12): emulator faults and limits under concurrent load, one and
+# two gateway processes (Redis on 127.0.0.1:6379 for two; CHAOS_ARGS=--redis-url= skips them).
+chaos: $(STAMP)
+	$(BIN)/kimi-gateway chaos $(CHAOS_ARGS)
 
 # Side-by-side benchmark vs LiteLLM and a bare relay floor (issue 5): bench/run.py.
 # Installs nginx/wrk/LiteLLM if missing; BENCH_ARGS=--profile adds a py-spy profile.

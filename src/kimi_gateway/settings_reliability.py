@@ -18,11 +18,11 @@ class _Frozen(BaseModel):
 
 
 class RetrySettings(_Frozen):
-    """Retries before the first byte reaches the client (docs/kimi.md §2.4). Defaults: up to 4
-    attempts; with 15 % of calls failing retryably, 1 request in ~2,000 still fails."""
+    """Retries before the first byte reaches the client (docs/kimi.md §2.4). Defaults: up to 5
+    attempts; with 15 % of calls failing retryably, 1 request in ~13,000 still fails."""
 
     enabled: bool = True
-    max_attempts: int = Field(default=4, ge=1, le=10)  # calls per upstream, the first included
+    max_attempts: int = Field(default=5, ge=1, le=10)  # calls per upstream, the first included
     base_delay: float = Field(default=0.25, ge=0)  # seconds; full jitter over base·2^(n-1)
     max_delay: float = Field(default=4.0, ge=0)  # one backoff wait at most
     max_retry_after: float = Field(default=20.0, ge=0)  # a longer Retry-After is not waited for

@@ -53,6 +53,23 @@ def serve(
         raise typer.Exit(2) from None
 
 
+@app.command()
+def chaos(
+    reduced: Annotated[bool, typer.Option(help="the quick form CI runs")] = False,
+    redis_url: Annotated[
+        str | None, typer.Option(help="Redis for the two-replica scenarios ('' to skip)")
+    ] = "redis://127.0.0.1:6379/0",
+) -> None:
+    """Run the chaos suite on 127.0.0.1: emulator faults and limits under concurrent load."""
+    from kimi_gateway.chaos.report import render
+    from kimi_gateway.chaos.scenarios import run_all
+
+    reports = run_all(reduced=reduced, redis_url=redis_url or None)
+    typer.echo(render(reports))
+    if not all(report.passed for report in reports):
+        raise typer.Exit(1)
+
+
 def _announce(text: str) -> None:
     typer.echo(text, err=True)
 

@@ -30,7 +30,7 @@ LOCAL_REFUSALS = frozenset({CIRCUIT_OPEN, QUEUE_FULL, QUEUE_DEADLINE})
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    max_attempts: int = 4
+    max_attempts: int = 5
     base_delay: float = 0.25
     max_delay: float = 4.0
     max_retry_after: float = 20.0

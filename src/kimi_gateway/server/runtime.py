@@ -104,6 +104,12 @@ async def _engine_and_ledger(
     return engine, ledger
 
 
+def _reliability_on(runtime: Runtime) -> None:
+    """The reliability wrappers' figures in /metrics, and their background sync started."""
+    register_reliability(runtime.metrics.registry, runtime.engine.reliability)
+    runtime.engine.reliability.start()
+
+
 async def build_runtime(
     settings: Settings,
     *,
@@ -147,8 +153,7 @@ async def build_runtime(
         _owns_store=key_store is None,
     )
     runtime.responses = await asyncio.to_thread(open_responses, settings)
-    register_reliability(runtime.metrics.registry, engine.reliability)
-    engine.reliability.start()
+    _reliability_on(runtime)
     runtime.file_owners = await asyncio.to_thread(FileOwners, settings.resolved_database_url())
     runtime.access.start()
     await runtime.reload_keys()
