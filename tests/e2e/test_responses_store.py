@@ -44,6 +44,7 @@ def test_store_switched_off(gateway_factory: Any) -> None:
     gateway = gateway_factory(responses={"store": False})
     sdk = client(gateway)
     made = sdk.responses.create(model=MODEL, input="@@text:x@@")
+    assert made.model_dump()["store"] is False  # the reply says it was not kept
     with pytest.raises(openai.NotFoundError):
         sdk.responses.retrieve(made.id)
     with pytest.raises(openai.BadRequestError) as info:

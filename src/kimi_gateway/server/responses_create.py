@@ -68,16 +68,15 @@ async def create_response(ex: Exchange) -> None:
     target = ex.runtime.engine.router.resolve(request.model, "openai_responses")
     request, search = plan_tools(request, target.upstream)
     now = time.time()
+    stored = state.store is not None and body.get("store") is not False
     envelope = Envelope(
         id=new_id("resp"),
         created_at=int(now),
-        echo=echo_fields({**body, "previous_response_id": previous}),
+        echo=echo_fields({**body, "previous_response_id": previous, "store": stored}),
         seal=state.sealer.seal if wants_encrypted_reasoning(body) else None,
         namespaces=namespaces,
     )
-    settle = None
-    if state.store is not None and body.get("store") is not False:
-        settle = _saver(state, envelope, principal, previous, mine, now)
+    settle = _saver(state, envelope, principal, previous, mine, now) if stored else None
     engine = ex.runtime.engine
     reply = Reply(
         renderer=lambda: StreamRenderer(envelope=envelope),
