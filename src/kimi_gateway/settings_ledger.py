@@ -56,3 +56,6 @@ class LedgerSettings(_Frozen):
     reserve_output_tokens: int = Field(default=262_144, ge=1)
     unpriced: Literal["refuse", "allow"] = "refuse"  # a model with no price under a budget
     redis_prefix: str = "kimi-gateway:budget:"  # budget counters' keys (with redis_url)
+    # OpenTelemetry traces over OTLP/HTTP (the ``otel`` extra), e.g. http://127.0.0.1:4318
+    traces_endpoint: str | None = None
+    service_name: str = "kimi-gateway"  # the traces' service.name

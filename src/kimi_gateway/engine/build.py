@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 import aiohttp
 
+from kimi_gateway.core.upstream import Upstream
 from kimi_gateway.engine.engine import Engine, EngineOptions
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, authorize
 from kimi_gateway.engine.reliable import wrap_upstreams
@@ -51,14 +52,18 @@ def build_engine(
     before: Sequence[BeforeHook] = (),
     after: Sequence[AfterHook] = (),
     clock: Callable[[], float] = time.perf_counter,
+    trace: Callable[[Upstream], Upstream] | None = None,
 ) -> Engine:
     """The engine for ``settings`` over ``session`` (the caller owns and closes it).
-    ``before`` hooks run after authorisation; ``after`` hooks get every Outcome."""
+    ``before`` hooks run after authorisation; ``after`` hooks get every Outcome; ``trace``
+    wraps each base upstream (inside retries and fallbacks: one call per attempt)."""
     http = UpstreamHttp(session, timeouts(settings))
     accounts: dict[str, str] = {}
     built = build_upstreams(
         settings.upstream_entries(), BuildContext(http, quirk_policy(settings)), accounts
     )
+    if trace is not None:
+        built = {name: trace(upstream) for name, upstream in built.items()}
     upstreams, reliability = wrap_upstreams(settings, built, accounts, clock)
     reliability.closers.append(http.aclose)
     reliability.stale_resends = lambda: http.stale_resends

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import hashlib
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
@@ -27,6 +28,9 @@ from kimi_gateway.ledger.writer import LedgerWriter
 from kimi_gateway.server.ledger_metrics import LedgerMetrics
 from kimi_gateway.settings import Settings
 from kimi_gateway.settings_ledger import LedgerSettings
+
+if TYPE_CHECKING:  # the OpenTelemetry SDK loads only when traces are configured
+    from kimi_gateway.server.tracing import Tracing
 
 
 def price_book(config: LedgerSettings) -> PriceBook:
@@ -68,10 +72,12 @@ class LedgerRuntime:
     writer: LedgerWriter | None
     metrics: LedgerMetrics
     refresh_seconds: float
+    tracing: Tracing | None = None  # OpenTelemetry spans (ledger.traces_endpoint)
     _refresher: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def before_hooks(self) -> list[BeforeHook]:
         guard = self.guard
+        first: list[BeforeHook] = [self.tracing.start] if self.tracing is not None else []
 
         async def reserve_budget(dispatch: Dispatch) -> None:
             if not dispatch.counting:
@@ -84,12 +90,14 @@ class LedgerRuntime:
                     dispatch.outcome,
                 )
 
-        return [reserve_budget]
+        return [*first, reserve_budget]
 
     def after_hooks(self) -> list[AfterHook]:
         hooks: list[AfterHook] = [self.guard.settle]
         if self.writer is not None:
             hooks.append(self.writer.record)
+        if self.tracing is not None:
+            hooks.append(self.tracing.end)
         return hooks
 
     async def start(self) -> None:
@@ -114,6 +122,8 @@ class LedgerRuntime:
         if self.writer is not None:
             await asyncio.to_thread(self.writer.stop)
         await asyncio.to_thread(self.database.dispose)
+        if self.tracing is not None:
+            await asyncio.to_thread(self.tracing.close)  # exports what is queued
 
 
 def open_ledger(settings: Settings, registry: CollectorRegistry) -> LedgerRuntime:
@@ -143,6 +153,11 @@ def open_ledger(settings: Settings, registry: CollectorRegistry) -> LedgerRuntim
         alert_fraction=config.alert_fraction,
         on_level=metrics.budget_level,
     )
+    tracing = None
+    if config.traces_endpoint:
+        from kimi_gateway.server.tracing import Tracing
+
+        tracing = Tracing(config.traces_endpoint, config.service_name)
     return LedgerRuntime(
-        config, database, prices, guard, writer, metrics, settings.keys_refresh_seconds
+        config, database, prices, guard, writer, metrics, settings.keys_refresh_seconds, tracing
     )

@@ -96,7 +96,8 @@ async def _engine_and_ledger(
     ledger = await asyncio.to_thread(open_ledger, settings, metrics.registry)
     try:
         before, after = ledger.before_hooks(), ledger.after_hooks()
-        engine = build_engine(settings, http, clock=clock, before=before, after=after)
+        trace = ledger.tracing.wrap if ledger.tracing is not None else None
+        engine = build_engine(settings, http, clock=clock, before=before, after=after, trace=trace)
         await ledger.start()
     except BaseException:
         await ledger.close()
