@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 from cdp import Browser, chromium_path
-from ledger_workload import EMULATOR_FAULTS, run_mixed
+from ledger_workload import EMULATOR_FAULTS, emulator_totals, ledger_totals, run_mixed
 from test_ledger import ledger_rows
+from test_ledger_budgets import redis_prefix  # noqa: F401 (a fixture)
 
 MASTER = "master-key-for-the-dashboard-0123"
 CLIENT = "client-key-for-the-dashboard-0123"
@@ -80,21 +81,69 @@ def _browser() -> str:
 
 
 def test_the_page_renders_the_run_in_chromium(busy_gateway: Any) -> None:
+    shown, data = _render(busy_gateway)
+    assert shown["spend"] == "$" + data["spend_usd"]
+    assert shown["requests"] == "16"
+    assert shown["errors"] == f"{100 * data['error_rate']:.1f}%"
+    assert shown["cache"] == f"{100 * data['cache_hit_ratio']:.1f}%"
+    assert shown["p50"] == f"{data['latency_ms']['p50']:.1f}"
+    assert shown["recent"] == 16
+    assert shown["bad"] == data["errors"]
+    assert shown["days"] == [d["cost_usd"] for d in data["spend_by_day"]]
+    assert shown["output"] == sum(m["output_tokens"] for m in data["tokens_by_model"])
+    assert shown["left"] == ["$" + b["left_usd"] for b in data["budgets"]]
+
+
+def test_the_dashboard_shows_a_two_replica_run_on_postgres_and_redis(
+    gateway_factory: Any,
+    kimi_emulator_factory: Any,
+    postgres_url: str,
+    redis_prefix: str,  # noqa: F811 (the fixture imported above)
+) -> None:
+    """Two replicas share PostgreSQL and Redis; either one's dashboard shows the whole run,
+    and what it shows is what the emulator served."""
+    emulator = kimi_emulator_factory(faults=EMULATOR_FAULTS)
+    shared = {
+        "database_url": postgres_url,
+        "redis_url": "redis://127.0.0.1:6379/0",
+        "master_key": MASTER,
+        "keys": [{"name": "ci", "key": CLIENT}],
+        "ledger": {
+            "redis_prefix": redis_prefix,
+            "budgets": [{"period": "day", "limit_usd": "1000"}],
+        },
+    }
+    replicas = [gateway_factory(emulator=emulator, **shared) for _ in range(2)]
+    jobs = run_mixed([(g.url, CLIENT) for g in replicas], rounds=3)
+    ledger_rows(replicas[1])  # flush the other replica's writer
+    rows = ledger_rows(replicas[0])
+    assert ledger_totals(rows) == emulator_totals(emulator.requests())
+    shown, data = _render(replicas[0])
+    assert shown["requests"] == str(jobs) == str(len(rows))
+    assert shown["spend"] == "$" + data["spend_usd"]
+    spent = sum((Decimal(r["cost_nano_usd"] or 0) for r in rows), Decimal(0)) / 10**9
+    assert Decimal(data["spend_usd"]) == spent
+    assert shown["left"] == [f"${(Decimal(1000) - spent).normalize():f}"]
+    assert shown["output"] == ledger_totals(rows)["output"]
+
+
+def _render(gateway: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the page shows in Chromium after logging in, and the JSON it drew from."""
     executable = _browser()
-    client = _logged_in(busy_gateway)
+    client = _logged_in(gateway)
     try:
         data = client.get("/ui/data").json()
     finally:
         client.close()
     with Browser(executable) as browser:
-        browser.open(busy_gateway.url + "/ui")
+        browser.open(gateway.url + "/ui")
         browser.wait_for("document.querySelector('#key') !== null")
         browser.evaluate(
             f"document.querySelector('#key').value = {MASTER!r};"
             "document.querySelector('#login').submit(); true"
         )
         browser.wait_for("document.body.dataset.loaded === 'true'")
-        shown = browser.evaluate(
+        found = browser.evaluate(
             "({spend: document.querySelector('#spend').textContent,"
             " requests: document.querySelector('#requests').textContent,"
             " errors: document.querySelector('#error-rate').textContent,"
@@ -109,13 +158,5 @@ def test_the_page_renders_the_run_in_chromium(busy_gateway: Any) -> None:
         )
         if os.environ.get("KIMI_GATEWAY_SCREENSHOT"):
             Path(os.environ["KIMI_GATEWAY_SCREENSHOT"]).write_bytes(browser.screenshot())
-    assert shown["spend"] == "$" + data["spend_usd"]
-    assert shown["requests"] == "16"
-    assert shown["errors"] == f"{100 * data['error_rate']:.1f}%"
-    assert shown["cache"] == f"{100 * data['cache_hit_ratio']:.1f}%"
-    assert shown["p50"] == f"{data['latency_ms']['p50']:.1f}"
-    assert shown["recent"] == 16
-    assert shown["bad"] == data["errors"]
-    assert shown["days"] == [d["cost_usd"] for d in data["spend_by_day"]]
-    assert shown["output"] == sum(m["output_tokens"] for m in data["tokens_by_model"])
-    assert shown["left"] == ["$" + b["left_usd"] for b in data["budgets"]]
+    shown: dict[str, Any] = found
+    return shown, data

@@ -36,7 +36,7 @@ def _recent(engine: Engine, limit: int) -> list[dict[str, Any]]:
         usage.c.input_cache_read, usage.c.output, usage.c.cost_nano_usd, usage.c.priced,
         usage.c.diagnostics,
     ]  # fmt: skip
-    query = select(*columns).order_by(usage.c.id.desc()).limit(limit)
+    query = select(*columns).order_by(usage.c.ts.desc()).limit(limit)
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return [
@@ -59,7 +59,7 @@ def _recent(engine: Engine, limit: int) -> list[dict[str, Any]]:
 
 
 def _latencies(engine: Engine, sample: int, since: float | None) -> list[float]:
-    query = select(usage.c.latency_ms).order_by(usage.c.id.desc()).limit(sample)
+    query = select(usage.c.latency_ms).order_by(usage.c.ts.desc()).limit(sample)
     if since is not None:
         query = query.where(usage.c.ts >= since)
     with engine.connect() as conn:
