@@ -111,6 +111,13 @@ def _reliability_on(runtime: Runtime) -> None:
     runtime.engine.reliability.start()
 
 
+async def _key_store(settings: Settings, given: KeyStore | None) -> KeyStore:
+    """The given key store, else the one in the settings' database (opened, migrated)."""
+    if given is not None:
+        return given
+    return await asyncio.to_thread(KeyStore, settings.resolved_database_url())
+
+
 async def build_runtime(
     settings: Settings,
     *,
@@ -126,7 +133,7 @@ async def build_runtime(
 
         emulator = await asyncio.to_thread(start_emulator)
         effective = point_at_emulator(settings, emulator)
-    store = key_store or await asyncio.to_thread(KeyStore, settings.resolved_database_url())
+    store = await _key_store(settings, key_store)
     http = http_client or new_http_session(settings)
     try:
         engine, ledger = await _engine_and_ledger(effective, http, clock, metrics := Metrics())
