@@ -185,3 +185,23 @@ def test_migrations_adopt_a_key_store_made_before_them(tmp_path: Path) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0004"
     engine.dispose()
+
+
+def test_rows_survive_a_database_outage(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """An insert that fails keeps its rows for the next flush (here: the table is gone, then
+    back)."""
+    from kimi_gateway.ledger.schema import metadata as ledger_metadata
+
+    engine = open_database(f"sqlite:///{tmp_path / 'ledger.db'}")
+    writer = LedgerWriter(engine, PriceBook())
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE usage"))
+    writer.record(_outcome(1))
+    writer.flush()
+    assert writer.written == 0
+    assert "kept for the next flush" in caplog.text
+    ledger_metadata.create_all(engine, tables=[usage])
+    writer.record(_outcome(2))
+    writer.flush()
+    assert writer.written == 2
+    assert [r["request_id"] for r in _rows(engine)] == ["req_1", "req_2"]
