@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import Request
 from kimi_gateway.core.upstream import CallContext, Opened, Upstream
-from kimi_gateway.reliability.limits import INF, Gate, estimate_tokens
+from kimi_gateway.reliability.limits import INF, Gate, LocalGate, estimate_tokens
 from kimi_gateway.reliability.retry_policy import QUEUE_DEADLINE, QUEUE_FULL
 from kimi_gateway.reliability.stats import Stats
 from kimi_gateway.reliability.wrapper import Wrapper
@@ -146,7 +146,16 @@ class AccountQueue:
             await self._release_now(key)
             return
         loop = asyncio.get_running_loop()
-        loop.call_later(self.policy.release_grace, self._spawn_release, key)
+        if isinstance(self.gate, LocalGate):  # no await needed: no task per request
+            loop.call_later(self.policy.release_grace, self._release_local, key)
+        else:
+            loop.call_later(self.policy.release_grace, self._spawn_release, key)
+
+    def _release_local(self, key: str | None) -> None:
+        assert isinstance(self.gate, LocalGate)
+        self.gate.release_now(key)
+        if self._depth:
+            self._wake.set()
 
     def _spawn_release(self, key: str | None) -> None:
         task = asyncio.get_running_loop().create_task(self._release_now(key))

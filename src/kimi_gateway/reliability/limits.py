@@ -212,6 +212,10 @@ class LocalGate:
         return 0.0, "account"
 
     async def release(self, key: str | None) -> None:
+        self.release_now(key)
+
+    def release_now(self, key: str | None) -> None:
+        """:meth:`release` without an await (a timer callback calls it directly)."""
         self._account.inflight -= 1
         meter = self._keys.meter(key)
         if meter is not None:
@@ -223,11 +227,12 @@ class KeyMeters:
 
     def __init__(self, limits: Limits, margin: float = 1.0) -> None:
         self.limits = limits
+        self._on = limits.any
         self._margin = margin
         self._meters: dict[str | None, _Meter] = {}
 
     def meter(self, key: str | None) -> _Meter | None:
-        if not self.limits.any:
+        if not self._on:
             return None
         meter = self._meters.get(key)
         if meter is None:

@@ -248,8 +248,10 @@ class SharedGate:
             return
         keys = self._keys(key)
         try:
-            await self.shared.redis.zrem(keys[0], lease)
-            await self.shared.redis.zrem(keys[4], lease)
+            async with self.shared.redis.pipeline(transaction=False) as pipe:
+                pipe.zrem(keys[0], lease)
+                pipe.zrem(keys[4], lease)
+                await pipe.execute()
         except Exception as exc:  # the lease lapses by itself
             self.shared.failed(exc)
 

@@ -31,14 +31,22 @@ local function requests(key, limit)
   return tonumber(oldest[2]) + window - now
 end
 local function amount(member) return tonumber(string.match(member, ':(%d+)$')) end
+-- A token window: the zset of "lease:tokens" members and, beside it, their running total
+-- (key .. ':sum'), so a check costs what expires, not the whole window.
+local function tokens_expire(key)
+  local gone = redis.call('ZRANGEBYSCORE', key, '-inf', now - window)
+  if #gone == 0 then return tonumber(redis.call('GET', key .. ':sum') or '0') end
+  local freed = 0
+  for i = 1, #gone do freed = freed + amount(gone[i]) end
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  return redis.call('DECRBY', key .. ':sum', freed)
+end
 local function tokens_wait(key, limit)
   if limit <= 0 then return 0 end
-  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
-  local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-  local total = 0
-  for i = 1, #entries, 2 do total = total + amount(entries[i]) end
+  local total = tokens_expire(key)
   local excess = total + tokens - limit
-  if excess <= 0 or total == 0 then return 0 end
+  if excess <= 0 or total <= 0 then return 0 end
+  local entries = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
   for i = 1, #entries, 2 do
     excess = excess - amount(entries[i])
     if excess <= 0 then return tonumber(entries[i + 1]) + window - now end
@@ -72,7 +80,11 @@ for i, limit in ipairs({a_conc, a_rpm, a_tpm, k_conc, k_rpm, k_tpm}) do
   if limit > 0 then
     if i == 1 or i == 4 then redis.call('ZADD', key, now + lease_ms, lease)
     elseif i == 2 or i == 5 then redis.call('ZADD', key, now, lease)
-    else redis.call('ZADD', key, now, member) end
+    else
+      redis.call('ZADD', key, now, member)
+      redis.call('INCRBY', key .. ':sum', tokens)
+      redis.call('PEXPIRE', key .. ':sum', window + lease_ms)
+    end
     redis.call('PEXPIRE', key, window + lease_ms)
   end
 end
