@@ -5,7 +5,7 @@ uploaded, since all of them share the operator's one Kimi account).
 One row per file uploaded through the gateway: the upstream's file id and the uploader's key id
 (``anonymous`` when the gateway ran without keys). Files that have no row (uploaded straight to
 Kimi, or before this table existed) belong to no key: only the master key sees them. The table
-is created here if missing, beside the key store's table in the same database.
+lives beside the key store's in the same database; the ledger's migrations make it.
 
 What does not belong here: deciding who may see a file (server/files.py), the key store.
 """
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from pathlib import Path
 
 from sqlalchemy import (
     Column,
@@ -24,12 +23,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
     insert,
     select,
 )
-from sqlalchemy.engine import make_url
+
+from kimi_gateway.ledger.db import open_database
 
 ANONYMOUS_OWNER = "anonymous"  # the owner of files uploaded while no key was required
 
@@ -47,11 +46,8 @@ class FileOwners:
     """The uploader of each file, in SQL (the gateway's database)."""
 
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        self._engine: Engine = create_engine(url)
-        metadata.create_all(self._engine, tables=[file_owners])
+        # The table is made and changed by the ledger's migrations (ledger/migrations/).
+        self._engine: Engine = open_database(database_url)
 
     def close(self) -> None:
         self._engine.dispose()

@@ -34,13 +34,13 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    create_engine,
     delete,
     insert,
     select,
     update,
 )
-from sqlalchemy.engine import make_url
+
+from kimi_gateway.ledger.db import open_database
 
 MAX_CHAIN = 10_000  # links followed before a chain is called broken (a cycle cannot be made)
 
@@ -100,11 +100,8 @@ class ResponseStore:
     """Stored responses in a SQL database."""
 
     def __init__(self, database_url: str) -> None:
-        url = make_url(database_url)
-        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        self._engine: Engine = create_engine(url, pool_pre_ping=True)
-        metadata.create_all(self._engine, tables=[responses])
+        # The table is made and changed by the ledger's migrations (ledger/migrations/).
+        self._engine: Engine = open_database(database_url)
 
     def close(self) -> None:
         self._engine.dispose()
