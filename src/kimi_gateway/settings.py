@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kimi_gateway.settings_responses import ResponsesSettings
+from kimi_gateway.settings_security import SecuritySettings
 
 from kimi_gateway.settings_ledger import LedgerSettings
 from kimi_gateway.settings_reliability import ReliabilitySettings
@@ -245,6 +246,8 @@ class Settings(BaseSettings):
     redis_url: str | None = _field(None, "redis_url", "Redis shared by replicas (limits, breaker)")
     # The usage ledger, prices and budgets (settings_ledger.py); YAML only.
     ledger: LedgerSettings = LedgerSettings()
+    # Connection and request limits, endpoint access (settings_security.py); YAML only.
+    security: SecuritySettings = SecuritySettings()
 
     @classmethod
     def settings_customise_sources(

@@ -15,6 +15,7 @@ import uvicorn
 
 from kimi_gateway.emulator.server import EmulatorServer
 from kimi_gateway.server.app import GatewayApp, create_app
+from kimi_gateway.server.http_protocol import uvicorn_options
 from kimi_gateway.settings import Settings
 
 PLATFORM_KEY = "sk-test-platform-0123456789"
@@ -77,7 +78,7 @@ def start_gateway(settings: Settings, emulator: EmulatorServer) -> GatewayServer
     config = uvicorn.Config(
         app,
         loop="uvloop",
-        http="httptools",
+        **uvicorn_options(settings),  # connection limits (security.connections)
         lifespan="on",
         access_log=False,
         log_level="warning",

@@ -28,8 +28,17 @@ SSE_HEADERS: Headers = [
 ]
 
 
+# Set in the scope by the connection (server/http_protocol.py) when the request body arrives
+# too slowly; whoever reads the body answers 408 (issue 10 item 5).
+BODY_TIMED_OUT = "kimi_gateway.body_timed_out"
+
+
 class BodyTooLarge(Exception):
     """The request body is larger than the configured limit."""
+
+
+class BodyTimeout(Exception):
+    """The request body arrived too slowly (``security.connections``); answer 408."""
 
 
 class ClientGone(Exception):
@@ -56,6 +65,8 @@ async def read_body(scope: Scope, receive: Receive, limit: int) -> bytes:
         message = await receive()
         if message["type"] == "http.disconnect":
             raise ClientGone
+        if BODY_TIMED_OUT in scope:
+            raise BodyTimeout
         chunk = message.get("body", b"")
         if chunk:
             size += len(chunk)

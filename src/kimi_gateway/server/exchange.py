@@ -16,6 +16,7 @@ from kimi_gateway.core.principal import Principal
 from kimi_gateway.dialects.registry import Dialect
 from kimi_gateway.server.access_log import AccessRecord
 from kimi_gateway.server.asgi import (
+    BodyTimeout,
     BodyTooLarge,
     Receive,
     Scope,
@@ -26,6 +27,20 @@ from kimi_gateway.server.asgi import (
 )
 from kimi_gateway.server.auth import presented_key
 from kimi_gateway.server.runtime import Runtime
+
+
+# Statuses the gateway itself decides that no error kind carries (a dialect renders "timeout" as
+# its own 504): kept whatever the dialect.
+_OWN_STATUSES = frozenset({408})
+
+
+def body_timeout() -> GatewayError:
+    """The 408 for a body that arrived too slowly (server/http_protocol.py decides when)."""
+    return GatewayError(
+        "timeout",
+        "the request body arrived too slowly (security.connections.body_timeout, body_min_rate)",
+        status=408,
+    )
 
 
 @dataclass(slots=True)
@@ -51,6 +66,8 @@ class Exchange:
             raise GatewayError(
                 "request_too_large", f"request body is larger than the limit of {limit} bytes"
             ) from None
+        except BodyTimeout:
+            raise body_timeout() from None
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
@@ -93,6 +110,8 @@ class Exchange:
         """Answer with ``error`` in this route's dialect (only before the head was sent);
         ``status`` overrides the dialect's status for the kind (405 has no kind of its own)."""
         rendered_status, body = self.dialect.render_error(error)
+        if status is None and error.status in _OWN_STATUSES:
+            status = error.status
         status = status or rendered_status
         self.record.error = error.kind
         extra = list(headers)

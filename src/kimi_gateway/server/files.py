@@ -26,6 +26,7 @@ from kimi_gateway.core.principal import Principal
 from kimi_gateway.core.upstream import CallContext, FileReply, FilesAPI
 from kimi_gateway.ledger.file_owners import ANONYMOUS_OWNER, FileOwners
 from kimi_gateway.server.asgi import (
+    BODY_TIMED_OUT,
     ClientGone,
     end_stream,
     header,
@@ -33,7 +34,7 @@ from kimi_gateway.server.asgi import (
     send_chunk,
     start_stream,
 )
-from kimi_gateway.server.exchange import Exchange
+from kimi_gateway.server.exchange import Exchange, body_timeout
 
 # §9 [O]: 100 MB per file; the multipart envelope adds a little.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024 + 1024 * 1024
@@ -51,6 +52,7 @@ class _Upload:
         self.ex = ex
         self.too_large = False
         self.client_gone = False
+        self.timed_out = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
         size = 0
@@ -59,6 +61,9 @@ class _Upload:
             if message["type"] == "http.disconnect":
                 self.client_gone = True
                 raise ClientGone
+            if BODY_TIMED_OUT in self.ex.scope:
+                self.timed_out = True
+                raise body_timeout()
             chunk: bytes = message.get("body", b"")
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:
@@ -72,6 +77,8 @@ class _Upload:
     def failure(self) -> Exception | None:
         if self.too_large:
             return _too_large()
+        if self.timed_out:
+            return body_timeout()
         return ClientGone() if self.client_gone else None
 
 

@@ -17,6 +17,7 @@ from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server.app import create_app
 from kimi_gateway.server.banner import refusal
 from kimi_gateway.server.drain_server import AFTER_DRAIN, DrainingServer
+from kimi_gateway.server.http_protocol import uvicorn_options
 from kimi_gateway.settings import Settings
 
 
@@ -42,7 +43,7 @@ def serve(settings: Settings, *, announce: Callable[[str], None]) -> None:
             host=settings.host,
             port=settings.port,
             loop="uvloop",
-            http="httptools",
+            **uvicorn_options(settings),  # connection limits (security.connections)
             lifespan="on",
             access_log=False,  # ours is the JSON access log (server/access_log.py)
             server_header=False,
