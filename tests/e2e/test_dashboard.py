@@ -29,7 +29,8 @@ def busy_gateway(gateway_factory: Any, kimi_emulator_factory: Any) -> Any:
     }
     keys = [{"name": "ci", "key": CLIENT}]
     gateway = gateway_factory(emulator=emulator, master_key=MASTER, keys=keys, ledger=budgets)
-    run_mixed([(gateway.url, CLIENT)], rounds=2, workers=4)
+    jobs = run_mixed([(gateway.url, CLIENT)], rounds=2, workers=4)
+    ledger_rows(gateway, expect=jobs)  # every generation has ended
     return gateway
 
 
@@ -95,10 +96,10 @@ def test_the_page_renders_the_run_in_chromium(busy_gateway: Any) -> None:
 
 
 def test_the_dashboard_shows_a_two_replica_run_on_postgres_and_redis(
+    postgres_url: str,  # before the gateways: torn down after them
+    redis_prefix: str,  # noqa: F811 (the fixture imported above)
     gateway_factory: Any,
     kimi_emulator_factory: Any,
-    postgres_url: str,
-    redis_prefix: str,  # noqa: F811 (the fixture imported above)
 ) -> None:
     """Two replicas share PostgreSQL and Redis; either one's dashboard shows the whole run,
     and what it shows is what the emulator served."""
@@ -115,8 +116,7 @@ def test_the_dashboard_shows_a_two_replica_run_on_postgres_and_redis(
     }
     replicas = [gateway_factory(emulator=emulator, **shared) for _ in range(2)]
     jobs = run_mixed([(g.url, CLIENT) for g in replicas], rounds=3)
-    ledger_rows(replicas[1])  # flush the other replica's writer
-    rows = ledger_rows(replicas[0])
+    rows = ledger_rows(*replicas, expect=jobs)
     assert ledger_totals(rows) == emulator_totals(emulator.requests())
     shown, data = _render(replicas[0])
     assert shown["requests"] == str(jobs) == str(len(rows))

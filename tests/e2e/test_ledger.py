@@ -3,6 +3,7 @@ in SQLite (WAL, the default) checked against the emulator's own record of what i
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from typing import Any
 
@@ -22,7 +23,7 @@ from kimi_gateway.emulator.server import EmulatorServer
 from kimi_gateway.ledger.schema import usage
 
 
-def ledger_rows(gateway: GatewayServer) -> list[dict[str, Any]]:
+def _flushed(gateway: GatewayServer) -> list[dict[str, Any]]:
     runtime = gateway.app.runtime
     assert runtime is not None
     assert runtime.ledger is not None
@@ -31,6 +32,20 @@ def ledger_rows(gateway: GatewayServer) -> list[dict[str, Any]]:
     assert ledger.writer.flush()
     with ledger.database.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(select(usage).order_by(usage.c.id))]
+
+
+def ledger_rows(*gateways: GatewayServer, expect: int = 0) -> list[dict[str, Any]]:
+    """The rows, once every gateway (replicas share one database) has written what it queued
+    and there are at least ``expect`` of them: a client can see its reply end a moment before
+    the gateway ends the generation (a hang-up is noticed on its next read)."""
+    deadline = time.monotonic() + 10
+    while True:
+        for gateway in gateways[1:]:
+            _flushed(gateway)
+        rows = _flushed(gateways[0])
+        if len(rows) >= expect or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -44,7 +59,7 @@ def test_mixed_concurrent_run_matches_what_the_emulator_served(
 ) -> None:
     gateway = gateway_factory(emulator=faulty_emulator)
     jobs = run_mixed([(gateway.url, "anything")], rounds=4)
-    rows = ledger_rows(gateway)
+    rows = ledger_rows(gateway, expect=jobs)
     assert len(rows) == jobs
     assert ledger_totals(rows) == emulator_totals(faulty_emulator.requests())
     statuses = Counter((r["model"], r["status"], r["error"], r["midstream"]) for r in rows)
@@ -57,8 +72,10 @@ def test_mixed_concurrent_run_matches_what_the_emulator_served(
 
 
 def test_a_row_says_everything_about_its_generation(gateway: GatewayServer) -> None:
-    run_mixed([(gateway.url, "x")], rounds=1, workers=1)
-    rows = {r["route"] + ("+s" if r["stream"] else ""): r for r in ledger_rows(gateway)}
+    jobs = run_mixed([(gateway.url, "x")], rounds=1, workers=1)
+    rows = {
+        r["route"] + ("+s" if r["stream"] else ""): r for r in ledger_rows(gateway, expect=jobs)
+    }
     text = next(r for r in ledger_rows(gateway) if r["tool_calls"] == 0 and r["status"] == "ok")
     assert text["upstream_request_id"]
     assert text["ttft_ms"] is not None

@@ -63,7 +63,7 @@ def test_a_budget_at_its_edge_is_never_overspent(
     refusal = next(r for r in results if r != "ok")
     assert "daily global budget of $0.0221" in refusal
     assert "it resets at" in refusal
-    rows = ledger_rows(gateway)
+    rows = ledger_rows(gateway, expect=20)
     spent = from_nano(sum(r["cost_nano_usd"] for r in rows))
     assert 0 < spent <= limit
     assert sorted({(r["status"], r["error"]) for r in rows}) == [
@@ -102,10 +102,10 @@ def redis_prefix() -> Any:
 
 
 def test_two_replicas_on_postgres_and_redis(
+    postgres_url: str,  # before the gateways: torn down after them
+    redis_prefix: str,
     gateway_factory: Any,
     kimi_emulator_factory: Any,
-    postgres_url: str,
-    redis_prefix: str,
 ) -> None:
     emulator: EmulatorServer = kimi_emulator_factory(faults=EMULATOR_FAULTS)
     shared = {
@@ -115,8 +115,7 @@ def test_two_replicas_on_postgres_and_redis(
     }
     replicas = [gateway_factory(emulator=emulator, **shared) for _ in range(2)]
     jobs = run_mixed([(g.url, "k") for g in replicas], rounds=4)
-    ledger_rows(replicas[1])  # each replica flushes its own writer; both write one table
-    rows = ledger_rows(replicas[0])
+    rows = ledger_rows(*replicas, expect=jobs)  # both replicas write one table
     assert len(rows) == jobs
     assert ledger_totals(rows) == emulator_totals(emulator.requests())
     metrics = httpx.get(replicas[0].url + "/metrics").text
@@ -126,7 +125,7 @@ def test_two_replicas_on_postgres_and_redis(
 
 
 def test_two_replicas_share_one_budget_at_its_edge(
-    gateway_factory: Any, kimi_emulator_factory: Any, postgres_url: str, redis_prefix: str
+    postgres_url: str, redis_prefix: str, gateway_factory: Any, kimi_emulator_factory: Any
 ) -> None:
     emulator = kimi_emulator_factory(faults=SLOW)
     limit = PER_REQUEST * 6 + PER_REQUEST / 3
@@ -138,8 +137,6 @@ def test_two_replicas_share_one_budget_at_its_edge(
     replicas = [gateway_factory(emulator=emulator, **shared) for _ in range(2)]
     results = _parallel([g.url for g in replicas], 30)
     assert 6 <= results.count("ok") < 30  # 6 fit in one burst (see the test above)
-    for replica in replicas:
-        ledger_rows(replica)  # flushed
-    costs = [r["cost_nano_usd"] for r in ledger_rows(replicas[0])]
+    costs = [r["cost_nano_usd"] for r in ledger_rows(*replicas, expect=30)]
     assert len(costs) == 30
     assert 0 < sum(costs) <= to_nano(limit)
