@@ -35,9 +35,7 @@ def upstream_request_id(headers: Mapping[str, str]) -> str | None:
     return next((lowered[name] for name in _REQUEST_ID_HEADERS if lowered.get(name)), None)
 
 
-def retry_after_seconds(
-    headers: Mapping[str, str], now: float | None = None
-) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """Seconds the upstream asks us to wait, from ``retry-after-ms``, ``retry-after`` or
     ``x-retry-after`` (seconds or an HTTP-date); None when absent or unreadable. A date in the
     past means 0. ``now``: Unix seconds to read a date against when the reply has no ``Date``."""
