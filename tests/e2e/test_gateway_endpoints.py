@@ -22,9 +22,12 @@ def test_root_health_ready(gateway: Any) -> None:
     head = httpx.head(gateway.url + "/")
     assert (head.status_code, head.content) == (200, b"")
     assert httpx.get(gateway.url + "/healthz").json() == {"status": "ok"}
+    names = ["code_anthropic", "code_openai", "platform", "platform_anthropic"]
     assert httpx.get(gateway.url + "/readyz").json() == {
         "status": "ready",
-        "upstreams": ["code_anthropic", "code_openai", "platform", "platform_anthropic"],
+        "upstreams": names,
+        "breakers": dict.fromkeys(names, "closed"),  # one per upstream (issue 12)
+        "queues": {},  # no limits configured
     }
     assert root.headers["x-request-id"].startswith("req_")
     assert "x-kimi-gateway-upstream" not in root.headers  # a real upstream is configured

@@ -11,6 +11,7 @@ import pytest
 from kimi_gateway.core.model import Diagnostic
 from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.usage import Usage
+from kimi_gateway.reliability.wrapper import innermost
 from kimi_gateway.server.access_log import AccessLog, AccessRecord
 from kimi_gateway.server.app import create_app
 from kimi_gateway.server.banner import is_loopback, refusal
@@ -64,7 +65,7 @@ async def test_emulator_mode_without_a_kimi_key(tmp_path: Path) -> None:
         ]
         assert all(
             isinstance(u, KimiUpstream) and u.surface.base_url.startswith(emulator.url)
-            for u in app.runtime.upstreams.values()
+            for u in map(innermost, app.runtime.upstreams.values())  # under retry, breaker
         )
         [banner] = said
         assert "NO KIMI KEY CONFIGURED" in banner
