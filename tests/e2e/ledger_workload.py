@@ -21,7 +21,9 @@ import openai
 SLOW_MODEL = "kimi-k2.5"
 FAILING_MODEL = "kimi-k2-0905-preview"
 EMULATOR_FAULTS = [
-    {"kind": "slow_chunks", "delay_ms": 80, "model": SLOW_MODEL},
+    # ~60 events 200 ms apart: a client that hangs up after the first one is always gone (and
+    # the gateway has closed the upstream call) long before the reply could end.
+    {"kind": "slow_chunks", "delay_ms": 200, "model": SLOW_MODEL},
     {"kind": "content_filter_mid", "after_chunks": 2, "model": FAILING_MODEL},
 ]
 WEATHER = {
