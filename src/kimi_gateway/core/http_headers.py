@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 # MP); request-id is the Anthropic API's name for the same; x-trace-id (§1.1 KOSONG-PY) and
 # x-msh-trace-id (§1.1 [3M] HALRO, seen on 429s) are Kimi's trace ids; x-request-id is what
 # generic proxies in front of an upstream add.
-_REQUEST_ID_HEADERS = (
+REQUEST_ID_HEADERS = (
     "msh-request-id",
     "request-id",
     "x-trace-id",
@@ -32,7 +32,7 @@ _RETRY_SECONDS_HEADERS = ("retry-after", "x-retry-after")
 def upstream_request_id(headers: Mapping[str, str]) -> str | None:
     """The upstream's id for this request, for Kimi support; None when no header carries one."""
     lowered = _lowered(headers)
-    return next((lowered[name] for name in _REQUEST_ID_HEADERS if lowered.get(name)), None)
+    return next((lowered[name] for name in REQUEST_ID_HEADERS if lowered.get(name)), None)
 
 
 def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:

@@ -163,7 +163,7 @@ class Generation:
         start = batch[0]
         if isinstance(start, MessageStart):
             created = start.created if start.created is not None else int(time.time())
-            batch = [MessageStart(start.id, self.reported_model, created), *batch[1:]]
+            batch[0] = MessageStart(start.id, self.reported_model, created)  # ours: no copy
         return batch
 
     async def batches(self) -> AsyncGenerator[Batch, None]:

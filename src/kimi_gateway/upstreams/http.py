@@ -21,7 +21,7 @@ do automatically, and what aiohttp does itself only for idempotent methods.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -29,7 +29,7 @@ from yarl import URL
 
 from kimi_gateway import __version__
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.core.http_headers import upstream_request_id
+from kimi_gateway.core.http_headers import REQUEST_ID_HEADERS
 
 Response = aiohttp.ClientResponse
 USER_AGENT = f"kimi-gateway/{__version__}"
@@ -94,8 +94,14 @@ def transport_error(
 
 
 def request_id(response: Response) -> str | None:
-    """The upstream's id for this call (Kimi's Msh-Request-Id and friends)."""
-    return upstream_request_id(response.headers)
+    """The upstream's id for this call (Kimi's Msh-Request-Id and friends, in the order
+    core.http_headers gives); aiohttp's headers are case-insensitive, so no lowered copy."""
+    headers = response.headers
+    for name in REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
 
 
 class UpstreamHttp:
@@ -176,7 +182,21 @@ class UpstreamHttp:
 
 def _resendable(body: bytes | AsyncIterable[bytes] | None) -> bool:
     """A body we still hold whole (an async stream was consumed by the first send)."""
-    return body is None or isinstance(body, bytes)
+    return body is None or isinstance(body, bytes | SlicedBody)
+
+
+class SlicedBody:
+    """A body held whole but written in slices, so that one large write does not hold the event
+    loop (issue 10 item 4); each iteration starts over, so it can be sent again."""
+
+    def __init__(self, body: bytes, size: int = 1 << 20) -> None:
+        self.body = body
+        self.size = size
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        view = memoryview(self.body)
+        for start in range(0, len(view), self.size):
+            yield bytes(view[start : start + self.size])
 
 
 def after_head(response: Response, idle: float) -> None:

@@ -41,6 +41,12 @@ def drop_unsupported_params(request: Request, ctx: QuirkContext) -> Request:
     (§5.2: seed, logit_bias, service_tier, store, modalities, audio, web_search_options …;
     Anthropic's context_management, top_k, server tools on the OpenAI wire; any dialect's
     fields on the other wire)."""
+    if (
+        request.openai_chat is None
+        and request.anthropic_messages is None
+        and request.openai_responses is None
+    ):
+        return request  # the common case: no dialect-only field was sent (the hot path)
     kept = _for_openai(request) if ctx.openai else _for_anthropic(request)
     for key in sorted(set(sent_fields(request)) - set(sent_fields(kept))):
         detail = f"'{key}' is not accepted by Kimi; not sent"
