@@ -81,7 +81,7 @@ class LimitSettings(_Frozen):
     chars_per_token: float = Field(default=2.0, gt=0)
     window_margin: float = Field(default=1.0, ge=0)
     # seconds a concurrency slot stays taken after its call ended (Kimi lets go a bit later)
-    release_grace: float = Field(default=0.05, ge=0)  # seconds added to Kimi's 60-s windows
+    release_grace: float = Field(default=0.1, ge=0)  # seconds added to Kimi's 60-s windows
 
 
 class FallbackTarget(_Frozen):

@@ -5,6 +5,7 @@ emulator, which enforces the same limits as Kimi."""
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -124,7 +125,7 @@ def test_the_queue_is_fair_between_keys(gateway_factory: Any, kimi_emulator: Any
     with ThreadPoolExecutor(8) as pool:
         noisy = [pool.submit(chat, gateway, f"@@delay:200@@@@text:a{i}@@", KEY_A) for i in range(6)]
         while len(kimi_emulator.requests()) < 1:  # a0 is in flight, a1…a5 queue
-            pass
+            time.sleep(0.005)
         quiet = pool.submit(chat, gateway, "@@delay:200@@@@text:b@@", KEY_B)
         replies = [f.result() for f in [*noisy, quiet]]
     assert all(r.status_code == 200 for r in replies)

@@ -43,7 +43,7 @@ class QueuePolicy:
     counts_tokens: bool = True  # whether any limit counts tokens (else no estimate is made)
     # Kimi sees a call end a moment after we read its last byte; a slot freed at once could be
     # taken by a call that reaches Kimi before Kimi has let the old one go.
-    release_grace: float = 0.05
+    release_grace: float = 0.1
 
 
 def _future() -> asyncio.Future[None]:
