@@ -11,12 +11,15 @@ fails mid-stream (content filter).
 from __future__ import annotations
 
 import concurrent.futures
+import time
 from collections.abc import Callable
 from typing import Any, cast
 
 import anthropic
 import httpx
 import openai
+
+from kimi_gateway.emulator.server import EmulatorServer
 
 SLOW_MODEL = "kimi-k2.5"
 FAILING_MODEL = "kimi-k2-0905-preview"
@@ -157,6 +160,15 @@ def run_mixed(targets: list[tuple[str, str]], rounds: int, workers: int = 16) ->
         for future in futures:
             future.result()
     return len(jobs)
+
+
+def served(emulator: EmulatorServer, timeout: float = 20) -> list[dict[str, Any]]:
+    """The emulator's request log once no generation is in flight: a reply whose client went
+    away is marked ``cancelled`` only when the emulator sees the hang-up."""
+    deadline = time.monotonic() + timeout
+    while emulator.state.in_flight > 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return emulator.requests()
 
 
 def emulator_totals(entries: list[dict[str, Any]]) -> dict[str, int]:

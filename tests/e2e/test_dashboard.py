@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from cdp import Browser, chromium_path
-from ledger_workload import EMULATOR_FAULTS, emulator_totals, ledger_totals, run_mixed
+from ledger_workload import EMULATOR_FAULTS, emulator_totals, ledger_totals, run_mixed, served
 from test_ledger import ledger_rows
 from test_ledger_budgets import redis_prefix  # noqa: F401 (a fixture)
 
@@ -117,7 +117,7 @@ def test_the_dashboard_shows_a_two_replica_run_on_postgres_and_redis(
     replicas = [gateway_factory(emulator=emulator, **shared) for _ in range(2)]
     jobs = run_mixed([(g.url, CLIENT) for g in replicas], rounds=3)
     rows = ledger_rows(*replicas, expect=jobs)
-    assert ledger_totals(rows) == emulator_totals(emulator.requests())
+    assert ledger_totals(rows) == emulator_totals(served(emulator))
     shown, data = _render(replicas[0])
     assert shown["requests"] == str(jobs) == str(len(rows))
     assert shown["spend"] == "$" + data["spend_usd"]

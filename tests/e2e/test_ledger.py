@@ -16,6 +16,7 @@ from ledger_workload import (
     emulator_totals,
     ledger_totals,
     run_mixed,
+    served,
 )
 from sqlalchemy import select
 
@@ -61,7 +62,7 @@ def test_mixed_concurrent_run_matches_what_the_emulator_served(
     jobs = run_mixed([(gateway.url, "anything")], rounds=4)
     rows = ledger_rows(gateway, expect=jobs)
     assert len(rows) == jobs
-    assert ledger_totals(rows) == emulator_totals(faulty_emulator.requests())
+    assert ledger_totals(rows) == emulator_totals(served(faulty_emulator))
     statuses = Counter((r["model"], r["status"], r["error"], r["midstream"]) for r in rows)
     assert statuses[(SLOW_MODEL, "client_closed", "client_closed", True)] == 4
     assert statuses[(FAILING_MODEL, "error", "content_filter", True)] == 4

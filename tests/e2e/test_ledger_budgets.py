@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 import redis
-from ledger_workload import EMULATOR_FAULTS, emulator_totals, ledger_totals, run_mixed
+from ledger_workload import EMULATOR_FAULTS, emulator_totals, ledger_totals, run_mixed, served
 from test_ledger import ledger_rows
 
 from kimi_gateway.emulator.server import EmulatorServer
@@ -117,7 +117,7 @@ def test_two_replicas_on_postgres_and_redis(
     jobs = run_mixed([(g.url, "k") for g in replicas], rounds=4)
     rows = ledger_rows(*replicas, expect=jobs)  # both replicas write one table
     assert len(rows) == jobs
-    assert ledger_totals(rows) == emulator_totals(emulator.requests())
+    assert ledger_totals(rows) == emulator_totals(served(emulator))
     metrics = httpx.get(replicas[0].url + "/metrics").text
     assert 'kimi_gateway_budget_remaining_usd{budget="cfg_' in metrics
     assert "kimi_gateway_spend_usd_total{" in metrics
