@@ -206,3 +206,38 @@ def test_open_breaker_falls_back(gateway_factory: Any, kimi_emulator_factory: An
         "/coding/v1/chat/completions",
         "/coding/v1/chat/completions",  # the platform is not even tried
     ]
+
+
+def test_fallback_from_kimi_to_an_openai_compatible_host(
+    gateway_factory: Any, kimi_emulator_factory: Any
+) -> None:
+    """The Open Platform is down; a vLLM-like host serving Kimi's weights answers instead."""
+    from vllm_like import VllmLike
+
+    emulator = kimi_emulator_factory(
+        faults=[
+            {"kind": "server_unavailable", "path": "/v1/chat/completions", "model": "kimi-k2.6"}
+        ]
+    )
+    healthy = kimi_emulator_factory()  # what the host runs on: not the failing platform
+    with VllmLike(healthy.platform_url, "moonshotai/Kimi-K2-Instruct") as host:
+        entry = {
+            "name": "vllm",
+            "kind": "openai_compatible",
+            "base_url": host.openai_url,
+            "models": {"kimi-local": "moonshotai/Kimi-K2-Instruct"},
+            "options": {"preset": "vllm"},
+        }
+        gateway = gateway_factory(
+            emulator=emulator,
+            upstreams=[entry],
+            reliability={
+                "retry": {**FAST_RETRY, "max_attempts": 2},
+                "fallbacks": {"kimi-k2.6": [{"upstream": "vllm", "model": "kimi-local"}]},
+            },
+        )
+        reply = chat(gateway)
+        assert reply.status_code == 200
+        assert reply.headers["x-kimi-gateway-upstream-served"] == "vllm"
+        assert reply.json()["choices"][0]["message"]["content"] == "Hello"
+        assert [body["model"] for body in host.received] == ["moonshotai/Kimi-K2-Instruct"]
