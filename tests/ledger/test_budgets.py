@@ -9,6 +9,7 @@ import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -170,3 +171,34 @@ async def test_parallel_requests_across_replicas_never_overspend_with_redis(
     admitted, refused = await _parallel_run(guards, 60)
     assert (admitted, refused) == (7, 53)
     assert await redis_counters[0].spent("edge:2026-12-05") == 7 * per_request
+
+
+async def test_counters_start_from_the_ledgers_record(tmp_path: Path) -> None:
+    """A restarted gateway (fresh in-memory counters) counts what the ledger already holds."""
+    from kimi_gateway.ledger.db import open_database
+    from kimi_gateway.ledger.writer import LedgerWriter
+
+    database = open_database(f"sqlite:///{tmp_path / 'ledger.db'}")
+    writer = LedgerWriter(database, PriceBook())
+    spent = Outcome("openai_chat", key_id="key_a", upstream="platform", upstream_model="kimi-k2.6")
+    spent.usage = Usage(output=1000)  # $0.004 today
+    writer.record(spent)
+    writer.flush()
+    budget = Budget("b1", "key_a", "day", to_nano(Decimal("0.006")))
+    guard = BudgetGuard(MemoryCounters(), PriceBook(), database, [budget])
+    with pytest.raises(GatewayError, match="is used up"):  # 0.004 + up to 0.00402 > 0.006
+        await guard.reserve(_request(), "key_a", "platform", "kimi-k2.6", Outcome("openai_chat"))
+    database.dispose()
+
+
+async def test_unreadable_counters_fail_closed() -> None:
+    counters = RedisCounters("redis://127.0.0.1:1/0", "kgw-test-down:")  # nothing listens
+    guard = _guard(counters, Budget("b1", None, "day", 10**12))
+    with pytest.raises(GatewayError) as caught:
+        await guard.reserve(_request(), None, "platform", "kimi-k2.6", Outcome("openai_chat"))
+    assert (caught.value.kind, caught.value.status, caught.value.attempts) == (
+        "unavailable",
+        503,
+        0,
+    )
+    await counters.aclose()

@@ -115,16 +115,27 @@ class BudgetGuard:
             return
         now = self.clock()
         slots = tuple(slot_of(budget, now) for budget in budgets)
-        await self._seed(slots, now)
         amount = self._estimate(request, upstream, model, now)
         if amount is None:
             return
-        index, after = await self.counters.reserve(
-            [s.name for s in slots],
-            [s.budget.limit_nano for s in slots],
-            [s.ttl_seconds(now) for s in slots],
-            amount,
-        )
+        try:
+            await self._seed(slots, now)
+            index, after = await self.counters.reserve(
+                [s.name for s in slots],
+                [s.budget.limit_nano for s in slots],
+                [s.ttl_seconds(now) for s in slots],
+                amount,
+            )
+        except Exception:
+            # Fail closed: a budget that cannot be checked is not spent blindly.
+            _LOG.exception("budget: the counters could not be read")
+            raise _before_dispatch(
+                GatewayError(
+                    "unavailable",
+                    "the gateway cannot check its spending budgets right now; try again shortly",
+                    retry_after=5,
+                )
+            ) from None
         if index >= 0:
             raise _before_dispatch(self._exhausted(slots[index], amount))
         outcome.hold = Hold(slots, amount)
