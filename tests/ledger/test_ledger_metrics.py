@@ -85,6 +85,8 @@ async def test_budget_remaining_and_the_soft_alert(caplog: pytest.LogCaptureFixt
 
     request = Request("kimi-k2.6", (Message("user", (TextPart("hi"),)),), max_tokens=1000)
     labels = {"budget": "b1", "scope": "key_a", "period": "total"}
+    await guard.refresh()  # at start, before any request: the whole budget is left
+    assert _value(registry, "kimi_gateway_budget_remaining_usd", **labels) == 0.01
     with caplog.at_level(logging.WARNING, "kimi_gateway.ledger"):
         for _ in range(2):
             outcome = Outcome("openai_chat", upstream="platform", upstream_model="kimi-k2.6")

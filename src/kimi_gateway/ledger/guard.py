@@ -100,6 +100,20 @@ class BudgetGuard:
             [] if self.database is None else await asyncio.to_thread(stored_budgets, self.database)
         )
         self._index([*self.configured, *stored])
+        await self._report_levels()
+
+    async def _report_levels(self) -> None:
+        """Every budget's current level to ``on_level`` (other replicas spend too)."""
+        if self.on_level is None:
+            return
+        now = self.clock()
+        for budget in self.budgets:
+            slot = slot_of(budget, now)
+            try:
+                spent = await self.counters.spent(slot.name)
+            except Exception:
+                return  # the next reservation says it louder
+            self.on_level(slot, spent or 0, False)
 
     def applicable(self, key_id: str | None) -> list[Budget]:
         found = self._by_key.get(None, [])
