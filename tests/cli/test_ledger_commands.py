@@ -80,6 +80,10 @@ def test_keys_create_with_budgets(data_dir: Path) -> None:
         (made["id"], "day", 5 * 10**9),
         (made["id"], "month", 50 * 10**9),
     ]
+    listed = orjson.loads(RUNNER.invoke(app, ["keys", "list", "--json"]).stdout)
+    assert [k["budgets"] for k in listed] == [made["budgets"]]
+    line = RUNNER.invoke(app, ["keys", "list"]).stdout.strip().split("\t")
+    assert (line[0], line[4], line[5]) == (made["id"], "5/day,50/month", "ci")
     bad = RUNNER.invoke(app, ["keys", "create", "x", "--budget", "lots"])
     assert bad.exit_code == 2
     assert "5/day" in bad.output

@@ -163,8 +163,8 @@ def test_keys_cli_and_a_running_gateway(gateway_factory: Any, monkeypatch: Any) 
     assert key.startswith("kgw-")
     listed = runner.invoke(cli_app, ["keys", "list"])
     [row] = listed.stdout.strip().splitlines()
-    key_id, _display, state, models, name = row.split("\t")
-    assert (state, models, name) == ("active", "kimi-k2.6", "from-cli")
+    key_id, _display, state, models, budgets, name = row.split("\t")
+    assert (state, models, budgets, name) == ("active", "kimi-k2.6", "-", "from-cli")
     assert key not in listed.stdout
     assert _wait_status(gateway, key, 200)  # picked up within keys_refresh_seconds
     revoked = runner.invoke(cli_app, ["keys", "revoke", key_id])

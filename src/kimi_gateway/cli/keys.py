@@ -13,7 +13,7 @@ from typing import Annotated
 import orjson
 import typer
 
-from kimi_gateway.ledger.budgets import parse_budget
+from kimi_gateway.ledger.budgets import Budget, parse_budget
 from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.settings import SettingsError, load_settings
 
@@ -63,9 +63,7 @@ def create(
     finally:
         store.close()
     if as_json:
-        limits = [
-            {"id": b.id, "period": b.period, "usd": f"{b.limit_usd.normalize():f}"} for b in made
-        ]
+        limits = [_budget(b) for b in made]
         typer.echo(orjson.dumps({**record.public(), "key": plain, "budgets": limits}).decode())
         return
     typer.echo(plain)
@@ -83,19 +81,32 @@ def list_keys(
     as_json: JsonOption = False,
     all_keys: Annotated[bool, typer.Option("--all", help="include revoked keys")] = False,
 ) -> None:
-    """List keys (never the keys themselves: id, name, prefix, models)."""
+    """List keys (never the keys themselves: id, name, prefix, models, budgets)."""
     store = _store(config)
     try:
         records = store.all() if all_keys else store.active()
+        budgets = store.budgets()
     finally:
         store.close()
+    limits = {r.id: [b for b in budgets if b.key_id == r.id] for r in records}
     if as_json:
-        typer.echo(orjson.dumps([record.public() for record in records]).decode())
+        typer.echo(
+            orjson.dumps(
+                [{**r.public(), "budgets": [_budget(b) for b in limits[r.id]]} for r in records]
+            ).decode()
+        )
         return
     for record in records:
         state = "revoked" if record.revoked_at is not None else "active"
         models = ",".join(record.models) or "*"
-        typer.echo(f"{record.id}\t{record.display}\t{state}\t{models}\t{record.name}")
+        spend = ",".join(f"{b.limit_usd.normalize():f}/{b.period}" for b in limits[record.id])
+        typer.echo(
+            f"{record.id}\t{record.display}\t{state}\t{models}\t{spend or '-'}\t{record.name}"
+        )
+
+
+def _budget(budget: Budget) -> dict[str, str]:
+    return {"id": budget.id, "period": budget.period, "usd": f"{budget.limit_usd.normalize():f}"}
 
 
 @keys_app.command()

@@ -31,7 +31,7 @@ from sqlalchemy import (
     update,
 )
 
-from kimi_gateway.ledger.budgets import Budget, Period, add_budget
+from kimi_gateway.ledger.budgets import Budget, Period, add_budget, stored_budgets
 from kimi_gateway.ledger.db import open_database
 
 KEY_PREFIX = "kgw-"
@@ -118,6 +118,10 @@ class KeyStore:
     def add_budget(self, key_id: str, period: Period, usd: Decimal) -> Budget:
         """A USD budget for the key per period (ledger/budgets.py enforces it)."""
         return add_budget(self._engine, key_id, period, usd)
+
+    def budgets(self) -> list[Budget]:
+        """Every stored budget (the keys' and global ones), oldest first."""
+        return stored_budgets(self._engine)
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key by id; False when there is no active key with that id."""
