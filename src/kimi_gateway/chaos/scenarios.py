@@ -205,11 +205,14 @@ def _summed(*samples: dict[str, float]) -> dict[str, float]:
     return total
 
 
-def run_all(*, reduced: bool, redis_url: str | None, scratch: Path | None = None) -> list[Report]:
-    base = scratch or Path(tempfile.mkdtemp(prefix="kimi-gateway-chaos-"))
+def run_all(*, reduced: bool, redis_url: str | None) -> list[Report]:
+    """Every scenario (the two-replica ones only with ``redis_url``), in a scratch directory
+    removed afterwards."""
     count, concurrency, rpm = (1000, 16, 20) if reduced else (5000, 32, 60)
-    reports = [faults(base, count, concurrency), rpm_limit(base, rpm, concurrency)]
-    if redis_url:
-        reports.append(replicas(base, rpm, concurrency, redis_url))
-        reports.append(kill(base, 40 if reduced else 200, 8, redis_url))
+    with tempfile.TemporaryDirectory(prefix="kimi-gateway-chaos-") as scratch:
+        base = Path(scratch)
+        reports = [faults(base, count, concurrency), rpm_limit(base, rpm, concurrency)]
+        if redis_url:
+            reports.append(replicas(base, rpm, concurrency, redis_url))
+            reports.append(kill(base, 40 if reduced else 200, 8, redis_url))
     return reports
