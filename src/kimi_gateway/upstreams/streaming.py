@@ -76,6 +76,27 @@ async def opened(
             reading.upstream, model, rid, diagnostics, complete=result, enforce_stop=enforce_stop
         )
     events = _batches(reading, response)
+    first = await _first_batch(reading, events, rid)
+
+    async def finish() -> None:
+        # aiohttp returns the connection to the pool by itself once the body's end has
+        # arrived; only a terminator still on its way needs reading.
+        if not response.content.is_eof():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_DRAIN_SECONDS):
+                    async for _ in events:
+                        pass
+        await events.aclose()
+
+    head = (reading.upstream, model, rid, diagnostics)
+    return Opened(*head, first, events, None, finish, events.aclose, enforce_stop=enforce_stop)
+
+
+async def _first_batch(
+    reading: Reading, events: AsyncGenerator[Batch, None], rid: str | None
+) -> Batch:
+    """The first batch of a stream; an empty stream or one that fails at once is an error
+    (raised, with the upstream's request id), and the body is released."""
     try:
         first = await anext(events, None)
     except BaseException:
@@ -88,29 +109,7 @@ async def opened(
             head.error.upstream_request_id = head.error.upstream_request_id or rid
             raise head.error
         raise GatewayError("server", f"the {reading.where} sent an empty stream")
-
-    async def finish() -> None:
-        # aiohttp returns the connection to the pool by itself once the body's end has
-        # arrived; only a terminator still on its way needs reading.
-        if not response.content.is_eof():
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(_DRAIN_SECONDS):
-                    async for _ in events:
-                        pass
-        await events.aclose()
-
-    return Opened(
-        reading.upstream,
-        model,
-        rid,
-        diagnostics,
-        first,
-        events,
-        None,
-        finish,
-        events.aclose,
-        enforce_stop=enforce_stop,
-    )
+    return first
 
 
 async def _whole(reading: Reading, response: HttpResponse) -> Response:
