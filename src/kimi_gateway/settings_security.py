@@ -48,9 +48,9 @@ class RequestSettings(_Frozen):
     # nesting depth.
     max_schema_nodes: int = Field(default=10_000, ge=1)
     max_schema_depth: int = Field(default=64, ge=2)
-    # JSON values in a body, counted from its commas and brackets (strings included, so this
-    # is an upper bound) before it is parsed: what bounds the parse itself.
-    max_json_values: int = Field(default=250_000, ge=1000)
+    # JSON values in a body (commas and opening brackets outside strings), counted before it is
+    # parsed: what bounds the parse itself.
+    max_json_values: int = Field(default=100_000, ge=1000)
     # Bodies of at least this many bytes are parsed and translated in a worker thread.
     offload_bytes: int = Field(default=256 * 1024, ge=0)
 

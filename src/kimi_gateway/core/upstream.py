@@ -31,6 +31,9 @@ class CallContext:
     user_agent: str | None = None  # the client's own (Kimi Code gates on it; never forged)
     request_id: str | None = None  # the gateway's id of the request, for logs
     key_id: str | None = None  # the caller's gateway key (per-key limits, fair queueing)
+    # A large request: CPU-heavy steps (translate, encode) run off the event loop (upstreams'
+    # ``off_loop``), so one big body does not stall every other client (issue 10 item 4).
+    heavy: bool = False
 
 
 async def _nothing() -> None:

@@ -11,6 +11,7 @@ import aiohttp
 from kimi_gateway.core.upstream import Upstream
 from kimi_gateway.engine.engine import Engine, EngineOptions
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, authorize
+from kimi_gateway.engine.limits import RequestLimits
 from kimi_gateway.engine.reliable import wrap_upstreams
 from kimi_gateway.engine.routing import Router
 from kimi_gateway.settings import Settings
@@ -67,8 +68,14 @@ def build_engine(
     upstreams, reliability = wrap_upstreams(settings, built, accounts, clock)
     reliability.closers.append(http.aclose)
     reliability.stale_resends = lambda: http.stale_resends
+    requests = settings.security.requests
     options = EngineOptions(
-        max_tools=settings.max_tools,
+        limits=RequestLimits(
+            max_tools=settings.max_tools,
+            max_messages=requests.max_messages,
+            max_schema_nodes=requests.max_schema_nodes,
+            max_schema_depth=requests.max_schema_depth,
+        ),
         upstream_stream=settings.upstream_stream,
         report_model=settings.report_model,
         models_cache_seconds=settings.models_cache_seconds,

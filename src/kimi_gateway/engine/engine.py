@@ -26,13 +26,15 @@ from kimi_gateway.core.principal import Principal
 from kimi_gateway.core.stops import StopWatch, cut_response
 from kimi_gateway.core.upstream import Batch, CallContext, Opened, Upstream
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
+from kimi_gateway.engine.limits import RequestLimits, check_request
 from kimi_gateway.engine.reliable import Reliability
 from kimi_gateway.engine.routing import Router, Target
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class EngineOptions:
-    max_tools: int = 512
+    # The work one request may ask for (engine/limits.py).
+    limits: RequestLimits = dataclasses.field(default_factory=RequestLimits)
     upstream_stream: Literal["always", "match"] = "always"
     report_model: Literal["requested", "upstream"] = "requested"
     models_cache_seconds: float = 300.0
@@ -60,19 +62,23 @@ class Engine:
         self._models: tuple[float, list[str]] | None = None  # (expires, ids)
 
     async def prepare(
-        self, request: Request, principal: Principal, outcome: Outcome, *, counting: bool = False
+        self,
+        request: Request,
+        principal: Principal,
+        outcome: Outcome,
+        *,
+        counting: bool = False,
+        heavy: bool = False,
     ) -> Target:
         """Route ``request`` and run the before-hooks: what generation and token counting
-        share. Fills the outcome's model and upstream fields."""
+        share. Fills the outcome's model and upstream fields. ``heavy``: a large request,
+        whose limits are checked in a worker thread (its schemas may hold 100k nodes)."""
         outcome.model, outcome.stream = request.model, request.stream
         outcome.key_id = principal.key_id
-        if len(request.tools) > self.options.max_tools:
-            raise GatewayError(
-                "invalid_request",
-                f"too many tools: {len(request.tools)} (this gateway's limit is "
-                f"{self.options.max_tools})",
-                param="tools",
-            )
+        if heavy:
+            await asyncio.to_thread(check_request, request, self.options.limits)
+        else:
+            check_request(request, self.options.limits)  # tools, messages, schemas
         target = self.router.resolve(request.model, outcome.client)
         outcome.upstream, outcome.upstream_model = target.upstream.name, target.model
         outcome.routed_upstream = target.upstream.name
@@ -88,7 +94,7 @@ class Engine:
         and the GatewayError propagates (nothing has reached the client)."""
         outcome.started = self.clock()
         try:
-            target = await self.prepare(request, principal, outcome)
+            target = await self.prepare(request, principal, outcome, heavy=ctx.heavy)
             stream = request.stream or self.options.upstream_stream == "always"
             outgoing = dataclasses.replace(
                 request,
@@ -118,7 +124,7 @@ class Engine:
     ) -> int:
         """The upstream's estimate of ``request``'s input tokens, routed and admitted as a
         generation would be."""
-        target = await self.prepare(request, principal, outcome, counting=True)
+        target = await self.prepare(request, principal, outcome, counting=True, heavy=ctx.heavy)
         outgoing = dataclasses.replace(request, model=target.model, stream=False)
         return await target.upstream.count_tokens(outgoing, ctx)
 

@@ -81,7 +81,10 @@ class Retrying(Wrapper):
                     wait = await self._wait(error, attempt, waited, ctx)
                     if wait is None:
                         error.attempts = attempt
-                        raise error from None
+                        try:
+                            raise error from None
+                        finally:  # else this frame → error → its traceback → this frame: a
+                            del error  # cycle that kept the whole request alive until a gc
                 self.stats.retries[(self.name, error.upstream_type or error.kind)] += 1
                 await self._sleep(wait)
                 waited += wait

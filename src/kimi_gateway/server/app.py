@@ -29,6 +29,7 @@ from kimi_gateway.server.banner import banner, refusal
 from kimi_gateway.server.count_tokens import count_tokens
 from kimi_gateway.server.exchange import Exchange
 from kimi_gateway.server.relay import handle_generation
+from kimi_gateway.server.request_body import RELEASE_AFTER_BYTES
 from kimi_gateway.server.responses_create import create_response
 from kimi_gateway.server.responses_read import response_item
 from kimi_gateway.server.runtime import Runtime, build_runtime
@@ -190,6 +191,8 @@ class GatewayApp:
             if not ex.started:
                 await ex.error(GatewayError("server", f"internal error (request {request_id})"))
         finally:
+            if ex.body_size >= RELEASE_AFTER_BYTES:  # its objects are gone: return the memory
+                runtime.memory.after_large_request()
             try:
                 self._finish(runtime, record)
             except Exception:  # the log and metrics must never fail a request

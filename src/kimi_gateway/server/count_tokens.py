@@ -12,6 +12,7 @@ exists — models routed to Kimi Code, which has no such endpoint (§13.3 [?]) �
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.upstream import CallContext
@@ -22,15 +23,18 @@ from kimi_gateway.server.exchange import Exchange
 async def count_tokens(ex: Exchange) -> None:
     runtime = ex.runtime
     principal = ex.authenticate()
-    body = await ex.json_body()
-    body.setdefault("max_tokens", 1)  # count_tokens bodies carry none; Messages requires it
-    body.pop("stream", None)
-    if not body.get("model"):
-        body["model"] = runtime.settings.default_model
-    request = ex.dialect.parse_request(body)
+    default_model = runtime.settings.default_model
+
+    def fill(body: dict[str, Any]) -> None:
+        body.setdefault("max_tokens", 1)  # count_tokens bodies carry none; Messages needs it
+        body.pop("stream", None)
+        if not body.get("model"):
+            body["model"] = default_model
+
+    request = await ex.request(fill)
     outcome = ex.record.outcome = Outcome(ex.dialect.name)
     deadline = asyncio.get_running_loop().time() + runtime.settings.total_timeout
-    ctx = CallContext(deadline, None, ex.record.request_id)
+    ctx = CallContext(deadline, None, ex.record.request_id, heavy=ex.heavy)
     async with asyncio.timeout_at(deadline):
         total = await runtime.engine.count_tokens(request, principal, outcome, ctx)
     await send_json(ex.send, 200, {"input_tokens": total})

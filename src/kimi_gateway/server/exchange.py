@@ -5,13 +5,13 @@ API handler shares (read a JSON body, authenticate, answer with an error).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.model import Request
 from kimi_gateway.core.principal import Principal
 from kimi_gateway.dialects.registry import Dialect
 from kimi_gateway.server.access_log import AccessRecord
@@ -26,8 +26,8 @@ from kimi_gateway.server.asgi import (
     send_json,
 )
 from kimi_gateway.server.auth import presented_key
+from kimi_gateway.server.request_body import decode_object, parse_request
 from kimi_gateway.server.runtime import Runtime
-
 
 # Statuses the gateway itself decides that no error kind carries (a dialect renders "timeout" as
 # its own 504): kept whatever the dialect.
@@ -51,14 +51,16 @@ class Exchange:
     runtime: Runtime
     record: AccessRecord
     dialect: Dialect  # errors of this route are rendered in this dialect
+    heavy: bool = False  # a large body: translate and encode it off the event loop
+    body_size: int = 0  # bytes of the request body read so far
 
     @property
     def started(self) -> bool:
         """Whether the response head has been sent (the app's send wrapper notes its status)."""
         return self.record.status != 0
 
-    async def json_body(self) -> dict[str, Any]:
-        """The body as a JSON object, or a 4xx GatewayError (413, 400) naming the problem."""
+    async def raw_body(self) -> bytes:
+        """The body (at most ``max_body_bytes``), or a 413 or 408 GatewayError."""
         limit = self.runtime.settings.max_body_bytes
         try:
             raw = await read_body(self.scope, self.receive, limit)
@@ -68,15 +70,26 @@ class Exchange:
             ) from None
         except BodyTimeout:
             raise body_timeout() from None
-        try:
-            body = orjson.loads(raw)
-        except orjson.JSONDecodeError as exc:
-            raise GatewayError(
-                "invalid_request", f"request body is not valid JSON: {exc}"
-            ) from None
-        if not isinstance(body, dict):
-            raise GatewayError("invalid_request", "request body must be a JSON object")
-        return body
+        self.body_size = len(raw)
+        return raw
+
+    async def json_body(self) -> dict[str, Any]:
+        """The body as a JSON object, or a 4xx GatewayError (413, 408, 400) naming the
+        problem (server/request_body.py bounds what it may hold)."""
+        raw = await self.raw_body()
+        return decode_object(raw, self.runtime.settings.security.requests.max_json_values)
+
+    async def request(self, fill: Callable[[dict[str, Any]], None]) -> Request:
+        """The body parsed in this route's dialect after ``fill`` added the route's defaults;
+        a large body is parsed in a worker thread and marks the exchange heavy."""
+        raw = await self.raw_body()
+        limits = self.runtime.settings.security.requests
+        if len(raw) < limits.offload_bytes:
+            return parse_request(raw, self.dialect, fill, limits.max_json_values)
+        self.heavy = True
+        args = (raw, self.dialect, fill, limits.max_json_values)
+        del raw
+        return await asyncio.to_thread(parse_request, *args)
 
     def authenticate(self, *, master: bool = False) -> Principal:
         """The caller, or a 401. ``master``: whether the master key is accepted here (models,

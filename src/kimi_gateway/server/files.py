@@ -177,10 +177,7 @@ async def _call(ex: Exchange, files: FilesAPI, target: FilePath, reads_json: boo
     try:
         return await files.relay(method, target.suffix(), query, headers, content, ctx)
     except (GatewayError, ClientGone) as exc:
-        failure = upload.failure()
-        if failure is not None:
-            raise failure from None
-        raise exc from None
+        raise (upload.failure() or exc) from None
 
 
 async def _read_json(reply: FileReply) -> dict[str, object]:

@@ -102,7 +102,7 @@ async def serve_generation(
     )
     runtime = ex.runtime
     deadline = asyncio.get_running_loop().time() + runtime.settings.total_timeout
-    ctx = CallContext(deadline, ex.user_agent(), ex.record.request_id)
+    ctx = CallContext(deadline, ex.user_agent(), ex.record.request_id, heavy=ex.heavy)
     watch = DisconnectWatch(ex.receive)
     generation: Generating | None = None
     opener: Opener = reply.open or runtime.engine.open
@@ -133,10 +133,13 @@ async def serve_generation(
 
 
 async def _parse(ex: Exchange) -> Request:
-    body = await ex.json_body()
-    if not body.get("model"):
-        body["model"] = ex.runtime.settings.default_model
-    return ex.dialect.parse_request(body)
+    default_model = ex.runtime.settings.default_model
+
+    def fill(body: dict[str, Any]) -> None:
+        if not body.get("model"):
+            body["model"] = default_model
+
+    return await ex.request(fill)
 
 
 def _timeout_kind(ex: Exchange) -> str:

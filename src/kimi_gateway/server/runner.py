@@ -18,6 +18,7 @@ from kimi_gateway.server.app import create_app
 from kimi_gateway.server.banner import refusal
 from kimi_gateway.server.drain_server import AFTER_DRAIN, DrainingServer
 from kimi_gateway.server.http_protocol import uvicorn_options
+from kimi_gateway.server.request_body import tune_malloc
 from kimi_gateway.settings import Settings
 
 
@@ -52,6 +53,7 @@ def serve(settings: Settings, *, announce: Callable[[str], None]) -> None:
             timeout_graceful_shutdown=math.ceil(drain + AFTER_DRAIN),
         )
         _tune_gc()
+        tune_malloc()
         DrainingServer(config, app, drain).run()
     finally:
         store.close()

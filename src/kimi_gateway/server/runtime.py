@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ from kimi_gateway.server.drain import Drain
 from kimi_gateway.server.ledger_runtime import LedgerRuntime, open_ledger
 from kimi_gateway.server.metrics import Metrics
 from kimi_gateway.server.reliability_metrics import register as register_reliability
+from kimi_gateway.server.request_body import MemoryRelease
 from kimi_gateway.server.responses_state import ResponsesState, open_responses
 from kimi_gateway.settings import Settings
 
@@ -46,6 +48,8 @@ class Runtime:
     responses: ResponsesState | None = None  # the /v1/responses store and sealer
     ledger: LedgerRuntime | None = None  # usage rows, prices, budgets
     file_owners: FileOwners | None = None  # which key uploaded which file (server/files.py)
+    # Freed heap handed back to the system after large requests (server/request_body.py).
+    memory: MemoryRelease = field(default_factory=lambda: MemoryRelease(time.monotonic))
     models_cache: dict[str, Any] = field(default_factory=dict)
     drain: Drain = field(default_factory=Drain)  # clean shutdown (server/drain.py)
     _owns_http: bool = False

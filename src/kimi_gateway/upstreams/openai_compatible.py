@@ -48,6 +48,7 @@ from kimi_gateway.dialects.registry import OPENAI
 from kimi_gateway.settings import UpstreamConfig
 from kimi_gateway.upstreams.config import BuildContext, Options, parse_options, require
 from kimi_gateway.upstreams.http import UpstreamHttp
+from kimi_gateway.upstreams.offload import off_loop, outgoing_body
 from kimi_gateway.upstreams.streaming import Reading, opened
 
 ReasoningField = Literal["reasoning_content", "reasoning", "omit"]
@@ -219,15 +220,19 @@ class OpenAICompatibleUpstream:
             headers["authorization"] = "Bearer " + self._key.get_secret_value()
         return headers
 
-    async def open(self, request: Request, ctx: CallContext) -> Opened:
+    def _encode(self, request: Request) -> tuple[bytes, tuple[Diagnostic, ...]]:
         body, diagnostics = render_for_host(request, self.profile)
+        return orjson.dumps(body), diagnostics
+
+    async def open(self, request: Request, ctx: CallContext) -> Opened:
+        body, diagnostics = await off_loop(ctx, self._encode, request)
         reading = self._reading
         if self.profile.tool_ids != "keep":
             ids = UniqueToolIds()
             reading = dataclasses.replace(reading, fix_batch=ids, fix_response=ids.response)
-        response = await self._http.open(
-            "POST", self._url, self._headers(request.stream), orjson.dumps(body), where=self._where
-        )
+        headers = self._headers(request.stream)
+        data = outgoing_body(ctx, body, headers)
+        response = await self._http.open("POST", self._url, headers, data, where=self._where)
         return await opened(
             reading, response, model=request.model, streamed=request.stream, diagnostics=diagnostics
         )

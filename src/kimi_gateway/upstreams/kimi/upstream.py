@@ -28,6 +28,7 @@ from kimi_gateway.upstreams.kimi.adapter import KimiSurface, UpstreamCall, build
 from kimi_gateway.upstreams.kimi.files import KimiFiles
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy
 from kimi_gateway.upstreams.kimi.profiles import known_models, profile_for
+from kimi_gateway.upstreams.offload import off_loop, outgoing_body
 from kimi_gateway.upstreams.streaming import Reading, error_of, opened
 
 CODING_AGENT_HINT = (
@@ -130,9 +131,14 @@ class KimiUpstream:
         profile = profile_for(request.model, product=self.surface.product)
         return build_upstream_request(request, self.surface, profile, self._policy)
 
-    async def open(self, request: Request, ctx: CallContext) -> Opened:
+    def _encode(self, request: Request) -> tuple[UpstreamCall, bytes]:
+        """The call for ``request`` and its body, encoded (the CPU-heavy part of ``open``)."""
         call = self.build(request)
-        response = await self._send(call, ctx)
+        return call, orjson.dumps(call.body)
+
+    async def open(self, request: Request, ctx: CallContext) -> Opened:
+        call, body = await off_loop(ctx, self._encode, request)
+        response = await self._send(call, body, ctx)
         streamed = bool(call.body.get("stream"))
         return await opened(
             self._reading,
@@ -143,13 +149,15 @@ class KimiUpstream:
             enforce_stop=call.enforce_stop,
         )
 
-    async def _send(self, call: UpstreamCall, ctx: CallContext) -> aiohttp.ClientResponse:
+    async def _send(
+        self, call: UpstreamCall, body: bytes, ctx: CallContext
+    ) -> aiohttp.ClientResponse:
         headers = call.headers_with_key(self._key.get_secret_value())
         if self.forward_user_agent and ctx.user_agent:
             headers["user-agent"] = ctx.user_agent
-        body = orjson.dumps(call.body)
+        data = outgoing_body(ctx, body, headers)
         return await self._http.open(
-            call.method, call.url, headers, body, where=self._reading.where
+            call.method, call.url, headers, data, where=self._reading.where
         )
 
     async def models(self, ctx: CallContext) -> list[str]:
@@ -176,6 +184,23 @@ class KimiUpstream:
             pass
         return list(known_models(self.surface.product))
 
+    def _estimate_call(self, request: Request, estimate: KimiSurface) -> tuple[UpstreamCall, bytes]:
+        """The token-estimate call for ``request`` and its encoded body: the request fixed up
+        for the OpenAI face, its ``model``, ``messages`` and ``tools`` only."""
+        outgoing = dataclasses.replace(request, stream=False)
+        profile = profile_for(request.model, product="platform")
+        chat = build_upstream_request(outgoing, estimate, profile, self._policy)
+        body: dict[str, object] = {
+            k: chat.body[k] for k in ("model", "messages", "tools") if k in chat.body
+        }
+        call = dataclasses.replace(
+            chat,
+            url=self.root + ESTIMATE_PATH,
+            body=body,
+            headers={"content-type": "application/json"},
+        )
+        return call, orjson.dumps(body)
+
     async def count_tokens(self, request: Request, ctx: CallContext) -> int:
         """Kimi's estimate (§11): the request fixed up for the OpenAI face, its ``model``,
         ``messages`` and ``tools`` sent to ``/tokenizers/estimate-token-count``."""
@@ -185,15 +210,8 @@ class KimiUpstream:
                 f"token counting is not available for {request.model!r}: it is served by Kimi "
                 "Code, which has no token estimate endpoint (only the Open Platform has one)",
             )
-        outgoing = dataclasses.replace(request, stream=False)
-        profile = profile_for(request.model, product="platform")
-        chat = build_upstream_request(outgoing, self._estimate, profile, self._policy)
-        body: dict[str, object] = {
-            k: chat.body[k] for k in ("model", "messages", "tools") if k in chat.body
-        }
-        call = dataclasses.replace(chat, url=self.root + ESTIMATE_PATH, body=body)
-        call = dataclasses.replace(call, headers={"content-type": "application/json"})
-        response = await self._send(call, CallContext(ctx.deadline, None, ctx.request_id))
+        call, body = await off_loop(ctx, self._estimate_call, request, self._estimate)
+        response = await self._send(call, body, CallContext(ctx.deadline, None, ctx.request_id))
         if response.status >= 300:
             raise await error_of(self._reading, response)
         try:

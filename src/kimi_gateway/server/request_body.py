@@ -1,0 +1,148 @@
+"""A request body from bytes to a JSON object or a canonical Request, bounded, and off the event
+loop when it is large (issue 10 item 4).
+
+One legal 32 MiB body of a million tiny messages kept the loop busy for half a minute:
+``/healthz`` waited 22-33 s. Two things now hold:
+
+- Before parsing, the JSON values in the body are bounded (``security.requests.
+  max_json_values``): commas and opening brackets are counted at C speed, strings included (an
+  upper bound); only when that passes the limit are they counted exactly, outside strings, so
+  text full of commas is not refused for them. That bounds the parse itself, which cannot be
+  interrupted: orjson holds the GIL for a whole document (~20 ms at the default bound for the
+  costliest shapes measured, ~60 ms for a 32 MiB string, on the development machine).
+- Bodies of ``security.requests.offload_bytes`` or more are decoded and parsed in a worker
+  thread, and the exchange is marked heavy so the upstream translates and encodes off the loop
+  too (core/upstream.py ``CallContext.heavy``). Python code in a thread gives the GIL back every
+  few milliseconds, so other requests keep being served. Smaller bodies stay on the loop: a
+  thread hop costs more than parsing them.
+
+What does not belong here: reading the body (server/asgi.py), the work limits on the parsed
+request (engine/limits.py).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import gc
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.model import Request
+from kimi_gateway.dialects.registry import Dialect
+
+_COUNT_SLICE = 1 << 20  # count in 1 MiB slices: the GIL can change hands between them
+# A JSON string (escapes included), or a comma or an opening bracket outside one.
+_TOKEN = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|[,{\[]')
+
+
+def json_values_bound(raw: bytes) -> int:
+    """An upper bound on the number of JSON values in ``raw``: every value but the first follows
+    a comma or opens a container (keys are as many as their values)."""
+    total = 1
+    for start in range(0, len(raw), _COUNT_SLICE):
+        end = start + _COUNT_SLICE
+        total += raw.count(b",", start, end) + raw.count(b"{", start, end)
+        total += raw.count(b"[", start, end)
+    return total
+
+
+def json_values(raw: bytes, limit: int) -> int:
+    """The JSON values in ``raw``: the fast upper bound when it is within ``limit``, else the
+    exact count of commas and opening brackets outside strings (stopping once past ``limit``;
+    a Python loop over matches, so the GIL changes hands while it runs in a thread)."""
+    bound = json_values_bound(raw)
+    if bound <= limit:
+        return bound
+    count = 1
+    for match in _TOKEN.finditer(raw):
+        if match.end() - match.start() == 1:  # a string is at least two bytes long
+            count += 1
+            if count > limit:
+                break
+    return count
+
+
+def decode_object(raw: bytes, max_values: int) -> dict[str, Any]:
+    """``raw`` as a JSON object, or a 400 naming the problem."""
+    bound = json_values(raw, max_values)
+    if bound > max_values:
+        raise GatewayError(
+            "invalid_request",
+            f"request body is too complex: more than {max_values} JSON values (this "
+            "gateway's limit: security.requests.max_json_values)",
+        )
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise GatewayError("invalid_request", f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise GatewayError("invalid_request", "request body must be a JSON object")
+    return body
+
+
+def parse_request(
+    raw: bytes, dialect: Dialect, fill: Callable[[dict[str, Any]], None], max_values: int
+) -> Request:
+    """``raw`` decoded, completed by ``fill`` (defaults the route adds) and parsed in
+    ``dialect``. Run in a worker thread for large bodies: the decoded body is dropped there
+    too, so freeing it does not stall the loop either."""
+    body = decode_object(raw, max_values)
+    fill(body)
+    request = dialect.parse_request(body)
+    del body
+    return request
+
+
+def _libc_function(name: str) -> Callable[..., int] | None:
+    """A glibc function by name, where there is one (Linux with glibc)."""
+    try:
+        function: Callable[..., int] = getattr(ctypes.CDLL(ctypes.util.find_library("c")), name)
+    except (OSError, AttributeError, TypeError):
+        return None
+    return function
+
+
+_M_MMAP_THRESHOLD = -3  # mallopt parameter (glibc malloc.h)
+# Bodies from this size on leave enough freed heap behind to be worth handing back (smaller
+# ones' memory is reused by the next requests as it is).
+RELEASE_AFTER_BYTES = 4 << 20
+
+
+def tune_malloc() -> None:
+    """Serve every allocation of 1 MiB or more from its own mapping, returned to the system when
+    freed. glibc's default threshold grows with the largest block freed (up to 32 MiB), so
+    after one large body the next ones come from the heap, which keeps them (measured: RSS
+    stayed ~75 MB higher after each large request; with this and :class:`MemoryRelease`, it
+    returns to where it was)."""
+    mallopt = _libc_function("mallopt")
+    if mallopt is not None:
+        mallopt(_M_MMAP_THRESHOLD, 1 << 20)
+
+
+class MemoryRelease:
+    """Hands freed heap back to the system after a large request: the issue measured RSS going
+    from 83 MB to 760 MB for one request and staying there; glibc returns freed heap only when
+    asked (``malloc_trim``). At most once a second, in a thread of its own (ctypes calls release
+    the GIL)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._trim = _libc_function("malloc_trim")
+        self._clock = clock
+        self._last = float("-inf")
+
+    def after_large_request(self) -> None:
+        if self._clock() - self._last < 1.0:
+            return
+        self._last = self._clock()
+        # A request that ended in an error can stay in a reference cycle (exception → traceback
+        # → frame → the exception) until the cyclic collector runs, which the runner makes rare
+        # (_tune_gc): collect now, here on the loop (finalisers belong to its thread; a few ms).
+        gc.collect()
+        if self._trim is not None:
+            threading.Thread(target=self._trim, args=(0,), daemon=True).start()
