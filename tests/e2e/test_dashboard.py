@@ -93,6 +93,14 @@ def test_the_page_renders_the_run_in_chromium(busy_gateway: Any) -> None:
     assert shown["days"] == [d["cost_usd"] for d in data["spend_by_day"]]
     assert shown["output"] == sum(m["output_tokens"] for m in data["tokens_by_model"])
     assert shown["left"] == ["$" + b["left_usd"] for b in data["budgets"]]
+    days = data["rates_by_day"]  # one, unless the run straddled midnight UTC
+    assert shown["rates"] == [
+        [kind, day[kind]] for day in days for kind in ("error_rate", "cache_hit_ratio")
+    ]
+    if len(days) == 1:
+        assert days[0]["error_rate"] == data["error_rate"]
+        assert days[0]["cache_hit_ratio"] == data["cache_hit_ratio"]
+    assert shown["latency"] == [[name, data["latency_ms"][name]] for name in ("p50", "p95", "p99")]
 
 
 def test_the_dashboard_shows_a_two_replica_run_on_postgres_and_redis(
@@ -154,7 +162,11 @@ def _render(gateway: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             " days: [...document.querySelectorAll('#chart-spend rect')].map(r => r.dataset.value),"
             " output: [...document.querySelectorAll('#chart-tokens rect[data-kind=output_tokens]')]"
             "   .map(r => Number(r.dataset.value)).reduce((a, b) => a + b, 0),"
-            " left: [...document.querySelectorAll('#budgets td.left')].map(td => td.textContent)})"
+            " left: [...document.querySelectorAll('#budgets td.left')].map(td => td.textContent),"
+            " rates: [...document.querySelectorAll('#chart-rates rect')]"
+            "   .map(r => [r.dataset.kind, Number(r.dataset.value)]),"
+            " latency: [...document.querySelectorAll('#chart-latency rect')]"
+            "   .map(r => [r.dataset.name, Number(r.dataset.value)])})"
         )
         if os.environ.get("KIMI_GATEWAY_SCREENSHOT"):
             Path(os.environ["KIMI_GATEWAY_SCREENSHOT"]).write_bytes(browser.screenshot())

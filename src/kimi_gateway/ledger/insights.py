@@ -25,6 +25,10 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
+def _ratio(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
 def _usd(nano: int) -> str:
     return f"{from_nano(nano).normalize():f}"
 
@@ -81,9 +85,17 @@ def insights(
         "requests": requests,
         "errors": errors,
         "error_rate": errors / requests if requests else 0.0,
-        "cache_hit_ratio": cached / prompt if prompt else 0.0,
+        "cache_hit_ratio": _ratio(cached, prompt),
         "spend_usd": f"{sum((g.cost_usd for g in days), from_nano(0)).normalize():f}",
         "spend_by_day": [{"day": g.group, "cost_usd": f"{g.cost_usd:f}"} for g in days],
+        "rates_by_day": [
+            {
+                "day": g.group,
+                "error_rate": g.errors / g.requests if g.requests else 0.0,
+                "cache_hit_ratio": _ratio(g.cached_tokens, g.cached_tokens + g.input_tokens),
+            }
+            for g in days
+        ],
         "tokens_by_model": [
             {
                 "model": g.group,
