@@ -1,6 +1,6 @@
 """Fixed wire bodies: what the benchmark's clients send and what the fixed upstream answers.
 
-Upstream bodies are Kimi-shaped (kimi-api.md §6 non-streaming, §7.1 streaming: a role chunk
+Upstream bodies are Kimi-shaped (docs/kimi.md §6 non-streaming, §7.1 streaming: a role chunk
 with ``content:""``, content chunks, a final chunk with ``finish_reason`` and choice-level
 ``usage``, then ``[DONE]``). The Anthropic-shaped bodies are only for the direct-to-nginx
 baseline of the translated path (what a client would get back), never relayed by a gateway.
