@@ -15,9 +15,9 @@ whose body the app stopped reading. :class:`GatewayProtocol` adds, per ``securit
   dialect (server/asgi.py ``read_body``); if it does not, the connection closes anyway;
 - ``max_header_bytes`` / ``max_header_count``: 431 and close;
 - ``max_connections``: a connection over the limit gets a 503 and is closed at once;
-- a response sent before the request body ended ends the connection after a short lingering
-  close (the rest of the body is read and dropped for ``_LINGER`` seconds, so the client sees
-  the response rather than a reset), so a body trickling in after a 408 or 413 cannot hold it.
+- a response sent before the request body ended: the rest of the body is read and dropped (so
+  the client sees the response, not a reset, and may send its next request), but only for
+  ``_LINGER`` seconds; a body still trickling in then is cut off with the connection.
 
 Timeouts cost nothing per request: no timer is armed per request or per read (an
 ``asyncio.timeout`` costs ~18 µs on uvloop, measured); one sweep per server, every ``_TICK``
@@ -36,7 +36,7 @@ from kimi_gateway.server.asgi import BODY_TIMED_OUT
 from kimi_gateway.settings import Settings
 from kimi_gateway.settings_security import ConnectionSettings
 
-_LINGER = 2.0  # seconds a connection answered early keeps draining its body before it closes
+_LINGER = 5.0  # seconds a body answered early may take to end (nginx lingering_timeout: 5 s)
 _TICK = 1.0  # longest interval between two sweeps (shorter when a timeout is shorter)
 Phase = Literal["head", "body", "other"]
 
@@ -83,7 +83,8 @@ class GatewayProtocol(HttpToolsProtocol):
         self._head_fields = 0
         self._seen_bytes = False
         self._began = False  # a request head began in the chunk being parsed
-        self._lingering = False  # answered before its body ended: drain, then close
+        # Answered before its body ended: the close that ends the drain unless the body does.
+        self._draining: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str] | None = None
 
     # --- connection -------------------------------------------------------------------------
@@ -108,8 +109,6 @@ class GatewayProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self._lingering:
-            return  # the rest of an unread body, or requests that will not be served
         self._seen_bytes = True
         self._began = False
         if self._phase == "head":
@@ -153,13 +152,19 @@ class GatewayProtocol(HttpToolsProtocol):
     def on_message_complete(self) -> None:
         self._phase = "other"
         super().on_message_complete()
+        if self._draining is not None:  # the rest of a body answered early has come and gone
+            self._draining.cancel()
+            self._draining = None
+            super().on_response_complete()  # the connection carries on as after any response
 
     def on_response_complete(self) -> None:
         cycle = self.cycle
         if cycle is not None and cycle.more_body and not self.transport.is_closing():
-            # Answered before the body ended (408, 413, 401 …): no further requests here.
-            self._phase, self._lingering = "other", True
-            self.loop.call_later(_LINGER, self.transport.close)
+            # Answered before its body ended (408, 413, 415, 401 …): read the rest and drop it
+            # (the parser does), then carry on; if it has not ended within _LINGER, close.
+            self._phase = "other"
+            self.flow.resume_reading()
+            self._draining = self.loop.call_later(_LINGER, self.transport.close)
             return
         super().on_response_complete()
 
@@ -216,7 +221,7 @@ class GatewayProtocol(HttpToolsProtocol):
         scope = cast(dict[str, Any], cycle.scope)  # the app's scope: it looks for this key
         scope[BODY_TIMED_OUT] = True
         cycle.message_event.set()
-        self.loop.call_later(_LINGER * 2, self.transport.close)
+        self.loop.call_later(_LINGER, self.transport.close)
 
     def _refuse(self, status: int, reason: str) -> None:
         if not self.transport.is_closing():
