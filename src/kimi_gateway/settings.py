@@ -25,11 +25,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from kimi_gateway.settings_responses import ResponsesSettings
-from kimi_gateway.settings_security import SecuritySettings
-
 from kimi_gateway.settings_ledger import LedgerSettings
 from kimi_gateway.settings_reliability import ReliabilitySettings
+from kimi_gateway.settings_responses import ResponsesSettings
+from kimi_gateway.settings_security import SecuritySettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
