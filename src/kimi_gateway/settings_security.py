@@ -53,6 +53,10 @@ class RequestSettings(_Frozen):
     max_json_values: int = Field(default=100_000, ge=1000)
     # Bodies of at least this many bytes are parsed and translated in a worker thread.
     offload_bytes: int = Field(default=256 * 1024, ge=0)
+    # JSON bodies must say so (application/json or application/*+json; else 415): a web page
+    # can send a text/plain or untyped POST to a gateway on 127.0.0.1 without the browser
+    # asking first (no CORS preflight), a JSON one it cannot.
+    require_json_content_type: bool = True
 
 
 Access = Literal["open", "key", "admin"]

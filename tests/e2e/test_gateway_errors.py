@@ -210,7 +210,8 @@ def test_an_unreachable_upstream_is_a_502(gateway_factory: Any) -> None:
 def test_bad_input_is_a_clear_4xx_in_the_route_dialect(
     gateway: Any, path: str, content: bytes, status: int, message: str
 ) -> None:
-    reply = httpx.post(gateway.url + path, content=content)
+    headers = {"content-type": "application/json"}
+    reply = httpx.post(gateway.url + path, content=content, headers=headers)
     assert reply.status_code == status
     body = reply.json()
     if path.startswith("/v1/messages"):

@@ -44,7 +44,8 @@ def test_concurrency_limit_queues_instead_of_429(
         replies = list(pool.map(lambda i: chat(gateway, f"@@delay:150@@@@text:{i}@@"), range(6)))
     assert [r.status_code for r in replies] == [200] * 6
     assert statuses(emulator) == [200] * 6  # not one 429 at the emulator
-    metrics = httpx.get(gateway.url + "/metrics").text
+    key = {"authorization": f"Bearer {KEY_A}"}  # /metrics needs a key (security.endpoints)
+    metrics = httpx.get(gateway.url + "/metrics", headers=key).text
     assert 'kimi_gateway_queue_waits_total{account="platform"}' in metrics
 
 

@@ -41,7 +41,8 @@ def limited(gateway_pool: Any, kimi_emulator: Any) -> Any:
 
 
 def _post(gateway: Any, path: str, body: dict[str, Any]) -> httpx.Response:
-    return httpx.post(gateway.url + path, content=orjson.dumps(body), timeout=30)
+    headers = {"content-type": "application/json"}
+    return httpx.post(gateway.url + path, content=orjson.dumps(body), headers=headers, timeout=30)
 
 
 def _anthropic_error(reply: httpx.Response) -> str:

@@ -21,6 +21,7 @@ from loop_probe import Prober, Stack, measure_baseline
 LIMIT = 32 * 1024 * 1024 - 16 * 1024  # just under max_body_bytes
 HEAD = b'{"model":"kimi-k2.6",'
 PROMPT = b'{"role":"user","content":"@@text:ok@@ '
+JSON = {"content-type": "application/json"}
 
 
 def largest_messages() -> bytes:
@@ -91,7 +92,7 @@ def test_healthz_stays_responsive_and_memory_returns(
     with Prober(stack.url) as prober:
         time.sleep(0.2)
         started = time.monotonic()
-        reply = httpx.post(stack.url + path, content=body, timeout=120)
+        reply = httpx.post(stack.url + path, content=body, headers=JSON, timeout=120)
         took = time.monotonic() - started
         time.sleep(0.2)
     del body
@@ -118,7 +119,7 @@ def test_the_issues_schema_of_a_million_properties_is_refused_quickly(stack: Sta
         b'{"name":"f","parameters":{"type":"object","properties":{' + props + b"}}}}]}"
     )
     started = time.monotonic()
-    reply = httpx.post(stack.url + "/v1/chat/completions", content=body, timeout=60)
+    reply = httpx.post(stack.url + "/v1/chat/completions", content=body, headers=JSON, timeout=60)
     assert time.monotonic() - started < 5
     assert reply.status_code == 400
     assert "security.requests.max_json_values" in reply.json()["error"]["message"]

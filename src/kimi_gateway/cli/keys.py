@@ -14,7 +14,7 @@ import orjson
 import typer
 
 from kimi_gateway.ledger.budgets import Budget, parse_budget
-from kimi_gateway.ledger.keys import KeyStore
+from kimi_gateway.ledger.keys import KeyStore, check_name, shown_name
 from kimi_gateway.settings import SettingsError, load_settings
 
 keys_app = typer.Typer(
@@ -56,6 +56,10 @@ def create(
         budgets = [parse_budget(text) for text in budget or ()]
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--budget") from None
+    try:
+        name = check_name(name)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="NAME") from None
     store = _store(config)
     try:
         record, plain = store.create(name, model or ())
@@ -101,7 +105,8 @@ def list_keys(
         models = ",".join(record.models) or "*"
         spend = ",".join(f"{b.limit_usd.normalize():f}/{b.period}" for b in limits[record.id])
         typer.echo(
-            f"{record.id}\t{record.display}\t{state}\t{models}\t{spend or '-'}\t{record.name}"
+            f"{record.id}\t{record.display}\t{state}\t{models}\t{spend or '-'}\t"
+            + shown_name(record.name)
         )
 
 

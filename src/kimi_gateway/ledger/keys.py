@@ -12,6 +12,7 @@ in-memory index built from :meth:`KeyStore.active`), the spend ledger.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Iterable
@@ -48,6 +49,29 @@ gateway_keys = Table(
     Column("created_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
 )
+
+
+MAX_NAME = 100
+# C0 and C1 controls (CR, LF, tab, escape …) and Unicode line and paragraph separators: a name
+# holding one could forge lines or columns in `keys list`, terminals and logs (issue 10 item 7).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_name(name: str) -> str:
+    """``name`` without surrounding spaces, or ValueError saying what is wrong with it."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a key name must not be empty")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"a key name is at most {MAX_NAME} characters (this one has {len(name)})")
+    if _CONTROL.search(name):
+        raise ValueError("a key name must not contain control characters (line breaks, tabs …)")
+    return name
+
+
+def shown_name(name: str) -> str:
+    """``name`` safe to print on one line (names stored before they were checked)."""
+    return _CONTROL.sub(lambda match: f"\\u{ord(match.group()):04x}", name)
 
 
 def hash_key(key: str) -> str:
@@ -93,6 +117,7 @@ class KeyStore:
 
     def create(self, name: str, models: Iterable[str] = ()) -> tuple[KeyRecord, str]:
         """A new key: its record and the plain key (shown once)."""
+        name = check_name(name)
         plain = KEY_PREFIX + secrets.token_urlsafe(32)
         record = KeyRecord(
             id="key_" + secrets.token_hex(6),

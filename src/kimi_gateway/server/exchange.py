@@ -31,7 +31,24 @@ from kimi_gateway.server.runtime import Runtime
 
 # Statuses the gateway itself decides that no error kind carries (a dialect renders "timeout" as
 # its own 504): kept whatever the dialect.
-_OWN_STATUSES = frozenset({408})
+_OWN_STATUSES = frozenset({408, 415})
+
+
+def check_json_type(value: str | None) -> None:
+    """A 415 unless ``value`` (a Content-Type) names JSON: ``application/json`` or a
+    ``+json`` type, parameters allowed (security.requests.require_json_content_type)."""
+    media = (value or "").partition(";")[0].strip().lower()
+    if media == "application/json" or (
+        media.startswith("application/") and media.endswith("+json")
+    ):
+        return
+    shown = f"Content-Type {media!r}" if media else "no Content-Type"
+    raise GatewayError(
+        "invalid_request",
+        f"this endpoint takes a JSON body (Content-Type: application/json); the request has "
+        f"{shown}",
+        status=415,
+    )
 
 
 def body_timeout() -> GatewayError:
@@ -60,7 +77,9 @@ class Exchange:
         return self.record.status != 0
 
     async def raw_body(self) -> bytes:
-        """The body (at most ``max_body_bytes``), or a 413 or 408 GatewayError."""
+        """The JSON body (at most ``max_body_bytes``), or a 415, 413 or 408 GatewayError."""
+        if self.runtime.settings.security.requests.require_json_content_type:
+            check_json_type(header(self.scope, b"content-type"))
         limit = self.runtime.settings.max_body_bytes
         try:
             raw = await read_body(self.scope, self.receive, limit)

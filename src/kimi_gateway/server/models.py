@@ -9,6 +9,7 @@ when the request carries ``anthropic-version`` as the Anthropic SDK's does.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from kimi_gateway.core.errors import GatewayError
@@ -56,5 +57,6 @@ def _anthropic_entry(name: str) -> dict[str, Any]:
 
 
 async def _model_ids(ex: Exchange) -> list[str]:
-    ctx = CallContext(None, ex.user_agent(), ex.record.request_id)
+    deadline = asyncio.get_running_loop().time() + ex.runtime.settings.total_timeout
+    ctx = CallContext(deadline, ex.user_agent(), ex.record.request_id)
     return await ex.runtime.engine.models(ctx)

@@ -42,7 +42,6 @@ UPSTREAM_AUTH_HINT = (
     "the Open Platform, its regions and Kimi Code are not interchangeable)."
 )
 ESTIMATE_PATH = "/tokenizers/estimate-token-count"  # §11
-_MODELS_TIMEOUT = 10.0
 
 
 class Catalog:
@@ -166,21 +165,20 @@ class KimiUpstream:
         return await self._catalog.get(lambda: self._fetch_models(ctx))
 
     async def _fetch_models(self, ctx: CallContext) -> list[str]:
+        """The list, bounded by the timeout settings like any upstream call (connect, first
+        byte, idle, and the caller's deadline: issue 10 item 7; it was a fixed 10 s)."""
         headers = self.auth_headers()
         if self.forward_user_agent and ctx.user_agent:
             headers["user-agent"] = ctx.user_agent
+        where = self._reading.where
         try:
-            async with self._http.session.get(
-                self.root + "/models",
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=_MODELS_TIMEOUT),
-                allow_redirects=False,
-            ) as response:
-                raw = await response.read()
-                data = orjson.loads(raw).get("data") if response.status == 200 else None
+            async with asyncio.timeout_at(ctx.deadline):
+                response = await self._http.open("GET", self.root + "/models", headers, where=where)
+                raw = await self._http.read(response, where)
+            data = orjson.loads(raw).get("data") if response.status == 200 else None
             if isinstance(data, list):
                 return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
-        except (aiohttp.ClientError, TimeoutError, ValueError, AttributeError):
+        except (GatewayError, TimeoutError, ValueError, AttributeError):
             pass
         return list(known_models(self.surface.product))
 
