@@ -160,9 +160,7 @@ class KeyConfig(_Frozen):
     Give the sha256 hex of the key rather than the key itself where you can."""
 
     # Shown in the access log as config:NAME: no control characters (ledger/keys.py check_name).
-    name: str = Field(
-        min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$"
-    )
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029]+$")
     key: SecretStr | None = None
     key_sha256: str | None = Field(None, pattern="^[0-9a-f]{64}$")
     models: tuple[str, ...] = ()  # allowed model names; empty = all
