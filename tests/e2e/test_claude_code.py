@@ -49,7 +49,7 @@ def route(request: pytest.FixtureRequest, kimi_emulator: EmulatorServer) -> Rout
     require_installed(claude_missing())
     if request.param == "emulator":
         # Kimi Code's Anthropic face: Claude Code appends /v1/messages to the base URL (§13.3);
-        # its keys start `sk-kimi-` (kimi-api.md §1). Its model name for Claude Code is
+        # its keys start `sk-kimi-` (docs/kimi.md §1). Its model name for Claude Code is
         # `kimi-for-coding` (§4.1), which it also reports back whatever name was sent (§13.1);
         # Claude Code drops thinking blocks from the history when the reported model differs
         # from the one it asked for, so asking for another name would lose the reasoning.
@@ -108,7 +108,7 @@ def test_tool_turn_runs_bash_and_sends_the_output_back(route: Route, tmp_path: P
     generations = generation_requests(log)
     assert len(generations) == 2
     # Thinking: Kimi's reasoning reached Claude Code as thinking blocks, and went back upstream
-    # with the tool result (field-lessons.md §2.1, §2.6).
+    # with the tool result (docs/kimi.md §F2.1, §F2.6).
     thoughts = [block["thinking"] for block in claude_blocks(events, "thinking")]
     assert thoughts, events
     assert all(thoughts)

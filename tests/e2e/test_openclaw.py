@@ -84,7 +84,7 @@ def test_straight_to_kimi_openai_thinking_off_tool_turn_gets_the_reasoning_conte
 ) -> None:
     """What the gateway repairs: OpenClaw's `openai-completions` with `--thinking off` sends no
     `thinking` field (Kimi's default is on), then replays the tool-call turn without its
-    `reasoning_content`, which Kimi rejects (field-lessons.md §2.1). The emulator reproduces it
+    `reasoning_content`, which Kimi rejects (docs/kimi.md §F2.1). The emulator reproduces it
     with the real client; the gateway variant of the tool turn above must pass."""
     require_installed(openclaw_missing())
     target = Target(kimi_emulator.url, "sk-" + secrets.token_hex(8), MODEL)

@@ -1,4 +1,4 @@
-"""One test per field-lessons.md §2 lesson that the quirk layer answers, each against the
+"""One test per docs/kimi.md §F2 lesson that the quirk layer answers, each against the
 emulator (lessons 1, 2, 3, 5, 6, 7, 9, 10, 11; the dialect tests cover the parsing halves)."""
 
 from __future__ import annotations
