@@ -239,10 +239,10 @@ class Settings(BaseSettings):
     keys_refresh_seconds: float = _field(
         5.0, "keys_refresh_seconds", "gateway key reload period", gt=0
     )
-    # The /v1/responses face: store, TTL, reasoning sealing key (settings_responses.py); YAML.
-    responses: ResponsesSettings = ResponsesSettings()
     # Retries, breaker, limits, fallbacks, shutdown (settings_reliability.py); YAML only.
     reliability: ReliabilitySettings = ReliabilitySettings()
+    # The /v1/responses face: store, TTL, reasoning sealing key (settings_responses.py); YAML.
+    responses: ResponsesSettings = ResponsesSettings()
     redis_url: str | None = _field(None, "redis_url", "Redis shared by replicas (limits, breaker)")
     # The usage ledger, prices and budgets (settings_ledger.py); YAML only.
     ledger: LedgerSettings = LedgerSettings()
