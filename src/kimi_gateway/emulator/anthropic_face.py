@@ -30,12 +30,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kimi_gateway.emulator import intake, rules
+from kimi_gateway.emulator import intake, prompt_cache, rules
 from kimi_gateway.emulator.anthropic_errors import coding_error_response, platform_error_response
 from kimi_gateway.emulator.anthropic_messages import ContentPolicy
 from kimi_gateway.emulator.anthropic_reply import build_reply, json_parts, stream_parts
 from kimi_gateway.emulator.anthropic_request import MessagesRequest, parse_request
 from kimi_gateway.emulator.anthropic_signing import signature_matches, signing_key
+from kimi_gateway.emulator.auth import presented_key
 from kimi_gateway.emulator.config import EmulatorConfig
 from kimi_gateway.emulator.errors import EmulatorError
 from kimi_gateway.emulator.script import ReplyPlan, TurnInput, plan_reply, prompt_tokens_of
@@ -114,6 +115,8 @@ async def _prepare(request: Request, face: _Face, state: EmulatorState) -> _Prep
         thinking=thinking,
         max_tokens=req.max_tokens,
         path=request.url.path,
+        rendered=prompt_cache.render_anthropic(body),  # Kimi's cache: §12, prompt_cache.py
+        cache_scope=presented_key(request) or "",
     )
     rules.check_context(
         prompt_tokens_of(turn), req.max_tokens, profile.context_length, face.kimi_code

@@ -112,6 +112,15 @@ class Prices(_Frozen):
     output_per_mtok: Decimal = Decimal("2.50")
 
 
+class PrefixCacheSettings(_Frozen):
+    """Kimi's automatic context cache (prompt_cache.py). §12 [O]: a stable prefix is cached and
+    reported as `cached_tokens`; no block size, minimum or lifetime is documented, so the block is
+    1 token (no rounding) and the memory is the last `entries_per_key` prompts per key and model."""
+
+    block_tokens: int = Field(default=1, ge=1)
+    entries_per_key: int = Field(default=64, ge=1)
+
+
 class EmulatorConfig(_Frozen):
     # Accepted keys. Empty means "any key of the product's form": Kimi Code keys start
     # `sk-kimi-` (§1), platform keys are any other `sk-` key. Keys never cross products (§1).
@@ -174,6 +183,7 @@ class EmulatorConfig(_Frozen):
     kimi_code_require_prompt_cache_key: bool = False
     files: FileSettings = FileSettings()
     anthropic: AnthropicSwitches = AnthropicSwitches()
+    prefix_cache: PrefixCacheSettings = PrefixCacheSettings()
 
 
 def load_emulator_config(path: str | None) -> EmulatorConfig:

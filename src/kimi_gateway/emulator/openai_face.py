@@ -9,6 +9,7 @@ that happen before the first byte are JSON even for streaming requests (§2.1).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -16,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from kimi_gateway.emulator import intake
+from kimi_gateway.emulator import intake, prompt_cache
+from kimi_gateway.emulator.auth import presented_key
 from kimi_gateway.emulator.errors import EmulatorError, openai_error_response
 from kimi_gateway.emulator.openai_render import completion_body, new_envelope
 from kimi_gateway.emulator.openai_request import ChatRequest, parse_chat_request
@@ -33,7 +35,10 @@ async def _plan(
     config = state.config
     body = await intake.read_request(request, config, kimi_code=kimi_code)
     chat = parse_chat_request(body, config, kimi_code=kimi_code, path=request.url.path)
-    plan = plan_reply(chat.turn, state)
+    # Kimi's cache matches the rendered prompt per key (§12): prompt_cache.py.
+    scope = presented_key(request) or ""
+    turn = replace(chat.turn, rendered=prompt_cache.render_openai(body), cache_scope=scope)
+    plan = plan_reply(turn, state)
     note_served(request.scope, plan, chat.n)
     return chat, plan
 

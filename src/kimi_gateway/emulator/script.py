@@ -2,8 +2,8 @@
 
 Each face turns its request into a `TurnInput`; `plan_reply` reads the markers of the trailing
 user messages (every message after the last assistant one), draws faults, applies the rate
-limits and the balance, accounts usage (cached tokens for repeated prefixes, §12) and charges
-the balance. The face renders the plan in its dialect. Markers:
+limits and the balance, accounts usage (cached tokens: the rendered prefix already seen, §12,
+prompt_cache.py) and charges the balance. The face renders the plan in its dialect. Markers:
 
     @@tool:NAME {json}@@   call NAME (only if offered) with these arguments, byte-exact
     @@thinking@@ / @@think:TEXT@@   start with reasoning (default text / TEXT)
@@ -17,11 +17,10 @@ Markers in tool results of the trailing messages count too, so a tool can script
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 
-from kimi_gateway.emulator import balance, limits, tokens
+from kimi_gateway.emulator import balance, limits, prompt_cache, tokens
 from kimi_gateway.emulator.errors import EmulatorError, scripted_error
 from kimi_gateway.emulator.faults import FaultEffect, draw_faults
 from kimi_gateway.emulator.state import EmulatorState
@@ -53,6 +52,10 @@ class TurnInput:
     max_tokens: int | None
     # The request path: fault rules filter on it, and "/coding…" (Kimi Code) draws no balance.
     path: str = ""
+    # The request as Kimi's template lays it out (prompt_cache.py) and whose cache it may hit
+    # (the key): the faces fill them in; empty, the neutral view is rendered, in one scope.
+    rendered: str = ""
+    cache_scope: str = ""
 
 
 @dataclass(frozen=True)
@@ -146,40 +149,31 @@ def parse_script(turn: TurnInput) -> tuple[_Script, tuple[str, ...]]:
     return script, tuple(results)
 
 
-def _prefix_hashes(turn: TurnInput) -> list[tuple[str, int]]:
-    """(hash, cumulative prompt tokens) of every leading run of messages, model and tools first."""
-    head = "\x00".join((turn.model, *turn.offered_tools))
-    digest = hashlib.sha256(head.encode()).hexdigest()
-    total = tokens.REQUEST_OVERHEAD + tokens.tools_tokens(turn.offered_tools)
-    out: list[tuple[str, int]] = []
-    for m in turn.messages:
-        part = "\x00".join((digest, m.role, m.text, *m.tool_result_texts))
-        digest = hashlib.sha256(part.encode()).hexdigest()
-        total += tokens.message_tokens(m.role, m.text, m.tool_result_texts)
-        out.append((digest, total))
-    return out
-
-
 def prompt_tokens_of(turn: TurnInput) -> int:
     """Prompt tokens of the whole request (also the token-estimate endpoint's answer)."""
-    prefixes = _prefix_hashes(turn)
-    if prefixes:
-        return prefixes[-1][1]
-    return tokens.REQUEST_OVERHEAD + tokens.tools_tokens(turn.offered_tools)
+    total = tokens.REQUEST_OVERHEAD + tokens.tools_tokens(turn.offered_tools)
+    for m in turn.messages:
+        total += tokens.message_tokens(m.role, m.text, m.tool_result_texts)
+    return total
 
 
-def _cached_tokens(state: EmulatorState, prefixes: list[tuple[str, int]]) -> int:
+def _rendered(turn: TurnInput) -> str:
+    """The face's rendering, or one from the neutral view (a TurnInput built by hand)."""
+    if turn.rendered:
+        return turn.rendered
+    parts = [*turn.offered_tools]
+    for m in turn.messages:
+        parts.extend((m.role, m.text, *m.tool_result_texts))
+    return prompt_cache.render_neutral(parts)
+
+
+def _cached_tokens(turn: TurnInput, state: EmulatorState, prompt: int) -> int:
+    """Kimi's cache matches the rendered prefix per key and model (prompt_cache.py, §12)."""
+    rendered = _rendered(turn)
+    settings = state.config.prefix_cache
     with state.lock:
-        cached = 0
-        for digest, total in prefixes:
-            if digest in state.prefix_cache:
-                cached = total
-        return cached
-
-
-def _remember(state: EmulatorState, prefixes: list[tuple[str, int]]) -> None:
-    with state.lock:
-        state.prefix_cache.update(digest for digest, _ in prefixes)
+        matched = state.prefix_cache.match(f"{turn.cache_scope}\x00{turn.model}", rendered)
+    return prompt_cache.cached_tokens(rendered, matched, prompt, settings.block_tokens)
 
 
 def _reply_text(script: _Script, results: tuple[str, ...]) -> str:
@@ -211,14 +205,12 @@ def plan_reply(turn: TurnInput, state: EmulatorState) -> ReplyPlan:
     """Decide the whole reply for one request (side effects: counters, cache, balance)."""
     effect = draw_faults(state, turn.path, turn.model)
     script, results = parse_script(turn)
-    prefixes = _prefix_hashes(turn)
     prompt = prompt_tokens_of(turn)
     delay = script.delay_ms + effect.delay_ms
     error = _admission_error(turn, state, script, effect, prompt)
     if error is not None:
         return ReplyPlan(None, "", (), "stop", error, delay, False, prompt, 0, 0, 0)
-    cached = _cached_tokens(state, prefixes)
-    _remember(state, prefixes)
+    cached = _cached_tokens(turn, state, prompt)
     reasoning = script.reasoning
     if reasoning is None and turn.thinking:
         reasoning = DEFAULT_REASONING

@@ -19,6 +19,7 @@ from typing import Any
 
 from kimi_gateway.emulator.config import EmulatorConfig
 from kimi_gateway.emulator.files_store import FileStore
+from kimi_gateway.emulator.prompt_cache import PrefixCache
 
 
 class EmulatorState:
@@ -40,8 +41,8 @@ class EmulatorState:
         self.cash_balance: Decimal = config.initial_cash_balance
         self.voucher_balance: Decimal = config.initial_voucher_balance
         self.request_log: list[dict[str, Any]] = []
-        # Hashes of message prefixes already seen (per model), for cached_tokens (§12).
-        self.prefix_cache: set[str] = set()
+        # Rendered prompts seen recently per key and model, for cached_tokens (§12).
+        self.prefix_cache = PrefixCache(config.prefix_cache.entries_per_key)
         self.tool_call_counter = 0
         self.request_counter = 0
         # Per fault rule (by position): how many requests matched it so far ("every Nth").
