@@ -1,8 +1,10 @@
 """``make bench``: the side-by-side benchmark of issue 5, one command, 127.0.0.1 only.
 
 Starts nginx as a fixed-response Kimi upstream, then direct nginx, the bare relay floor (with
-the gateway's HTTP client; "floor-alt" with the other client), our gateway and LiteLLM's proxy
-one after another (each alone on CPU 1; wrk and nginx on CPU 0), prints one table and the
+the gateway's HTTP client; "floor-alt" with the other client), our gateway (plain, with its
+production features on, and with them sharing state through Redis and PostgreSQL, interleaved
+cell by cell; benchkit/production.py) and LiteLLM's proxy one after another (each alone on
+CPU 1; wrk and nginx on CPU 0), prints one table and the
 issue's target ratios, and regenerates bench/RESULTS.md (and bench/PROFILE.md with --profile).
 
     python bench/run.py [--seconds 6] [--warmup 2] [--only direct,floor,gateway]
@@ -22,13 +24,15 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchkit import baseline, compare, install, machine, profile, report
+from benchkit import baseline, compare, install, ledger_cpu, machine, profile, report, sections
 from benchkit.baseline import Baseline
 from benchkit.cells import Path_, Results, TargetRun
 from benchkit.fixtures import MODEL
+from benchkit.production import PROD, SHARED, SharedState, prod_spec, shared_spec
 from benchkit.runner import (
     Plan,
     free_port,
@@ -52,7 +56,9 @@ from benchkit.targets import (
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-TARGETS = ("direct", "floor", "floor-alt", "gateway", "litellm")
+TARGETS = ("direct", "floor", "floor-alt", "gateway", PROD, SHARED, "litellm")
+# Measured interleaved cell by cell (unless --sequential): their ratios are the point.
+GATEWAYS = ("gateway", PROD, SHARED)
 
 
 def parse_args() -> argparse.Namespace:
@@ -79,7 +85,14 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--sequential",
         action="store_true",
-        help="with --baseline: run the two gateways one after the other, not interleaved",
+        help="run the gateways (plain, production, shared, --baseline) one after the other, "
+        "not interleaved cell by cell",
+    )
+    parser.add_argument(
+        "--ledger-cpu",
+        action="store_true",
+        help="also measure the ledger's own CPU per generation in this process (SQLite and "
+        "PostgreSQL) and report it",
     )
     parser.add_argument(
         "--new",
@@ -90,12 +103,16 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def specs(lineup: Lineup, names: list[str], trees: dict[str, Baseline]) -> list[Spec]:
+def specs(
+    lineup: Lineup, names: list[str], trees: dict[str, Baseline], shared: SharedState
+) -> list[Spec]:
     """The targets ``names``; those in ``trees`` run that git worktree's gateway."""
-    builders = {
+    builders: dict[str, Callable[[Lineup, int], Spec]] = {
         "floor": floor_spec,
         "floor-alt": floor_alt_spec,
         "gateway": gateway_spec,
+        PROD: prod_spec,
+        SHARED: lambda lineup, port: shared_spec(lineup, port, shared),
         "litellm": litellm_spec,
     }
     out = []
@@ -207,12 +224,13 @@ def setup(args: argparse.Namespace, work: Path, names: list[str]) -> Setup:
 def run_targets(
     plan: Plan, todo: list[Spec], bodies: dict[tuple[Path_, bool], Path], pair: set[str]
 ) -> list[TargetRun]:
-    """Each target alone in turn, except the two in ``pair`` (the gateway and its baseline):
-    those are measured interleaved, cell by cell, where the first of them comes."""
+    """Each target alone in turn, except those in ``pair`` (the gateways: plain, production,
+    shared, the baseline): those are measured interleaved, cell by cell, where the first of
+    them comes."""
     together = [spec for spec in todo if spec.name in pair]
     runs: list[TargetRun] = []
     for spec in todo:
-        if len(together) == 2 and spec.name in pair:
+        if len(together) >= 2 and spec.name in pair:
             if spec is together[0]:
                 runs += run_interleaved(plan, together, bodies)
             continue
@@ -238,15 +256,22 @@ def measure_all(plan: Plan, args: argparse.Namespace, s: Setup) -> list[TargetRu
             s.floor_python,
             gateway_client(),
         )
-        pair = {"gateway", s.baseline.name} if s.baseline and not args.sequential else set()
-        runs += run_targets(plan, specs(lineup, s.names, s.trees), bodies, pair)
+        pair = set() if args.sequential else {*GATEWAYS, s.baseline.name if s.baseline else ""}
+        shared = SharedState.new()
+        if SHARED in s.names:
+            shared.create()
+        try:
+            runs += run_targets(plan, specs(lineup, s.names, s.trees, shared), bodies, pair)
+        finally:
+            if SHARED in s.names:
+                shared.drop()
         if args.profile:
             tools = profile.Tools(
                 install.ensure_py_spy(plan.work), install.ensure_strace(plan.work)
             )
             sections = [
                 profile.profile_target(plan, spec, bodies, tools)
-                for spec in specs(lineup, args.profile.split(","), s.trees)
+                for spec in specs(lineup, args.profile.split(","), s.trees, shared)
             ]
             profiled = BENCH_DIR / "PROFILE.md"
             profiled.write_text(profile.profile_markdown(sections, s.facts))
@@ -258,9 +283,12 @@ def measure_all(plan: Plan, args: argparse.Namespace, s: Setup) -> list[TargetRu
 
 def write_report(args: argparse.Namespace, plan: Plan, s: Setup, runs: list[TargetRun]) -> Path:
     results = Results(runs, s.facts, plan.seconds)
-    extra = ""
+    extra = sections.all_sections(results)
+    if args.ledger_cpu:
+        extra += "\n\n" + ledger_cpu.section(plan.work)
     if s.baseline:
-        extra = compare.section(results, s.baseline.name, interleaved=not args.sequential)
+        interleaved = not args.sequential
+        extra += "\n\n" + compare.section(results, s.baseline.name, interleaved=interleaved)
     print(report.table(results))
     print()
     print(report.checks_table(report.checks(results)))

@@ -1,0 +1,89 @@
+"""The production, SDK and peer parts of the benchmark that need no timing: the production
+targets' config is one the gateway accepts with the features on, and the report's sections
+compute the right ratios and verdicts from given numbers."""
+
+from pathlib import Path
+
+from benchkit import production, sections
+from benchkit.cells import Cell, Measurement, Results, TargetRun, grid
+from benchkit.wrk import WrkResult
+
+from kimi_gateway.settings import load_settings
+
+
+def _m(cell: Cell, requests: int, p50_us: int, cpu_seconds: float) -> Measurement:
+    wrk = WrkResult(requests, 5_000_000, 0, p50_us, p50_us, p50_us, float(p50_us))
+    return Measurement(cell, wrk, cpu_seconds)
+
+
+def _run(name: str, cpu_seconds: float, p50_us: int = 1_000, same_only: bool = False) -> TargetRun:
+    run = TargetRun(name, name)
+    for cell in grid():
+        if not same_only or cell.path == "same":
+            run.measurements.append(_m(cell, 1_000, p50_us, cpu_seconds))
+    return run
+
+
+def test_production_config_turns_every_feature_on(tmp_path: Path) -> None:
+    config = tmp_path / "prod.yaml"
+    state = production.SharedState("kimi-gateway-bench-x", "bench_x")
+    config.write_text(
+        "api_key: sk-up\nbase_url: http://127.0.0.1:9/v1\n"
+        + production.production_config(
+            redis_url=production.REDIS, prefix=state.prefix, database_url=state.database_url
+        )
+    )
+    settings = load_settings(config)
+    assert [k.name for k in settings.keys] == ["bench"]
+    assert settings.keys[0].key is not None
+    assert settings.keys[0].key.get_secret_value() == "sk-bench-client-key"
+    limits = settings.reliability.limits
+    assert limits.accounts["platform"].concurrency == 100_000
+    assert limits.keys.rpm == 100_000_000
+    assert settings.reliability.retry.enabled
+    assert settings.reliability.breaker.enabled
+    assert settings.ledger.enabled
+    assert [(b.key, b.period) for b in settings.ledger.budgets] == [
+        ("config:bench", "day"),
+        (None, "month"),
+    ]
+    assert settings.redis_url == production.REDIS
+    assert settings.reliability.redis_prefix == "kimi-gateway-bench-x-rel"
+    assert settings.ledger.redis_prefix == "kimi-gateway-bench-x-budget:"
+    assert settings.resolved_database_url().endswith("search_path%3Dbench_x")
+
+
+def test_production_section_marks_the_ten_percent_budget() -> None:
+    gateway = _run("gateway", 1.0)  # 1.0 ms/req
+    prod = _run("gateway-prod", 1.05, p50_us=1_200)
+    prod.measurements[1] = _m(grid()[1], 1_000, 1_200, 1.2)  # same/non-stream/c32: 1.2×
+    shared = _run("gateway-prod-shared", 1.5, p50_us=3_000)
+    text = sections.production_section(Results([gateway, prod, shared], {}, 5.0))
+    assert "(7 cells met, 1 not)" in text
+    rows = [line for line in text.splitlines() if line.startswith("| same/non-stream")]
+    assert rows == [
+        "| same/non-stream/c1 | 1.000 | 1.050 | 1.050 | **met** | 1.500 | 1.500 | +0.200 "
+        "| +2.000 |",
+        "| same/non-stream/c32 | 1.000 | 1.200 | 1.200 | **not met** | 1.500 | 1.500 | +0.200 "
+        "| +2.000 |",
+    ]
+    assert sections.production_section(Results([gateway], {}, 5.0)) == ""
+
+
+def test_sdk_section_compares_with_the_gateway() -> None:
+    results = Results([_run("gateway", 1.0), _run("sdk", 0.8, same_only=True)], {}, 5.0)
+    lines = sections.sdk_section(results).splitlines()
+    assert "| same/stream/c32 | 0.800 | 1.000 | 0.80× | 200 | 1.000 |" in lines
+    assert not any(line.startswith("| translated") for line in lines)
+
+
+def test_peers_section_takes_the_cheapest_peer_per_cell() -> None:
+    portkey = _run("portkey", 2.0, same_only=True)
+    ccr = TargetRun("ccr", "ccr")
+    for cell in grid():
+        if cell.path == "translated":
+            ccr.measurements.append(_m(cell, 500, 1_000, 1.0))  # 2 ms/req, 100 req/s
+    results = Results([_run("gateway", 0.5), portkey, ccr], {}, 5.0)
+    lines = sections.peers_section(results).splitlines()
+    assert "| same/stream/c1 | portkey | 2.000 | 0.500 | 0.25 | 1.00 |" in lines
+    assert "| translated/stream/c32 | ccr | 2.000 | 0.500 | 0.25 | 2.00 |" in lines
