@@ -224,12 +224,13 @@ def test_bad_input_is_a_clear_4xx_in_the_route_dialect(
 
 
 def test_unknown_route_and_method(gateway: Any) -> None:
-    unknown = httpx.get(gateway.url + "/v1/v1/messages")
+    unknown = httpx.get(gateway.url + "/v1/v1/models")
     assert unknown.status_code == 404
     assert unknown.json() == {
         "error": {
-            "message": "Unknown request URL: GET /v1/v1/messages. The client's base URL "
-            "probably ends in /v1 already; remove one.",
+            "message": "Unknown request URL: GET /v1/v1/models. The gateway serves this at"
+            " /v1/models: remove /v1 from the end of the client's base URL. OpenAI clients"
+            f" (Chat Completions, Responses) take the base URL {gateway.url}/v1.",
             "type": "not_found_error",
             "param": None,
             "code": None,

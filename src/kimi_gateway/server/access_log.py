@@ -3,10 +3,10 @@
 The request task only puts its finished record on a queue (no logging machinery, no dict built
 there); a writer thread turns records into orjson lines and writes them in batches, one write
 and one wake-up per batch (issue 5: ledger, metrics and logs stay off the hot path). Fields:
-time, request id, key id, method, route, model (as asked), upstream, upstream model, Kimi's
-request id, status, latency, tokens, error kind, translation diagnostics. Secrets never reach
-it: the record is built from named fields only (no headers, no bodies), and upstream keys are
-not in scope where it is built.
+time, request id, key id, method, route (and, for an unknown route, its path: the query is never
+logged), model (as asked), upstream, upstream model, Kimi's request id, status, latency, tokens,
+error kind, translation diagnostics. Secrets never reach it: the record is built from named
+fields only (no headers, no bodies), and upstream keys are not in scope where it is built.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class AccessRecord:
     status: int = 0
     error: str | None = None
     outcome: Outcome | None = None  # what the engine did, for the routes that use it
+    path: str | None = None  # only for an unknown route: which URL the client got wrong
 
     @property
     def upstream(self) -> str | None:
@@ -66,6 +67,8 @@ class AccessRecord:
             "status": self.status,
             "latency_ms": round((finished - self.started) * 1000, 2),
         }
+        if self.path is not None:
+            entry["path"] = self.path
         error = self.error
         outcome = self.outcome
         if outcome is not None:

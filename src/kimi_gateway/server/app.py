@@ -5,7 +5,8 @@ hot path stays short (issue 5). Every reply gets ``x-request-id`` and, in emulat
 ``x-kimi-gateway-upstream: emulator``; every request ends in one access-log line and the
 metrics. The lifespan builds the :class:`~kimi_gateway.server.runtime.Runtime` (HTTP client
 pool, emulator, key store) and closes it; nothing is built at import time and nothing is global.
-Errors are rendered in the route's dialect; unknown routes get OpenAI's shape.
+Errors are rendered in the route's dialect; an unknown route in the one its path implies
+(server/route_hints.py), with the base URL the client should use.
 """
 
 from __future__ import annotations
@@ -24,7 +25,15 @@ from kimi_gateway.dialects.registry import ANTHROPIC, OPENAI, RESPONSES, Dialect
 from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server import admin, dashboard, endpoints, files, models
 from kimi_gateway.server.access_log import AccessRecord
-from kimi_gateway.server.asgi import ClientGone, Message, Receive, Scope, Send, send_json
+from kimi_gateway.server.asgi import (
+    ClientGone,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    header,
+    send_json,
+)
 from kimi_gateway.server.banner import banner, refusal
 from kimi_gateway.server.count_tokens import count_tokens
 from kimi_gateway.server.exchange import Exchange
@@ -32,6 +41,7 @@ from kimi_gateway.server.relay import handle_generation
 from kimi_gateway.server.request_body import RELEASE_AFTER_BYTES
 from kimi_gateway.server.responses_create import create_response
 from kimi_gateway.server.responses_read import response_item
+from kimi_gateway.server.route_hints import origin_of, unknown_route
 from kimi_gateway.server.runtime import Runtime, build_runtime
 from kimi_gateway.settings import Settings
 
@@ -209,7 +219,10 @@ class GatewayApp:
 
 async def _dispatch(ex: Exchange, route: Route | None, method: str, path: str) -> None:
     if route is None:
-        raise _unknown_route(method, path)
+        unknown = unknown_route(method, path, _origin(ex.scope))
+        ex.dialect = ANTHROPIC if unknown.family == "anthropic" else OPENAI
+        ex.record.path = path if len(path) <= 1024 else path[:1024]
+        raise GatewayError("not_found", unknown.message)
     ex.dialect = route.dialect
     if method not in route.methods:
         allowed = ", ".join(sorted(route.methods))
@@ -222,16 +235,9 @@ async def _dispatch(ex: Exchange, route: Route | None, method: str, path: str) -
         raise GatewayError("server", f"no response (request {ex.record.request_id})")
 
 
-def _unknown_route(method: str, path: str) -> GatewayError:
-    message = f"Unknown request URL: {method} {path}."
-    if "/v1/v1/" in path:
-        message += " The client's base URL probably ends in /v1 already; remove one."
-    elif path.endswith(("/chat/completions", "/messages")):
-        message += (
-            " The gateway serves /v1/chat/completions (OpenAI clients: base URL ending in /v1)"
-            " and /v1/messages (Anthropic clients: base URL without /v1)."
-        )
-    return GatewayError("not_found", message)
+def _origin(scope: Scope) -> str:
+    server = scope.get("server")
+    return origin_of(scope.get("scheme", "http"), header(scope, b"host"), server)
 
 
 def create_app(
