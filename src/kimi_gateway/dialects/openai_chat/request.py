@@ -17,11 +17,11 @@ top-level field. Messages are messages.py's business; tools tools.py's.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.json_copy import json_copy
 from kimi_gateway.core.model import Diagnostic, OpenAIChatFields, Request, ThinkingConfig
 from kimi_gateway.dialects.openai_chat.messages import parse_messages, render_messages
 from kimi_gateway.dialects.openai_chat.tools import (
@@ -211,7 +211,7 @@ def render_request(request: Request) -> dict[str, Any]:
         if key not in body:  # a canonical field wins over a passthrough of the same name
             body[key] = value
     # A copy: callers (the quirk layer) may edit the body without touching the frozen Request.
-    return copy.deepcopy(body)
+    return json_copy(body)
 
 
 def _put(body: dict[str, Any], key: str, value: Any) -> None:

@@ -20,11 +20,11 @@ field rather than silently answering without the history. The gateway's ``/v1/re
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.json_copy import json_copy
 from kimi_gateway.core.model import (
     Diagnostic,
     OpenAIResponsesFields,
@@ -184,7 +184,7 @@ def render_request(request: Request) -> dict[str, Any]:
     _put(body, "prompt_cache_key", request.prompt_cache_key)
     _render_own(own, body)
     # A copy: callers may edit the body without touching the frozen Request.
-    return copy.deepcopy(body)
+    return json_copy(body)
 
 
 def _render_own(own: OpenAIResponsesFields, body: dict[str, Any]) -> None:

@@ -1,0 +1,32 @@
+"""core/json_copy: the rendered body's copy is the same JSON, independent of the original, and
+what orjson cannot carry still copies (as copy.deepcopy did before, issue 15 item 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from kimi_gateway.core.json_copy import json_copy
+
+
+def test_a_copy_is_equal_and_shares_nothing_mutable() -> None:
+    body: dict[str, Any] = {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "n": 1.5}
+    copied = json_copy(body)
+    assert copied == body
+    copied["messages"][0]["content"][0]["text"] = "changed"
+    assert body == {"messages": [{"role": "user", "content": [{"text": "hi"}]}], "n": 1.5}
+
+
+def test_tuples_become_lists_which_encode_to_the_same_bytes() -> None:
+    body = {"stop": ("a", "b"), "nested": {"t": (1, (2, 3))}}
+    copied = json_copy(body)
+    assert copied == {"stop": ["a", "b"], "nested": {"t": [1, [2, 3]]}}
+    assert orjson.dumps(copied) == orjson.dumps(body)
+
+
+def test_what_orjson_cannot_encode_is_still_copied() -> None:
+    body: dict[Any, Any] = {"big": 2**70, 3: "non-string key", "s": {1, 2}}
+    copied = json_copy(body)
+    assert copied == body
+    assert copied["s"] is not body["s"]
