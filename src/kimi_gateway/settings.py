@@ -149,7 +149,8 @@ class QuirkSettings(_Frozen):
     empty_tool_result_text: str = "(empty)"
     trim_tools: bool = False
     derive_prompt_cache_key: bool = True
-    clamp_max_tokens_to_context: bool = False
+    clamp_max_tokens_to_context: bool = True
+    max_tokens_floor: int = Field(default=1024, ge=1)
     effort_budget_low: int = Field(default=4096, ge=0)
     effort_budget_high: int = Field(default=32768, ge=0)
 

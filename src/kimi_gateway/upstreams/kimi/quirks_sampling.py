@@ -183,9 +183,10 @@ def _cut_utf8(text: str, limit: int) -> str:
 
 
 def set_max_tokens(request: Request, ctx: QuirkContext) -> Request:
-    """The configured default (KIMI_MAX_TOKENS), the model's output cap (§4.1), and optionally
-    the context window (§2.2: prompt + max_tokens over the context is a 400). Anthropic
-    Messages requires the field, so it is filled from the profile there."""
+    """The configured default (KIMI_MAX_TOKENS), the model's output cap (§4.1), and the context
+    window (§2.2: prompt + max_tokens over the context is a 400 "exceeded model token limit";
+    §4.1 [O] HC: the longest output is the context minus the prompt), on every surface (issue 9
+    item 8). Anthropic Messages requires the field, so it is filled from the profile there."""
     profile, policy = ctx.profile, ctx.policy
     value = request.max_tokens
     if value is None:
@@ -197,8 +198,7 @@ def set_max_tokens(request: Request, ctx: QuirkContext) -> Request:
         return request
     limit = profile.max_output_tokens
     if policy.clamp_max_tokens_to_context and profile.context_window is not None:
-        room = max(1, profile.context_window - estimate_prompt_tokens(request))
-        limit = room if limit is None else min(limit, room)
+        limit = _context_room(request, profile.context_window, policy.max_tokens_floor, limit)
     if limit is None or value <= limit:
         return request
     detail = f"max_tokens={value} sent as {limit}: the model's room for output"
@@ -207,6 +207,15 @@ def set_max_tokens(request: Request, ctx: QuirkContext) -> Request:
         max_tokens=limit,
         diagnostics=ctx.note(request, "changed_param", detail, "max_tokens"),
     )
+
+
+def _context_room(request: Request, context: int, floor: int, cap: int | None) -> int:
+    """The context minus the (high) prompt estimate, but never under ``floor`` (nor the
+    context itself): a prompt the estimate puts that near the window is Kimi's to judge, and a
+    client asking for thousands of tokens must not silently get one."""
+    room = context - estimate_prompt_tokens(request)
+    room = min(context, max(room, floor))
+    return room if cap is None else min(cap, room)
 
 
 def estimate_prompt_tokens(request: Request) -> int:
