@@ -25,8 +25,6 @@ SamplingAction = Literal["omit", "force", "clamp", "pass"]
 
 ReasoningLookup: TypeAlias = Callable[[str], "str | None"]
 """Reasoning text a caller stored for an assistant turn, keyed by one of its tool-call ids."""
-SignatureCheck: TypeAlias = Callable[[str], bool]
-"""Whether a thinking block's signature is one this upstream issued."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,10 +85,6 @@ class QuirkPolicy:
     # Anthropic thinking budget → k3 reasoning_effort: ≤ low → "low", ≤ high → "high", else max.
     effort_budget_low: int = 4096
     effort_budget_high: int = 32768
-    # Anthropic thinking blocks Kimi did not sign (Claude's, or redacted_thinking) in a history:
-    # drop them (never a 400) or send them as they came (docs/kimi.md §13.3, §F2.6).
-    foreign_thinking: Literal["drop", "keep"] = "drop"
-    remembered_signatures: int = 50_000  # the signatures a Kimi Anthropic face issued, per face
 
     def sampling_override(self, model: str, param: SamplingParam) -> SamplingOverride | None:
         """The last matching override wins, so later entries refine earlier ones."""
@@ -109,9 +103,6 @@ class QuirkContext:
     policy: QuirkPolicy
     dialect: UpstreamDialect = "openai_chat"
     reasoning_lookup: ReasoningLookup | None = None
-    # Whether a thinking signature was issued by this upstream (Kimi's Anthropic faces); None
-    # where the upstream issues none (Kimi's OpenAI faces: every signature is foreign there).
-    signature_issued: SignatureCheck | None = None
 
     @property
     def openai(self) -> bool:
