@@ -5,13 +5,18 @@ Every upstream kind sends through :class:`UpstreamHttp`: the injected pooled aio
 GatewayErrors whose messages name the host and never a header or key, and the upstream's own
 request id read from the reply headers in one place (``core.http_headers``).
 
-Timeouts (settings), each bounding one thing only: ``connect_timeout`` getting a connection
-(pool wait included); ``first_byte_timeout`` the wait for the response head once the request is
+Timeouts (settings), each bounding one thing only: ``connect_timeout`` opening a connection;
+``first_byte_timeout`` the wait for the response head once the request is
 sent; ``idle_timeout`` the longest pause between body chunks after the head; ``total_timeout``
 the whole exchange (the face's deadline). aiohttp's ``sock_read`` timer does the last two: it is
 ``first_byte`` on the session and becomes ``idle`` on the connection once the head has arrived
 (:func:`after_head`), so a slow head is not cut by the idle limit, nor a stalled body by the
 first-byte one.
+
+The pool holds ``server.upstream_pool_size`` connections in use at once (issue 15 item 6: a
+stream holds one for its whole life). Waiting for a free one is not connecting: it is bounded by
+the request's own deadline only, and a call whose deadline ends while it waits gets a 503 that
+says all the connections were busy (:class:`Pool`), not a connect timeout.
 
 A request sent on a pooled keep-alive connection that the upstream had closed meanwhile fails
 at once with ServerDisconnectedError or ClientOSError, before any reply. It is resent once, on a
@@ -21,10 +26,13 @@ do automatically, and what aiohttp does itself only for idempotent methods.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import aiohttp
+from aiohttp.client_reqrep import ConnectionKey
+from aiohttp.tracing import Trace
 from yarl import URL
 
 from kimi_gateway import __version__
@@ -42,13 +50,43 @@ class Timeouts:
     idle: float = 300.0
 
 
-def new_session(timeouts: Timeouts) -> aiohttp.ClientSession:
+POOL_SIZE = 1000  # connections in use at once, by default (settings_server.py)
+# The upstream_type of the pool's refusal: the gateway's own, like the limits' queue deadline
+# (reliability/retry_policy.py QUEUE_DEADLINE), so never retried nor held against the upstream.
+POOL_DEADLINE = "queue_deadline"
+
+
+class PoolWaitCancelled(asyncio.CancelledError):
+    """A call was cancelled while it waited for a free pooled connection."""
+
+
+class Pool(aiohttp.TCPConnector):
+    """aiohttp's connector, at most ``size`` connections in use, telling a cancelled wait for a
+    free one apart from any other cancellation. aiohttp's only public hook for that is tracing,
+    whose signals cost every call; this one costs only the calls that wait."""
+
+    def __init__(self, size: int = POOL_SIZE) -> None:
+        super().__init__(limit=size)
+        self.size = size
+        self.waiting = 0  # calls waiting for a free connection now (/readyz)
+
+    async def _wait_for_available_connection(self, key: ConnectionKey, traces: list[Trace]) -> None:
+        self.waiting += 1
+        try:
+            await super()._wait_for_available_connection(key, traces)
+        except asyncio.CancelledError as exc:
+            raise PoolWaitCancelled(*exc.args) from None
+        finally:
+            self.waiting -= 1
+
+
+def new_session(timeouts: Timeouts, pool_size: int = POOL_SIZE) -> aiohttp.ClientSession:
     """One pooled session for every upstream call. aiohttp over httpx by measurement: the bare
     relay floor costs 0.20 ms CPU per request with it, 0.58 ms with httpx (bench/RESULTS.md).
     ``sock_read`` starts as the wait for the response head (first byte) and is switched to the
-    idle limit once the head is in; ``connect`` covers waiting for a pooled connection and
-    opening one."""
-    return _session(timeouts, aiohttp.TCPConnector(limit=1000))
+    idle limit once the head is in; ``sock_connect`` bounds opening a connection, and nothing
+    but the request's deadline the wait for a free one (``connect=None``)."""
+    return _session(timeouts, Pool(pool_size))
 
 
 def _session(timeouts: Timeouts, connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
@@ -56,7 +94,7 @@ def _session(timeouts: Timeouts, connector: aiohttp.BaseConnector) -> aiohttp.Cl
         connector=connector,
         timeout=aiohttp.ClientTimeout(
             total=None,
-            connect=timeouts.connect,
+            connect=None,
             sock_connect=timeouts.connect,
             sock_read=timeouts.first_byte,
         ),
@@ -122,9 +160,15 @@ class UpstreamHttp:
         *,
         where: str,
         raw: bool = False,
+        deadline: float | None = None,
     ) -> Response:
         """Send and return the response with its body unread (the caller releases it).
-        ``raw``: relay the body as sent, content-encoding and all (the files relay)."""
+        ``raw``: relay the body as sent, content-encoding and all (the files relay).
+        ``deadline``: the request's (loop time); its end while waiting for a free pooled
+        connection is answered with a 503 saying so (the caller's timer cancels the wait)."""
+        if deadline is not None and asyncio.get_running_loop().time() >= deadline:
+            # e.g. a fallback after the pool's refusal: the request's time is up
+            raise self._deadline_passed(where)
         try:
             try:
                 response = await self._send(self.session, method, url, headers, body, raw)
@@ -137,8 +181,25 @@ class UpstreamHttp:
             raise transport_error(
                 exc, where, self.timeouts.idle, head=self.timeouts.first_byte
             ) from None
+        except PoolWaitCancelled as exc:
+            if deadline is None or asyncio.get_running_loop().time() < deadline:
+                raise asyncio.CancelledError(*exc.args) from None  # not the deadline's
+            raise self._deadline_passed(where) from None
         after_head(response, self.timeouts.idle)
         return response
+
+    def _deadline_passed(self, where: str) -> GatewayError:
+        """The request's deadline ended while it waited for a free pooled connection. Raised
+        in place of the deadline's own cancellation, so that the caller's ``asyncio.timeout``
+        lets it through and the client reads what happened."""
+        connector = self.session.connector
+        size = connector.limit if connector is not None else 0
+        return GatewayError(
+            "unavailable",
+            f"all {size} upstream connections were busy until the request's deadline: no "
+            f"connection to the {where} came free in time (server.upstream_pool_size)",
+            upstream_type=POOL_DEADLINE,
+        )
 
     async def _send(
         self,

@@ -43,7 +43,14 @@ from kimi_gateway.core.model import (
     ToolCallPart,
     ToolResultPart,
 )
-from kimi_gateway.core.upstream import Batch, CallContext, FilesAPI, Opened, Upstream
+from kimi_gateway.core.upstream import (
+    Batch,
+    CallContext,
+    FilesAPI,
+    ListedModel,
+    Opened,
+    Upstream,
+)
 from kimi_gateway.dialects.registry import OPENAI
 from kimi_gateway.settings import UpstreamConfig
 from kimi_gateway.upstreams.config import BuildContext, Options, parse_options, require
@@ -232,13 +239,16 @@ class OpenAICompatibleUpstream:
             reading = dataclasses.replace(reading, fix_batch=ids, fix_response=ids.response)
         headers = self._headers(request.stream)
         data = outgoing_body(ctx, body, headers)
-        response = await self._http.open("POST", self._url, headers, data, where=self._where)
+        response = await self._http.open(
+            "POST", self._url, headers, data, where=self._where, deadline=ctx.deadline
+        )
         return await opened(
             reading, response, model=request.model, streamed=request.stream, diagnostics=diagnostics
         )
 
-    async def models(self, ctx: CallContext) -> list[str]:
-        return list(self._models)  # the names this gateway maps; hosts' own lists vary
+    async def models(self, ctx: CallContext) -> list[ListedModel]:
+        # The names this gateway maps; hosts' own lists vary (and say nothing of Kimi's).
+        return [ListedModel(name) for name in self._models]
 
     async def count_tokens(self, request: Request, ctx: CallContext) -> int:
         raise GatewayError(
