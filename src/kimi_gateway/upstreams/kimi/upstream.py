@@ -21,15 +21,13 @@ from pydantic import SecretStr
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import DialectName, Request
-from kimi_gateway.core.upstream import CallContext, FilesAPI, ListedModel, Opened
+from kimi_gateway.core.upstream import CallContext, FilesAPI, Opened
 from kimi_gateway.dialects.registry import DIALECTS, Dialect
 from kimi_gateway.upstreams.http import UpstreamHttp
 from kimi_gateway.upstreams.kimi.adapter import KimiSurface, UpstreamCall, build_upstream_request
 from kimi_gateway.upstreams.kimi.files import KimiFiles
-from kimi_gateway.upstreams.kimi.listing import from_profile, from_wire
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy
 from kimi_gateway.upstreams.kimi.profiles import known_models, profile_for
-from kimi_gateway.upstreams.kimi.signatures import IssuedSignatures
 from kimi_gateway.upstreams.offload import off_loop, outgoing_body
 from kimi_gateway.upstreams.streaming import Reading, error_of, opened
 
@@ -51,9 +49,9 @@ class Catalog:
     call in flight; a later ask fetches anew (the engine caches the merged list)."""
 
     def __init__(self) -> None:
-        self._task: asyncio.Task[list[ListedModel]] | None = None
+        self._task: asyncio.Task[list[str]] | None = None
 
-    async def get(self, fetch: Callable[[], Awaitable[list[ListedModel]]]) -> list[ListedModel]:
+    async def get(self, fetch: Callable[[], Awaitable[list[str]]]) -> list[str]:
         task = self._task
         if task is None or task.done():
             task = self._task = asyncio.ensure_future(fetch())
@@ -90,12 +88,6 @@ class KimiUpstream:
         self._models = dict(models or {})
         self._catalog = catalog or Catalog()
         self._dialect: Dialect = DIALECTS[surface.dialect]
-        # Kimi's Anthropic faces sign thinking; what they issued tells foreign blocks apart.
-        self._signatures = (
-            IssuedSignatures(policy.remembered_signatures)
-            if surface.dialect == "anthropic_messages"
-            else None
-        )
         self.forward_user_agent = surface.product == "kimi_code"
         where = f"Kimi upstream {urlsplit(surface.base_url).hostname}"
         self._reading = Reading(http, self._dialect, where, name, explain=self.explain)
@@ -136,10 +128,7 @@ class KimiUpstream:
     def build(self, request: Request) -> UpstreamCall:
         """The HTTP call for ``request`` (quirks, render, wire fix-ups), minus the key."""
         profile = profile_for(request.model, product=self.surface.product)
-        issued = None if self._signatures is None else self._signatures.issued
-        return build_upstream_request(
-            request, self.surface, profile, self._policy, signature_issued=issued
-        )
+        return build_upstream_request(request, self.surface, profile, self._policy)
 
     def _encode(self, request: Request) -> tuple[UpstreamCall, bytes]:
         """The call for ``request`` and its body, encoded (the CPU-heavy part of ``open``)."""
@@ -150,7 +139,7 @@ class KimiUpstream:
         call, body = await off_loop(ctx, self._encode, request)
         response = await self._send(call, body, ctx)
         streamed = bool(call.body.get("stream"))
-        result = await opened(
+        return await opened(
             self._reading,
             response,
             model=request.model,
@@ -158,7 +147,6 @@ class KimiUpstream:
             diagnostics=call.diagnostics,
             enforce_stop=call.enforce_stop,
         )
-        return result if self._signatures is None else self._signatures.record(result)
 
     async def _send(
         self, call: UpstreamCall, body: bytes, ctx: CallContext
@@ -171,12 +159,12 @@ class KimiUpstream:
             call.method, call.url, headers, data, where=self._reading.where, deadline=ctx.deadline
         )
 
-    async def models(self, ctx: CallContext) -> list[ListedModel]:
-        """The product's ``/models`` (§11) with every field Kimi gives, fetched once for both
-        faces of an account; the profile table's models when it cannot be reached."""
+    async def models(self, ctx: CallContext) -> list[str]:
+        """The product's ``/models`` (§11), fetched once for both faces of an account; the
+        profile table's names when it cannot be reached."""
         return await self._catalog.get(lambda: self._fetch_models(ctx))
 
-    async def _fetch_models(self, ctx: CallContext) -> list[ListedModel]:
+    async def _fetch_models(self, ctx: CallContext) -> list[str]:
         """The list, bounded by the timeout settings like any upstream call (connect, first
         byte, idle, and the caller's deadline: issue 10 item 7; it was a fixed 10 s)."""
         headers = self.auth_headers()
@@ -189,12 +177,10 @@ class KimiUpstream:
                 raw = await self._http.read(response, where)
             data = orjson.loads(raw).get("data") if response.status == 200 else None
             if isinstance(data, list):
-                listed = [from_wire(m) for m in data if isinstance(m, dict)]
-                return [m for m in listed if m is not None]
+                return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
         except (GatewayError, TimeoutError, ValueError, AttributeError):
             pass
-        product = self.surface.product
-        return [from_profile(name, product) for name in known_models(product)]
+        return list(known_models(self.surface.product))
 
     def _estimate_call(self, request: Request, estimate: KimiSurface) -> tuple[UpstreamCall, bytes]:
         """The token-estimate call for ``request`` and its encoded body: the request fixed up
