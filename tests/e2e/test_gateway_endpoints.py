@@ -3,6 +3,8 @@ count_tokens backed by Kimi's estimate, and the Files API relayed to the Open Pl
 
 from __future__ import annotations
 
+import os
+import resource
 from typing import Any, cast
 
 import anthropic
@@ -23,11 +25,15 @@ def test_root_health_ready(gateway: Any) -> None:
     assert (head.status_code, head.content) == (200, b"")
     assert httpx.get(gateway.url + "/healthz").json() == {"status": "ok"}
     names = ["code_anthropic", "code_openai", "platform", "platform_anthropic"]
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]  # as the gateway raised it
     assert httpx.get(gateway.url + "/readyz").json() == {
         "status": "ready",
         "upstreams": names,
         "breakers": dict.fromkeys(names, "closed"),  # one per upstream (issue 12)
         "queues": {},  # no limits configured
+        "upstream_pool": {"size": 1000, "waiting": 0},
+        "open_files": {"limit": soft, "streams": (soft - 64) // 2},  # 2 per stream, 64 kept
+        "pid": os.getpid(),  # the gateway runs in the test's process
     }
     assert root.headers["x-request-id"].startswith("req_")
     assert "x-kimi-gateway-upstream" not in root.headers  # a real upstream is configured

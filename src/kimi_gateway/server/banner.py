@@ -48,5 +48,7 @@ def banner(runtime: Runtime) -> str:
             "  auth: OPTIONAL: no gateway keys configured, so any caller is accepted (allowed"
             " only on a loopback address; `kimi-gateway keys create NAME` to require keys)"
         )
+    if runtime.fds is not None:
+        lines.append("  " + runtime.fds.describe())
     lines.append(f"  OpenAI clients: base URL {base}/v1   Anthropic clients: base URL {base}")
     return "\n".join(lines)

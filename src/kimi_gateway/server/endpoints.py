@@ -10,12 +10,15 @@ needs a key.
 
 from __future__ import annotations
 
+import os
+
 from kimi_gateway import __version__
 from kimi_gateway.server.admin import require_master
 from kimi_gateway.server.asgi import JSON_TYPE, send_bytes, send_json
 from kimi_gateway.server.exchange import Exchange
 from kimi_gateway.server.metrics import CONTENT_TYPE
 from kimi_gateway.settings_security import Access
+from kimi_gateway.upstreams.http import Pool
 
 
 def _admit(ex: Exchange, access: Access) -> None:
@@ -41,8 +44,17 @@ async def healthz(ex: Exchange) -> None:
 
 async def readyz(ex: Exchange) -> None:
     _admit(ex, ex.runtime.settings.security.endpoints.readyz)
-    reliability = ex.runtime.engine.reliability.readiness()
-    await _json(ex, {"status": "ready", "upstreams": sorted(ex.runtime.upstreams), **reliability})
+    runtime = ex.runtime
+    reliability = runtime.engine.reliability.readiness()
+    body: dict[str, object] = {"status": "ready", "upstreams": sorted(runtime.upstreams)}
+    body.update(reliability)
+    pool = runtime.http.connector
+    if isinstance(pool, Pool):  # connections in use at most, calls waiting for one
+        body["upstream_pool"] = {"size": pool.size, "waiting": pool.waiting}
+    if runtime.fds is not None:  # the open-files limit and the streams it allows
+        body["open_files"] = runtime.fds.readiness()
+    body["pid"] = os.getpid()  # which worker answered (serve --workers N)
+    await _json(ex, body)
 
 
 async def metrics(ex: Exchange) -> None:

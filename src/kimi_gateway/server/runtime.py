@@ -22,6 +22,7 @@ from kimi_gateway.ledger.keys import KeyStore
 from kimi_gateway.server.access_log import AccessLog
 from kimi_gateway.server.auth import KeyIndex
 from kimi_gateway.server.drain import Drain
+from kimi_gateway.server.fd_limit import FdLimit, raise_fd_limit
 from kimi_gateway.server.ledger_runtime import LedgerRuntime, open_ledger
 from kimi_gateway.server.metrics import Metrics
 from kimi_gateway.server.reliability_metrics import register as register_reliability
@@ -52,6 +53,7 @@ class Runtime:
     memory: MemoryRelease = field(default_factory=lambda: MemoryRelease(time.monotonic))
     models_cache: dict[str, Any] = field(default_factory=dict)
     drain: Drain = field(default_factory=Drain)  # clean shutdown (server/drain.py)
+    fds: FdLimit | None = None  # the open-files limit, raised at start (server/fd_limit.py)
     _owns_http: bool = False
     _owns_store: bool = False
     _refresher: asyncio.Task[None] | None = None
@@ -129,6 +131,7 @@ async def build_runtime(
     key_store: KeyStore | None,
     clock: Callable[[], float],
 ) -> Runtime:
+    fds = raise_fd_limit(settings.server.raise_fd_limit)  # before anything opens a file
     emulated = not settings.has_upstream_key
     emulator = None
     effective = settings
@@ -161,6 +164,7 @@ async def build_runtime(
         clock=clock,
         emulator=emulator,
         ledger=ledger,
+        fds=fds,
         _owns_http=http_client is None,
         _owns_store=key_store is None,
     )

@@ -1,0 +1,106 @@
+"""What one ``kimi-gateway serve`` can hold (issue 15 items 6 and 7): the open-files limit is
+raised at start and reported in the banner and ``/readyz``. The CLI runs in a child process
+whose soft limit the test lowers first, as a shell's default of 1,024 (or less) would."""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+LOW = 256  # the child's soft limit on open files at start
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _low_fd_limit() -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (LOW, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+
+class Serve:
+    """``kimi-gateway serve`` in a child process (on the emulator: no Kimi key)."""
+
+    def __init__(self, tmp: Path, *args: str) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("KIMI_", "MOONSHOT_"))}
+        env["KIMI_GATEWAY_DATA_DIR"] = str(tmp)
+        env["KIMI_GATEWAY_ACCESS_LOG"] = "off"
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tmp / "stderr.txt"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "kimi_gateway", "serve", "--port", str(self.port), *args],
+                env=env,
+                stderr=log,
+                preexec_fn=_low_fd_limit,
+            )
+
+    def ready(self, timeout: float = 90) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError("serve ended:\n" + self.log.read_text())
+            try:
+                return dict(httpx.get(self.url + "/readyz", timeout=2).json())
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise AssertionError("serve did not start:\n" + self.log.read_text())
+
+    def stop(self) -> str:
+        if self.process.poll() is None:
+            self.process.terminate()
+        self.process.wait(timeout=30)
+        return self.log.read_text()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Any]:
+    started: list[Serve] = []
+
+    def start(*args: str) -> Serve:
+        started.append(Serve(tmp_path, *args))
+        return started[-1]
+
+    yield start
+    for served in started:
+        served.stop()
+
+
+HARD = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+needs_room = pytest.mark.skipif(
+    HARD == resource.RLIM_INFINITY or HARD <= LOW, reason="the hard limit leaves nothing to raise"
+)
+
+
+@needs_room
+def test_the_open_files_limit_is_raised_and_reported(serve: Any) -> None:
+    served = serve()
+    ready = served.ready()
+    streams = (HARD - 64) // 2
+    assert ready["open_files"] == {"limit": HARD, "streams": streams}
+    banner = served.stop()
+    assert (
+        f"  open files: {HARD}, raised from {LOW} (streams it can hold: about {streams:,}; "
+        "2 files each)"
+    ) in banner.splitlines()
+
+
+@needs_room
+def test_raise_fd_limit_false_keeps_the_limit_found(serve: Any, tmp_path: Path) -> None:
+    config = tmp_path / "gateway.yaml"
+    config.write_text("server:\n  raise_fd_limit: false\n")
+    ready = serve("--config", str(config)).ready()
+    assert ready["open_files"] == {"limit": LOW, "streams": (LOW - 64) // 2}
