@@ -69,6 +69,16 @@ class Opened:
 
 
 @dataclass(frozen=True, slots=True)
+class ListedModel:
+    """One model an upstream serves, with what its list says about it beyond the envelope
+    (Kimi's ``context_length``, ``supports_image_in``, ``supports_reasoning`` …: docs/kimi.md
+    §11); ``info`` is empty when the upstream lists names only."""
+
+    id: str
+    info: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class FileReply:
     """An upstream Files API reply: status, the headers worth relaying, the body as it comes."""
 
@@ -122,8 +132,8 @@ class Upstream(Protocol):
         batch; a failure before that raises GatewayError."""
         ...
 
-    async def models(self, ctx: CallContext) -> list[str]:
-        """The model ids it serves (its own list, or what it is known to serve)."""
+    async def models(self, ctx: CallContext) -> list[ListedModel]:
+        """The models it serves (its own list, or what it is known to serve)."""
         ...
 
     async def count_tokens(self, request: Request, ctx: CallContext) -> int:

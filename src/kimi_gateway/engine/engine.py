@@ -24,9 +24,10 @@ from kimi_gateway.core.model import Diagnostic, Request, Response, ToolCallPart
 from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.principal import Principal
 from kimi_gateway.core.stops import StopWatch, cut_response
-from kimi_gateway.core.upstream import Batch, CallContext, Opened, Upstream
+from kimi_gateway.core.upstream import Batch, CallContext, ListedModel, Opened, Upstream
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
 from kimi_gateway.engine.limits import RequestLimits, check_request
+from kimi_gateway.engine.model_list import merge_listings
 from kimi_gateway.engine.reliable import Reliability
 from kimi_gateway.engine.routing import Router, Target
 
@@ -59,7 +60,7 @@ class Engine:
         self.after = list(after)
         self.options = options
         self.clock = clock
-        self._models: tuple[float, list[str]] | None = None  # (expires, ids)
+        self._models: tuple[float, list[ListedModel]] | None = None  # (expires, models)
 
     async def prepare(
         self,
@@ -128,18 +129,21 @@ class Engine:
         outgoing = dataclasses.replace(request, model=target.model, stream=False)
         return await target.upstream.count_tokens(outgoing, ctx)
 
-    async def models(self, ctx: CallContext) -> list[str]:
-        """Every model name a client may ask for: the routes, then what each upstream lists
-        (cached for ``models_cache_seconds``)."""
+    async def models(self, ctx: CallContext) -> list[ListedModel]:
+        """Every model a client may ask for: the routes, then what each upstream lists, with
+        what is known of each (engine/model_list.py; cached for ``models_cache_seconds``)."""
         now = self.clock()
         if self._models is not None and now < self._models[0]:
             return list(self._models[1])
         listed = await asyncio.gather(*(up.models(ctx) for up in self.upstreams.values()))
-        ids = list(
-            dict.fromkeys([*self.router.advertised(), *(n for part in listed for n in part)])
-        )
-        self._models = (now + self.options.models_cache_seconds, ids)
-        return list(ids)
+        by_name = dict(zip(self.upstreams, listed, strict=True))
+        models = merge_listings(self.router.advertised(), by_name, self._route_target)
+        self._models = (now + self.options.models_cache_seconds, models)
+        return list(models)
+
+    def _route_target(self, name: str) -> tuple[Upstream, str]:
+        target = self.router.resolve(name, "openai_chat")
+        return target.upstream, target.model
 
     async def aclose(self) -> None:
         """Release what the reliability wrappers hold (shared-state connections, sessions)."""

@@ -4,7 +4,7 @@ one it wraps (DESIGN.md §2a: wrappers are Upstreams too, so they compose in any
 from __future__ import annotations
 
 from kimi_gateway.core.model import DialectName, Request
-from kimi_gateway.core.upstream import CallContext, FilesAPI, Opened, Upstream
+from kimi_gateway.core.upstream import CallContext, FilesAPI, ListedModel, Opened, Upstream
 
 
 class Wrapper:
@@ -39,7 +39,7 @@ class Wrapper:
     async def open(self, request: Request, ctx: CallContext) -> Opened:
         return await self.inner.open(request, ctx)
 
-    async def models(self, ctx: CallContext) -> list[str]:
+    async def models(self, ctx: CallContext) -> list[ListedModel]:
         return await self.inner.models(ctx)
 
     async def count_tokens(self, request: Request, ctx: CallContext) -> int:

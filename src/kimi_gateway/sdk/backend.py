@@ -160,7 +160,7 @@ class EngineBackend:
             return await self.engine.count_tokens(request, ANONYMOUS, Outcome("openai_chat"), ctx)
 
     async def model_ids(self) -> list[str]:
-        return await self.engine.models(self._ctx())
+        return [listed.id for listed in await self.engine.models(self._ctx())]
 
     def product_of(self, model: str) -> str | None:
         if self._engine is None and not _in_loop():

@@ -20,7 +20,7 @@ from typing import Any
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import Request
 from kimi_gateway.core.outcome import Outcome
-from kimi_gateway.core.upstream import CallContext, Opened, Upstream
+from kimi_gateway.core.upstream import CallContext, ListedModel, Opened, Upstream
 from kimi_gateway.engine.hooks import Dispatch
 
 PROVIDER = "moonshot"  # gen_ai.provider.name for every Kimi surface
@@ -166,7 +166,7 @@ class TracedUpstream:
                 span.set_attribute("gen_ai.response.id", opened.request_id)
             return opened
 
-    async def models(self, ctx: CallContext) -> list[str]:
+    async def models(self, ctx: CallContext) -> list[ListedModel]:
         return await self._inner.models(ctx)
 
     async def count_tokens(self, request: Request, ctx: CallContext) -> int:

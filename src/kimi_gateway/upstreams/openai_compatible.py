@@ -43,7 +43,14 @@ from kimi_gateway.core.model import (
     ToolCallPart,
     ToolResultPart,
 )
-from kimi_gateway.core.upstream import Batch, CallContext, FilesAPI, Opened, Upstream
+from kimi_gateway.core.upstream import (
+    Batch,
+    CallContext,
+    FilesAPI,
+    ListedModel,
+    Opened,
+    Upstream,
+)
 from kimi_gateway.dialects.registry import OPENAI
 from kimi_gateway.settings import UpstreamConfig
 from kimi_gateway.upstreams.config import BuildContext, Options, parse_options, require
@@ -239,8 +246,9 @@ class OpenAICompatibleUpstream:
             reading, response, model=request.model, streamed=request.stream, diagnostics=diagnostics
         )
 
-    async def models(self, ctx: CallContext) -> list[str]:
-        return list(self._models)  # the names this gateway maps; hosts' own lists vary
+    async def models(self, ctx: CallContext) -> list[ListedModel]:
+        # The names this gateway maps; hosts' own lists vary (and say nothing of Kimi's).
+        return [ListedModel(name) for name in self._models]
 
     async def count_tokens(self, request: Request, ctx: CallContext) -> int:
         raise GatewayError(

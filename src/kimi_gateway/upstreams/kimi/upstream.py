@@ -21,11 +21,12 @@ from pydantic import SecretStr
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import DialectName, Request
-from kimi_gateway.core.upstream import CallContext, FilesAPI, Opened
+from kimi_gateway.core.upstream import CallContext, FilesAPI, ListedModel, Opened
 from kimi_gateway.dialects.registry import DIALECTS, Dialect
 from kimi_gateway.upstreams.http import UpstreamHttp
 from kimi_gateway.upstreams.kimi.adapter import KimiSurface, UpstreamCall, build_upstream_request
 from kimi_gateway.upstreams.kimi.files import KimiFiles
+from kimi_gateway.upstreams.kimi.listing import from_profile, from_wire
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy
 from kimi_gateway.upstreams.kimi.profiles import known_models, profile_for
 from kimi_gateway.upstreams.offload import off_loop, outgoing_body
@@ -49,9 +50,9 @@ class Catalog:
     call in flight; a later ask fetches anew (the engine caches the merged list)."""
 
     def __init__(self) -> None:
-        self._task: asyncio.Task[list[str]] | None = None
+        self._task: asyncio.Task[list[ListedModel]] | None = None
 
-    async def get(self, fetch: Callable[[], Awaitable[list[str]]]) -> list[str]:
+    async def get(self, fetch: Callable[[], Awaitable[list[ListedModel]]]) -> list[ListedModel]:
         task = self._task
         if task is None or task.done():
             task = self._task = asyncio.ensure_future(fetch())
@@ -159,12 +160,12 @@ class KimiUpstream:
             call.method, call.url, headers, data, where=self._reading.where, deadline=ctx.deadline
         )
 
-    async def models(self, ctx: CallContext) -> list[str]:
-        """The product's ``/models`` (§11), fetched once for both faces of an account; the
-        profile table's names when it cannot be reached."""
+    async def models(self, ctx: CallContext) -> list[ListedModel]:
+        """The product's ``/models`` (§11) with every field Kimi gives, fetched once for both
+        faces of an account; the profile table's models when it cannot be reached."""
         return await self._catalog.get(lambda: self._fetch_models(ctx))
 
-    async def _fetch_models(self, ctx: CallContext) -> list[str]:
+    async def _fetch_models(self, ctx: CallContext) -> list[ListedModel]:
         """The list, bounded by the timeout settings like any upstream call (connect, first
         byte, idle, and the caller's deadline: issue 10 item 7; it was a fixed 10 s)."""
         headers = self.auth_headers()
@@ -177,10 +178,12 @@ class KimiUpstream:
                 raw = await self._http.read(response, where)
             data = orjson.loads(raw).get("data") if response.status == 200 else None
             if isinstance(data, list):
-                return [str(m["id"]) for m in data if isinstance(m, dict) and "id" in m]
+                listed = [from_wire(m) for m in data if isinstance(m, dict)]
+                return [m for m in listed if m is not None]
         except (GatewayError, TimeoutError, ValueError, AttributeError):
             pass
-        return list(known_models(self.surface.product))
+        product = self.surface.product
+        return [from_profile(name, product) for name in known_models(product)]
 
     def _estimate_call(self, request: Request, estimate: KimiSurface) -> tuple[UpstreamCall, bytes]:
         """The token-estimate call for ``request`` and its encoded body: the request fixed up
