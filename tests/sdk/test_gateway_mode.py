@@ -57,3 +57,25 @@ def test_gateway_mode_matches_in_process(
         with pytest.raises(KimiError) as caught:
             remote.chat("@@error:429:exceeded_current_quota_error@@")
         assert caught.value.kind == "quota_exhausted"
+
+
+def test_gateway_mode_names_the_limit_that_ran_out(
+    kimi_emulator: EmulatorServer, tmp_path: Path, clean_env: None
+) -> None:
+    """The remote path's calls go through the engine's UpstreamHttp, as in-process upstream
+    calls do: the wait for the gateway's response head is bounded by ``first_byte_timeout``
+    and named so (before, the session's read timer was reported as the idle limit)."""
+    with (
+        running_gateway(kimi_emulator, tmp_path / "gw") as url,
+        Kimi(
+            gateway_url=url,
+            data_dir=tmp_path / "client",
+            first_byte_timeout=0.5,
+            idle_timeout=30,
+        ) as remote,
+    ):
+        with pytest.raises(KimiError) as caught:
+            remote.chat("@@delay:1500@@ @@text:too late@@", model="kimi-k2.6")
+        assert caught.value.kind == "timeout"
+        assert str(caught.value) == "the kimi-gateway sent no response head within 0.5 s"
+        assert remote.chat("@@text:on time@@", model="kimi-k2.6").text == "on time"

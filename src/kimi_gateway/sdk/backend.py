@@ -8,13 +8,19 @@ by the openai_chat dialect, and ``engine.build_engine`` — the recipe the serve
 routes, admits and sends it (quirks, and whatever wrappers the engine is built with). The
 aiohttp session is created on first use, inside the caller's event loop, and closed by
 :meth:`EngineBackend.close`.
+
+With ``ledger=True`` the engine gets the gateway's own ledger hooks (server/ledger_runtime.py,
+built from the same ``ledger:`` settings section and database URL): budgets are reserved
+before dispatch and settled after, and every generation becomes a row written off the call
+path, with route ``sdk``. The ledger is opened on first use and its queued rows are written by
+:meth:`EngineBackend.close`. Off by default, so the SDK needs no database.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 
@@ -27,6 +33,11 @@ from kimi_gateway.dialects.openai_chat import parse_request
 from kimi_gateway.engine import Engine, Generation, build_engine, new_http_session
 from kimi_gateway.settings import Settings
 from kimi_gateway.upstreams.kimi.profiles import profile_for
+
+if TYPE_CHECKING:  # the ledger (SQLAlchemy, prometheus) loads only when it is asked for
+    from kimi_gateway.server.ledger_runtime import LedgerRuntime
+
+ROUTE = "sdk"  # the ledger rows' route for in-process calls
 
 
 class Source(Protocol):
@@ -122,11 +133,16 @@ async def _one(body: bytes) -> AsyncIterator[bytes]:
 class EngineBackend:
     """The engine, in this process."""
 
-    def __init__(self, settings: Settings, *, user_agent: str | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, user_agent: str | None = None, ledger: bool = False
+    ) -> None:
         self.settings = settings
         self._user_agent = user_agent  # forwarded to Kimi Code as the client's own (§13.1)
         self._session: aiohttp.ClientSession | None = None
         self._engine: Engine | None = None
+        self._use_ledger = ledger
+        self.ledger: LedgerRuntime | None = None
+        self._opening: asyncio.Lock | None = None
 
     @property
     def account(self) -> tuple[str, ...]:
@@ -136,10 +152,43 @@ class EngineBackend:
 
     @property
     def engine(self) -> Engine:
+        """The engine (made on first use); with the ledger, only once :meth:`ready` made it."""
         if self._engine is None:
+            if self._use_ledger:
+                raise RuntimeError("the engine with a ledger is made by ready()")
             self._session = new_http_session(self.settings)
             self._engine = build_engine(self.settings, self._session)
         return self._engine
+
+    async def ready(self) -> Engine:
+        """The engine, with the ledger opened first when the client records usage."""
+        if self._engine is not None or not self._use_ledger:
+            return self.engine
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._engine is None:
+                await self._open_with_ledger()
+        assert self._engine is not None
+        return self._engine
+
+    async def _open_with_ledger(self) -> None:
+        from prometheus_client import CollectorRegistry
+
+        from kimi_gateway.server.ledger_runtime import open_ledger
+
+        # Its own registry: metrics are the server's; the rows and budgets are what matter here.
+        ledger = await asyncio.to_thread(open_ledger, self.settings, CollectorRegistry())
+        try:
+            await ledger.start()
+        except BaseException:
+            await ledger.close()
+            raise
+        self.ledger = ledger
+        self._session = new_http_session(self.settings)
+        self._engine = build_engine(
+            self.settings, self._session, before=ledger.before_hooks(), after=ledger.after_hooks()
+        )
 
     def _ctx(self, deadline: float | None = None) -> CallContext:
         if deadline is None:
@@ -148,24 +197,28 @@ class EngineBackend:
 
     async def open(self, body: Mapping[str, Any], deadline: float) -> Source:
         request = parse_request(body)
-        generation = await self.engine.open(
-            request, ANONYMOUS, Outcome("openai_chat"), self._ctx(deadline)
-        )
+        engine = await self.ready()
+        outcome = Outcome("openai_chat", route=ROUTE)
+        generation = await engine.open(request, ANONYMOUS, outcome, self._ctx(deadline))
         return _EngineSource(generation)
 
     async def count_tokens(self, body: Mapping[str, Any]) -> int:
         request = parse_request(body)
+        engine = await self.ready()
         ctx = self._ctx()
         async with asyncio.timeout_at(ctx.deadline or 0):
-            return await self.engine.count_tokens(request, ANONYMOUS, Outcome("openai_chat"), ctx)
+            outcome = Outcome("openai_chat", route=ROUTE)
+            return await engine.count_tokens(request, ANONYMOUS, outcome, ctx)
 
     async def model_ids(self) -> list[str]:
-        return [listed.id for listed in await self.engine.models(self._ctx())]
+        models = await (await self.ready()).models(self._ctx())
+        return [listed.id for listed in models]
 
     def product_of(self, model: str) -> str | None:
-        if self._engine is None and not _in_loop():
-            # The engine's session belongs to a loop: outside one, answer from the settings
-            # alone (the product the name belongs to, if a key for it is set).
+        if self._engine is None and (self._use_ledger or not _in_loop()):
+            # The engine's session belongs to a loop (and with a ledger it is made by ready()):
+            # until it exists, answer from the settings alone (the product the name belongs
+            # to, if a key for it is set).
             return self._product_by_settings(model)
         try:
             return self.engine.router.resolve(model, "openai_chat").upstream.product
@@ -191,6 +244,7 @@ class EngineBackend:
     async def files_call(
         self, method: str, suffix: str, *, headers: Mapping[str, str], body: bytes | None
     ) -> bytes:
+        await self.ready()
         files = self._files()
         ctx = self._ctx()
         wanted = {"accept-encoding": "identity", **headers}  # the relay does not decompress
@@ -204,8 +258,8 @@ class EngineBackend:
                 reply.release()
 
     async def close(self) -> None:
-        engine, session = self._engine, self._session
-        self._engine = self._session = None
+        engine, session, ledger = self._engine, self._session, self.ledger
+        self._engine = self._session = self.ledger = None
         try:
             # What the engine's reliability wrappers hold, where it has them (as the server's
             # lifespan does before closing its session).
@@ -213,5 +267,9 @@ class EngineBackend:
             if aclose is not None:
                 await aclose()
         finally:
-            if session is not None:
-                await session.close()
+            try:
+                if session is not None:
+                    await session.close()
+            finally:
+                if ledger is not None:
+                    await ledger.close()  # settles budgets, writes every queued row

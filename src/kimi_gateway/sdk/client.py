@@ -25,6 +25,7 @@ from kimi_gateway.sdk.toolcall import ToolAudit
 from kimi_gateway.sdk.toolloop import RepeatPolicy, RunResult, ToolLoop
 from kimi_gateway.sdk.tools import Tool, as_tool
 from kimi_gateway.settings import Settings
+from kimi_gateway.settings_ledger import LedgerSettings
 
 if TYPE_CHECKING:
     from kimi_gateway.sdk.conversation import AsyncConversation
@@ -58,7 +59,12 @@ class AsyncKimi:
     ``api_key``/``base_url`` are Kimi's (Open Platform, or Kimi Code for ``sk-kimi-`` keys or
     ``product="kimi_code"``); with ``gateway_url`` they are the gateway's key and nothing
     goes to Kimi directly. ``settings`` fields may be given by name (``code_api_key``,
-    ``total_timeout``, ``data_dir`` …).
+    ``total_timeout``, ``data_dir``, ``database_url``, ``redis_url`` …).
+
+    ``ledger``: record every in-process call as the gateway does (a usage row with tokens and
+    cost, budgets reserved and settled), in the settings' database (``database_url``, else
+    SQLite in the data directory). ``True`` uses the settings' ``ledger:`` section; a
+    ``LedgerSettings`` or a mapping of its fields replaces it. Off by default (no database).
     """
 
     def __init__(
@@ -71,9 +77,17 @@ class AsyncKimi:
         gateway_url: str | None = None,
         settings: Settings | None = None,
         user_agent: str | None = None,
+        ledger: bool | LedgerSettings | Mapping[str, Any] = False,
         **fields: Any,
     ) -> None:
+        if ledger is not False and not isinstance(ledger, bool):
+            fields["ledger"] = ledger
         if gateway_url is not None:
+            if ledger is not False:
+                raise ValueError(
+                    "ledger= records in-process calls; with gateway_url the gateway's own "
+                    "ledger records them (for the key this client sends)"
+                )
             self.settings = client_settings(settings, default_model=model, **fields)
             from kimi_gateway.sdk.remote import GatewayBackend
 
@@ -87,7 +101,9 @@ class AsyncKimi:
                 default_model=model,
                 **fields,
             )
-            self.backend = EngineBackend(self.settings, user_agent=user_agent)
+            self.backend = EngineBackend(
+                self.settings, user_agent=user_agent, ledger=ledger is not False
+            )
         self._models = ModelCache(self.settings.models_cache_seconds)
         self._files: AsyncFiles | None = None
 

@@ -3,8 +3,15 @@ in-process: the same OpenAI body is posted to the gateway's ``/v1/chat/completio
 reply is parsed by the openai_chat dialect into the same canonical batches, so results, streams,
 the tool loop, files and conversations behave the same on both backends.
 
-HTTP goes through aiohttp, the client library the package already depends on and measured
-cheaper than httpx (upstreams/http.py); errors are parsed in the gateway's OpenAI shape.
+HTTP goes through the engine's own :class:`~kimi_gateway.upstreams.http.UpstreamHttp`, as the
+in-process path's upstream calls do: the same pooled aiohttp session, the first-byte limit on
+the response head and then the idle limit between body chunks (``after_head``), one resend on
+a fresh connection when a pooled keep-alive one turns out closed, and transport failures named
+the same way; errors are parsed in the gateway's OpenAI shape.
+
+The in-process path runs the engine's after-hooks (ledger row, budget settlement) itself; here
+the gateway runs them, for the gateway key the client sends, so the client records nothing and
+``ledger=`` is refused with ``gateway_url`` (each call would otherwise be counted twice).
 Token counts use the gateway's ``/v1/messages/count_tokens`` (the body rendered in the Anthropic
 dialect, which is what that endpoint speaks).
 """
@@ -24,7 +31,7 @@ from kimi_gateway.core.sse import SSEDecoder
 from kimi_gateway.core.upstream import Batch
 from kimi_gateway.dialects import anthropic_messages, openai_chat
 from kimi_gateway.settings import Settings
-from kimi_gateway.upstreams.http import Timeouts, new_session, transport_error
+from kimi_gateway.upstreams.http import Timeouts, UpstreamHttp, new_session, transport_error
 from kimi_gateway.upstreams.kimi.profiles import profile_for
 
 _WHERE = "kimi-gateway"
@@ -75,20 +82,19 @@ class GatewayBackend:
         self.root = gateway_root(url)
         self.settings = settings
         self._key = api_key
-        self._session: aiohttp.ClientSession | None = None
+        self._http: UpstreamHttp | None = None
 
     @property
     def account(self) -> tuple[str, ...]:
         return self.root, self._key or ""
 
     @property
-    def session(self) -> aiohttp.ClientSession:
-        if self._session is None:
+    def http(self) -> UpstreamHttp:
+        if self._http is None:
             s = self.settings
-            self._session = new_session(
-                Timeouts(s.connect_timeout, s.first_byte_timeout, s.idle_timeout)
-            )
-        return self._session
+            timeouts = Timeouts(s.connect_timeout, s.first_byte_timeout, s.idle_timeout)
+            self._http = UpstreamHttp(new_session(timeouts), timeouts)
+        return self._http
 
     def _headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         headers = {"authorization": f"Bearer {self._key}"} if self._key else {}
@@ -97,12 +103,9 @@ class GatewayBackend:
     async def _send(
         self, method: str, path: str, body: bytes | None, headers: Mapping[str, str]
     ) -> aiohttp.ClientResponse:
-        try:
-            response = await self.session.request(
-                method, self.root + path, data=body, headers=self._headers(headers)
-            )
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise transport_error(exc, _WHERE, self.settings.idle_timeout) from None
+        response = await self.http.open(
+            method, self.root + path, self._headers(headers), body, where=_WHERE
+        )
         if response.status >= 300:
             raw = await response.read()
             response.release()
@@ -152,6 +155,9 @@ class GatewayBackend:
             response.release()
 
     async def close(self) -> None:
-        session, self._session = self._session, None
-        if session is not None:
-            await session.close()
+        http, self._http = self._http, None
+        if http is not None:
+            try:
+                await http.aclose()
+            finally:
+                await http.session.close()

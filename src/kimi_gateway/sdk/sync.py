@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import Callable, Coroutine, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Literal, TypeVar, overload
 
@@ -25,6 +25,7 @@ from kimi_gateway.sdk.sync_parts import Conversation, Files
 from kimi_gateway.sdk.toolcall import ToolAudit
 from kimi_gateway.sdk.toolloop import RepeatPolicy, RunResult
 from kimi_gateway.settings import Settings
+from kimi_gateway.settings_ledger import LedgerSettings
 
 T = TypeVar("T")
 
@@ -123,6 +124,7 @@ class Kimi:
         gateway_url: str | None = None,
         settings: Settings | None = None,
         user_agent: str | None = None,
+        ledger: bool | LedgerSettings | Mapping[str, Any] = False,
         **fields: Any,
     ) -> None:
         self.aio = AsyncKimi(
@@ -133,6 +135,7 @@ class Kimi:
             gateway_url=gateway_url,
             settings=settings,
             user_agent=user_agent,
+            ledger=ledger,
             **fields,
         )
         self._runner = LoopThread()
