@@ -28,7 +28,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchkit import baseline, compare, install, ledger_cpu, machine, profile, report, sections
+from benchkit import (
+    baseline,
+    compare,
+    install,
+    ledger_cpu,
+    machine,
+    profile,
+    report,
+    sdk_cell,
+    sections,
+)
 from benchkit.baseline import Baseline
 from benchkit.cells import Path_, Results, TargetRun
 from benchkit.fixtures import MODEL
@@ -56,7 +66,7 @@ from benchkit.targets import (
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-TARGETS = ("direct", "floor", "floor-alt", "gateway", PROD, SHARED, "litellm")
+TARGETS = ("direct", "floor", "floor-alt", "gateway", PROD, SHARED, "sdk", "litellm")
 # Measured interleaved cell by cell (unless --sequential): their ratios are the point.
 GATEWAYS = ("gateway", PROD, SHARED)
 
@@ -247,6 +257,13 @@ def measure_all(plan: Plan, args: argparse.Namespace, s: Setup) -> list[TargetRu
         bodies = write_bodies(plan.work, MODEL)
         if "direct" in s.names:
             runs.append(run_direct(plan, upstream, bodies))
+        if "sdk" in s.names:
+            log("starting sdk (one process per cell)")
+            runs.append(
+                sdk_cell.run_sdk(
+                    plan.work, upstream, bodies, plan.seconds, plan.warmup, plan.target_cpu, log
+                )
+            )
         lineup = Lineup(
             plan.work,
             upstream,

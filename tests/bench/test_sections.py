@@ -4,7 +4,7 @@ compute the right ratios and verdicts from given numbers."""
 
 from pathlib import Path
 
-from benchkit import production, sections
+from benchkit import production, sdk_cell, sections
 from benchkit.cells import Cell, Measurement, Results, TargetRun, grid
 from benchkit.wrk import WrkResult
 
@@ -87,3 +87,33 @@ def test_peers_section_takes_the_cheapest_peer_per_cell() -> None:
     lines = sections.peers_section(results).splitlines()
     assert "| same/stream/c1 | portkey | 2.000 | 0.500 | 0.25 | 1.00 |" in lines
     assert "| translated/stream/c32 | ccr | 2.000 | 0.500 | 0.25 | 2.00 |" in lines
+
+
+def test_sdk_cell_reads_the_load_summary() -> None:
+    line = (
+        'SDK_JSON {"requests":900,"duration_us":3000000,"errors":0,"p50_us":700,"p90_us":800,'
+        '"p99_us":900,"mean_us":710.5,"cpu_seconds":0.45,"total_cpu_seconds":2.5,'
+        '"peak_rss_kib":70000,"text":"hi"}'
+    )
+    found = sdk_cell.parse("warming up\n" + line + "\n")
+    assert found.wrk == WrkResult(900, 3_000_000, 0, 700, 800, 900, 710.5)
+    assert (found.cpu_seconds, found.total_cpu_seconds, found.peak_rss_kib) == (0.45, 2.5, 70000)
+    m = Measurement(grid()[0], found.wrk, found.cpu_seconds)
+    assert m.cpu_ms_per_request == 0.5
+    argv = sdk_cell.command(
+        Path("/py"), "http://127.0.0.1:9", Path("/b.json"), Cell("same", True, 32), 6, 2, 1
+    )
+    assert argv[:4] == ["taskset", "-c", "1", "/py"]
+    assert argv[5:] == [
+        "--upstream",
+        "http://127.0.0.1:9",
+        "--body",
+        "/b.json",
+        "--concurrency",
+        "32",
+        "--seconds",
+        "6",
+        "--warmup",
+        "2",
+        "--stream",
+    ]
