@@ -154,6 +154,22 @@ class QuirkSettings(_Frozen):
     max_tokens_floor: int = Field(default=1024, ge=1)
     effort_budget_low: int = Field(default=4096, ge=0)
     effort_budget_high: int = Field(default=32768, ge=0)
+    # Issue 9 item 10: OpenAI upload purposes → Kimi's (upstreams/kimi/file_purpose.py).
+    file_purposes: dict[str, Literal["file-extract", "image", "video", "batch", "auto"]] = {
+        "assistants": "file-extract",
+        "user_data": "auto",
+        "vision": "image",
+    }
+    # Issue 9 items 4, 5, 7 (engine/forced_tools.py, engine/hidden_thinking.py,
+    # upstreams/kimi/quirks_thinking.py): Kimi's thinking shown to Anthropic clients that did
+    # not ask for it; re-asks for a forced tool call the reply lacks; Anthropic thinking blocks
+    # Kimi did not sign (Claude's) dropped or sent; how many issued signatures are remembered.
+    show_unrequested_thinking: bool = False
+    forced_tool_retries: int = Field(default=1, ge=0, le=5)
+    forced_tool_reask_text: str = "You must call one of the tools now; answer with a tool call."
+    forced_tool_reask_named_text: str = "You must call the {name} tool now; answer with that call."
+    foreign_thinking: Literal["drop", "keep"] = "drop"
+    remembered_signatures: int = Field(default=50_000, ge=0)
 
 
 class KeyConfig(_Frozen):

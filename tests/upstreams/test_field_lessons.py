@@ -322,5 +322,10 @@ def test_lesson_11_tool_reference_blocks_are_flattened(kimi_emulator: EmulatorSe
     wire = sent(exchange)["messages"][2]["content"]
     assert [block["type"] for block in wire] == ["tool_result", "text"]
     assert wire[1]["text"] == "Read"
-    assert [d.code for d in exchange.call().diagnostics] == ["flattened_block", "flattened_block"]
+    # Thinking is on by default and the tool turn carries none: filled in (docs/kimi.md §18.7).
+    assert [d.code for d in exchange.call().diagnostics] == [
+        "flattened_block",
+        "placeholder_reasoning",
+        "flattened_block",
+    ]
     assert exchange.post_fixed().status_code == 200

@@ -205,5 +205,16 @@ def test_reasoning_is_not_touched_without_thinking_or_when_present() -> None:
     assert restore_reasoning(raw, ctx("kimi-k2.6")) == raw
     kept = request("kimi-k2.6", *tool_turn(reasoning="why"))
     assert restore_reasoning(kept, ctx("kimi-k2.6")) == kept
-    anthropic = request("kimi-k2.6", *tool_turn())
+    anthropic = request("kimi-k2.6", *tool_turn(reasoning="why"))
     assert restore_reasoning(anthropic, ctx("kimi-k2.6", "anthropic_messages")) == anthropic
+
+
+def test_anthropic_faces_get_the_missing_thinking_too() -> None:
+    """docs/kimi.md §18.7: a tool-call turn replayed without thinking is refused there too."""
+    raw = request("kimi-k2.6", *tool_turn())
+    fixed = restore_reasoning(raw, ctx("kimi-k2.6", "anthropic_messages"))
+    assert fixed.messages[1].parts[0] == ThinkingPart(" ")
+    off = restore_reasoning(
+        raw, ctx("kimi-k2.6", "anthropic_messages", missing_reasoning="disable_thinking")
+    )
+    assert (off.thinking, off.messages) == (ThinkingConfig("disabled"), raw.messages)

@@ -32,7 +32,11 @@ from starlette.routing import BaseRoute, Route
 
 from kimi_gateway.emulator import intake, prompt_cache, rules
 from kimi_gateway.emulator.anthropic_errors import coding_error_response, platform_error_response
-from kimi_gateway.emulator.anthropic_messages import ContentPolicy
+from kimi_gateway.emulator.anthropic_messages import (
+    ContentPolicy,
+    missing_thinking,
+    thinking_missing_error,
+)
 from kimi_gateway.emulator.anthropic_reply import build_reply, json_parts, stream_parts
 from kimi_gateway.emulator.anthropic_request import MessagesRequest, parse_request
 from kimi_gateway.emulator.anthropic_signing import signature_matches, signing_key
@@ -99,6 +103,10 @@ async def _prepare(request: Request, face: _Face, state: EmulatorState) -> _Prep
     profile, reported = intake.resolve_model(name, config, kimi_code=face.kimi_code)
     family = rules.RULES[profile.family]
     thinking = rules.resolve_thinking(family, {"thinking": req.thinking})
+    if thinking and config.anthropic.require_replayed_thinking:
+        index = missing_thinking(body.get("messages"))
+        if index is not None:
+            raise thinking_missing_error(index)
     rules.check_tool_choice(
         family,
         profile.id,

@@ -216,3 +216,28 @@ def system_message(system: Any) -> NeutralMessage | None:
             raise invalid_request(f"system.{i}: only text blocks are allowed")  # invented
         texts.append(_text_of(block))
     return NeutralMessage("system", "\n".join(texts))
+
+
+def missing_thinking(messages: Any) -> int | None:
+    """The index of the first assistant message with a `tool_use` block and no `thinking` or
+    `redacted_thinking` block (the rule of AnthropicSwitches.require_replayed_thinking), or
+    None. `messages` was validated by :func:`neutral_messages` already."""
+    for index, message in enumerate(messages if isinstance(messages, list) else ()):
+        if not isinstance(message, dict) or message.get("role") != "assistant":
+            continue
+        content = message.get("content")
+        if not isinstance(content, list):
+            continue
+        kinds = {block.get("type") for block in content if isinstance(block, dict)}
+        if "tool_use" in kinds and not kinds & {"thinking", "redacted_thinking"}:
+            return index
+    return None
+
+
+def thinking_missing_error(index: int) -> errors.EmulatorError:
+    """The 400 for :func:`missing_thinking`. Invented wording (Kimi's is not captured), shaped
+    after the OpenAI face's "thinking is enabled but reasoning_content is missing …" (§2.3)."""
+    return invalid_request(
+        "thinking is enabled but the thinking block is missing in assistant tool_use message "
+        f"at index {index}"
+    )

@@ -102,6 +102,10 @@ class AnthropicSwitches(_Frozen):
     # docs/kimi.md §F2.11, [3M] kimi-cli #1449 / cc-switch #2941: Kimi Code answers 400 to
     # Claude Code's `tool_reference` blocks. Off: they are read as text.
     reject_tool_reference: bool = True
+    # docs/kimi.md §18.7, §2.3 [3M] (one third-party report, wording not captured; no public
+    # source): with thinking on, an assistant turn that called tools and is replayed without
+    # its thinking block is refused with a 400, on both Anthropic faces. Off by default.
+    require_replayed_thinking: bool = False
 
 
 class Prices(_Frozen):

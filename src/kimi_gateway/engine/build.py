@@ -3,6 +3,7 @@ faces use (the server's lifespan, the SDK's client), so they cannot drift apart.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 
@@ -10,6 +11,7 @@ import aiohttp
 
 from kimi_gateway.core.upstream import Upstream
 from kimi_gateway.engine.engine import Engine, EngineOptions
+from kimi_gateway.engine.forced_tools import ReplyOptions
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, authorize
 from kimi_gateway.engine.limits import RequestLimits
 from kimi_gateway.engine.reliable import wrap_upstreams
@@ -20,11 +22,19 @@ from kimi_gateway.upstreams.http import Timeouts, UpstreamHttp, new_session
 from kimi_gateway.upstreams.kimi import QuirkPolicy, SamplingOverride
 from kimi_gateway.upstreams.registry import build_upstreams
 
+# The ``quirks:`` settings the engine applies to replies (engine/forced_tools.py).
+_REPLY_FIELDS = tuple(f.name for f in dataclasses.fields(ReplyOptions))
+
+
+def reply_options(settings: Settings) -> ReplyOptions:
+    quirks = settings.quirks
+    return ReplyOptions(**{name: getattr(quirks, name) for name in _REPLY_FIELDS})
+
 
 def quirk_policy(settings: Settings) -> QuirkPolicy:
     """The settings' ``quirks:`` section, with KIMI_TEMPERATURE and KIMI_MAX_TOKENS."""
     quirks = settings.quirks
-    fields = quirks.model_dump(exclude={"sampling_overrides"})
+    fields = quirks.model_dump(exclude={"sampling_overrides", *_REPLY_FIELDS})
     overrides = tuple(SamplingOverride(**o.model_dump()) for o in quirks.sampling_overrides)
     return QuirkPolicy(
         **fields,
@@ -79,6 +89,7 @@ def build_engine(
         upstream_stream=settings.upstream_stream,
         report_model=settings.report_model,
         models_cache_seconds=settings.models_cache_seconds,
+        replies=reply_options(settings),
     )
     return Engine(
         upstreams,

@@ -25,6 +25,7 @@ from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.principal import Principal
 from kimi_gateway.core.stops import StopWatch, cut_response
 from kimi_gateway.core.upstream import Batch, CallContext, ListedModel, Opened, Upstream
+from kimi_gateway.engine.forced_tools import ReplyOptions, needs_guard
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
 from kimi_gateway.engine.limits import RequestLimits, check_request
 from kimi_gateway.engine.model_list import merge_listings
@@ -39,6 +40,8 @@ class EngineOptions:
     upstream_stream: Literal["always", "match"] = "always"
     report_model: Literal["requested", "upstream"] = "requested"
     models_cache_seconds: float = 300.0
+    # Forced tool calls and unrequested thinking (engine/forced_tools.py, hidden_thinking.py).
+    replies: ReplyOptions = dataclasses.field(default_factory=ReplyOptions)
 
 
 class Engine:
@@ -118,7 +121,16 @@ class Engine:
         outcome.upstream_request_id = opened.request_id
         outcome.diagnostics, outcome.attempts = opened.diagnostics, opened.attempts
         reported = request.model if self.options.report_model == "requested" else target.model
-        return Generation(self, opened, outcome, reported)
+        generation = Generation(self, opened, outcome, reported)
+        replies = self.options.replies
+        if not needs_guard(outgoing, outcome.client, opened.diagnostics, replies):
+            return generation
+        from kimi_gateway.engine.guarded import guard_reply  # it subclasses Generation
+
+        async def reopen(again: Request) -> Opened:
+            return await target.upstream.open(again, ctx)
+
+        return await guard_reply(self, generation, outgoing, reopen, replies)
 
     async def count_tokens(
         self, request: Request, principal: Principal, outcome: Outcome, ctx: CallContext

@@ -20,7 +20,12 @@ from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import Diagnostic, Request
 from kimi_gateway.dialects import anthropic_messages, openai_chat
 from kimi_gateway.dialects.openai_chat.losses import request_losses
-from kimi_gateway.upstreams.kimi.policy import QuirkPolicy, ReasoningLookup, UpstreamDialect
+from kimi_gateway.upstreams.kimi.policy import (
+    QuirkPolicy,
+    ReasoningLookup,
+    SignatureCheck,
+    UpstreamDialect,
+)
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile, Product
 from kimi_gateway.upstreams.kimi.quirks import apply_quirks
 from kimi_gateway.upstreams.kimi.quirks_wire import fix_anthropic_wire, fix_openai_wire
@@ -139,10 +144,16 @@ def build_upstream_request(
     policy: QuirkPolicy,
     *,
     reasoning_lookup: ReasoningLookup | None = None,
+    signature_issued: SignatureCheck | None = None,
 ) -> UpstreamCall:
     """The call for ``surface``: quirks, the surface dialect's render_request, wire fix-ups."""
     fixed = apply_quirks(
-        request, profile, policy, dialect=surface.dialect, reasoning_lookup=reasoning_lookup
+        request,
+        profile,
+        policy,
+        dialect=surface.dialect,
+        reasoning_lookup=reasoning_lookup,
+        signature_issued=signature_issued,
     )
     headers = {"content-type": "application/json"}
     diagnostics = fixed.diagnostics

@@ -10,8 +10,8 @@ What does not belong here: per-model facts (``profiles.py``), the fix-ups (``qui
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Literal, TypeAlias
 
@@ -23,8 +23,12 @@ UpstreamDialect = Literal["openai_chat", "anthropic_messages"]
 SamplingParam = Literal["temperature", "top_p", "n", "presence_penalty", "frequency_penalty"]
 SamplingAction = Literal["omit", "force", "clamp", "pass"]
 
+FILE_PURPOSES = {"assistants": "file-extract", "user_data": "auto", "vision": "image"}
+
 ReasoningLookup: TypeAlias = Callable[[str], "str | None"]
 """Reasoning text a caller stored for an assistant turn, keyed by one of its tool-call ids."""
+SignatureCheck: TypeAlias = Callable[[str], bool]
+"""Whether a thinking block's signature is one this upstream issued."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,13 @@ class QuirkPolicy:
     # Anthropic thinking budget → k3 reasoning_effort: ≤ low → "low", ≤ high → "high", else max.
     effort_budget_low: int = 4096
     effort_budget_high: int = 32768
+    # OpenAI upload purposes Kimi does not have → one of Kimi's, or "auto" by the file's type
+    # (§9 [O] OAS: file-extract, image, video, batch; upstreams/kimi/file_purpose.py).
+    file_purposes: Mapping[str, str] = field(default_factory=lambda: dict(FILE_PURPOSES))
+    # Anthropic thinking blocks Kimi did not sign (Claude's, or redacted_thinking) in a history:
+    # drop them (never a 400) or send them as they came (docs/kimi.md §13.3, §F2.6).
+    foreign_thinking: Literal["drop", "keep"] = "drop"
+    remembered_signatures: int = 50_000  # the signatures a Kimi Anthropic face issued, per face
 
     def sampling_override(self, model: str, param: SamplingParam) -> SamplingOverride | None:
         """The last matching override wins, so later entries refine earlier ones."""
@@ -103,6 +114,9 @@ class QuirkContext:
     policy: QuirkPolicy
     dialect: UpstreamDialect = "openai_chat"
     reasoning_lookup: ReasoningLookup | None = None
+    # Whether a thinking signature was issued by this upstream (Kimi's Anthropic faces); None
+    # where the upstream issues none (Kimi's OpenAI faces: every signature is foreign there).
+    signature_issued: SignatureCheck | None = None
 
     @property
     def openai(self) -> bool:

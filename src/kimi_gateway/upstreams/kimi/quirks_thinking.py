@@ -6,7 +6,8 @@ and the reasoning Kimi demands on earlier tool-call turns.
   k2.5/k2.6/k2.7-code, ``reasoning_effort`` low/high/max on k3, nothing on models without a
   switch. The result is an explicit ThinkingConfig the dialect renders as is.
 - :func:`resolve_forced_tool_choice`: §8.4, docs/kimi.md §F2.2.
-- :func:`restore_reasoning`: §8.3, docs/kimi.md §F2.1.
+- :func:`drop_foreign_thinking`: §13.3, docs/kimi.md §F2.6 (issue 9 item 7).
+- :func:`restore_reasoning`: §8.3, docs/kimi.md §F2.1, §18.7.
 """
 
 from __future__ import annotations
@@ -194,11 +195,55 @@ def _nudge(request: Request, ctx: QuirkContext, choice: ToolChoice) -> Request:
     )
 
 
+def _foreign(part: ThinkingPart, ctx: QuirkContext) -> bool:
+    """A thinking block this Kimi Anthropic face did not issue: ``redacted_thinking`` (Kimi
+    issues none; no source shows one) or a signature it never gave. Unsigned blocks are kept:
+    Kimi accepts them on replay (§13.3 [?]; Claude Code replays Kimi's with ``""``)."""
+    if part.redacted:
+        return True
+    issued = ctx.signature_issued
+    return bool(part.signature) and issued is not None and not issued(part.signature or "")
+
+
+def drop_foreign_thinking(request: Request, ctx: QuirkContext) -> Request:
+    """Issue 9 item 7: a history moved from Claude to Kimi (a model switch inside Claude Code)
+    carries Claude's signed thinking, which Kimi cannot verify; Kimi Code refuses thinking
+    blocks not replayed intact (§13.3 [3M] HERMES PR #18898). docs/kimi.md §F2.6: foreign
+    blocks are dropped, never faked. Kimi's OpenAI faces take no signatures (the OpenAI
+    renderer sends the text as reasoning), so this is for the Anthropic faces only."""
+    if ctx.openai or ctx.policy.foreign_thinking == "keep":
+        return request
+    messages = list(request.messages)
+    dropped: list[str] = []
+    for i, message in enumerate(messages):
+        if message.role != "assistant":
+            continue
+        kept = tuple(
+            p for p in message.parts if not (isinstance(p, ThinkingPart) and _foreign(p, ctx))
+        )
+        if len(kept) != len(message.parts):
+            messages[i] = replace(message, parts=kept)
+            dropped.append(f"messages[{i}]")
+    if not dropped:
+        return request
+    detail = f"thinking blocks Kimi did not sign were dropped from {', '.join(dropped)}"
+    return replace(
+        request,
+        messages=tuple(messages),
+        diagnostics=ctx.note(request, "dropped_thinking", detail, "messages"),
+    )
+
+
 def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
     """§8.3 [O]: with thinking on, every assistant tool-call message needs its reasoning, else
     400 "thinking is enabled but reasoning_content is missing in assistant tool call message at
-    index N" (docs/kimi.md §F2.1). Restore it from the caller's store, else apply the policy."""
-    if not ctx.openai or not thinking_on(request, ctx):
+    index N" (docs/kimi.md §F2.1). Restore it from the caller's store, else apply the policy.
+
+    The Anthropic faces too: an assistant turn replayed without its thinking while thinking is
+    on is reported refused there (§18.7, §2.3 [3M]). An Anthropic client that did not ask for
+    thinking never saw Kimi's (engine/hidden_thinking.py), so its next turn always lacks it;
+    the placeholder goes as an unsigned thinking block, which Kimi accepts (§13.3 [?])."""
+    if not thinking_on(request, ctx):
         return request
     messages = list(request.messages)
     missing: list[int] = []

@@ -29,6 +29,7 @@ from kimi_gateway.upstreams.kimi.files import KimiFiles
 from kimi_gateway.upstreams.kimi.listing import from_profile, from_wire
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy
 from kimi_gateway.upstreams.kimi.profiles import known_models, profile_for
+from kimi_gateway.upstreams.kimi.signatures import IssuedSignatures
 from kimi_gateway.upstreams.offload import off_loop, outgoing_body
 from kimi_gateway.upstreams.streaming import Reading, error_of, opened
 
@@ -89,12 +90,18 @@ class KimiUpstream:
         self._models = dict(models or {})
         self._catalog = catalog or Catalog()
         self._dialect: Dialect = DIALECTS[surface.dialect]
+        # Kimi's Anthropic faces sign thinking; what they issued tells foreign blocks apart.
+        self._signatures = (
+            IssuedSignatures(policy.remembered_signatures)
+            if surface.dialect == "anthropic_messages"
+            else None
+        )
         self.forward_user_agent = surface.product == "kimi_code"
         where = f"Kimi upstream {urlsplit(surface.base_url).hostname}"
         self._reading = Reading(http, self._dialect, where, name, explain=self.explain)
         # The Files API hangs off the platform's OpenAI face and answers in its dialect (§9).
         self._files = (
-            KimiFiles(root, self.auth_headers, http, self._reading)
+            KimiFiles(root, self.auth_headers, http, self._reading, policy.file_purposes)
             if surface.product == "platform" and surface.dialect == "openai_chat"
             else None
         )
@@ -129,7 +136,10 @@ class KimiUpstream:
     def build(self, request: Request) -> UpstreamCall:
         """The HTTP call for ``request`` (quirks, render, wire fix-ups), minus the key."""
         profile = profile_for(request.model, product=self.surface.product)
-        return build_upstream_request(request, self.surface, profile, self._policy)
+        issued = None if self._signatures is None else self._signatures.issued
+        return build_upstream_request(
+            request, self.surface, profile, self._policy, signature_issued=issued
+        )
 
     def _encode(self, request: Request) -> tuple[UpstreamCall, bytes]:
         """The call for ``request`` and its body, encoded (the CPU-heavy part of ``open``)."""
@@ -140,7 +150,7 @@ class KimiUpstream:
         call, body = await off_loop(ctx, self._encode, request)
         response = await self._send(call, body, ctx)
         streamed = bool(call.body.get("stream"))
-        return await opened(
+        result = await opened(
             self._reading,
             response,
             model=request.model,
@@ -148,6 +158,7 @@ class KimiUpstream:
             diagnostics=call.diagnostics,
             enforce_stop=call.enforce_stop,
         )
+        return result if self._signatures is None else self._signatures.record(result)
 
     async def _send(
         self, call: UpstreamCall, body: bytes, ctx: CallContext
