@@ -10,6 +10,7 @@ from kimi_gateway.core.model import (
     OpaquePart,
     TextPart,
     ThinkingPart,
+    Tool,
     ToolCallPart,
     ToolResultPart,
 )
@@ -20,6 +21,7 @@ from kimi_gateway.upstreams.kimi.quirks_messages import (
     fill_empty_tool_results,
     flatten_opaque_parts,
     omit_empty_text,
+    place_dynamic_tools,
 )
 
 from .canonical import ctx, request, user
@@ -172,3 +174,35 @@ def test_reasoning_details_lose_their_streaming_index() -> None:
         },
     )
     assert details[0] == {"index": 0, "type": "summary", "summary": "Thinking "}  # not mutated
+
+
+ENUM_ONLY = {"type": "object", "properties": {"unit": {"enum": ["c", "f"]}}}
+DYNAMIC = Message("system", (), tools=(Tool("lookup", parameters=ENUM_ONLY), Tool("bash")))
+
+
+def test_dynamic_tools_stay_in_place_for_k3_with_their_schemas_in_mfjs() -> None:
+    raw = request("kimi-k3", user("hi"), DYNAMIC, user("go"))
+    fixed = place_dynamic_tools(raw, ctx("kimi-k3"))
+    [lookup, bash] = fixed.messages[1].tools
+    assert lookup.parameters == {
+        "type": "object",
+        "properties": {"unit": {"enum": ["c", "f"], "type": "string"}},
+    }
+    assert bash == Tool("bash")
+    assert (fixed.tools, len(fixed.messages)) == ((), 3)
+    assert fixed.diagnostics == ()  # a filled-in type accepts the same values
+
+
+@pytest.mark.parametrize(
+    ("model", "dialect"),
+    [("kimi-k2.6", "openai_chat"), ("kimi-k3", "anthropic_messages"), ("k3", "kimi_code")],
+)
+def test_dynamic_tools_are_declared_up_front_where_they_are_not_taken(
+    model: str, dialect: str
+) -> None:
+    with_text = Message("system", (TextPart("also"),), tools=(Tool("bash"), Tool("grep")))
+    raw = request(model, user("hi"), DYNAMIC, with_text, tools=(Tool("bash"),))
+    fixed = place_dynamic_tools(raw, ctx(model, dialect))
+    assert [t.name for t in fixed.tools] == ["bash", "lookup", "grep"]
+    assert fixed.messages == (user("hi"), Message("system", (TextPart("also"),)))
+    assert [d.code for d in fixed.diagnostics] == ["hoisted_dynamic_tools"]

@@ -106,6 +106,9 @@ class Message:
     role: Role
     parts: tuple[Part, ...]
     name: str | None = None
+    # A system message's tools, offered from its place in the conversation on: Kimi K3's
+    # dynamic tools (a system message with ``tools`` and no content, docs/kimi.md §5.1).
+    tools: tuple[Tool, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,11 @@ def check_request(request: Request, limits: RequestLimits) -> None:
     for index, tool in enumerate(request.tools):
         if tool.parameters is not None:
             check_schema(tool.parameters, f"tools[{index}] ({tool.name})", limits)
+    for i, message in enumerate(request.messages):  # K3's dynamic tools (docs/kimi.md §5.1)
+        for index, tool in enumerate(message.tools):
+            if tool.parameters is not None:
+                where = f"messages[{i}].tools[{index}] ({tool.name})"
+                check_schema(tool.parameters, where, limits)
     if request.response_format is not None:
         check_schema(request.response_format, "response_format", limits)
 

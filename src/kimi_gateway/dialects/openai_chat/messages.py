@@ -31,6 +31,7 @@ from kimi_gateway.core.model import (
     ToolResultPart,
 )
 from kimi_gateway.dialects.openai_chat.content import parse_content, render_content
+from kimi_gateway.dialects.openai_chat.tools import parse_tool, render_tool
 from kimi_gateway.dialects.openai_chat.wire import (
     as_list,
     as_object,
@@ -45,6 +46,7 @@ _KNOWN_KEYS = frozenset(
         "role",
         "content",
         "name",
+        "tools",
         "tool_calls",
         "tool_call_id",
         "reasoning_content",
@@ -108,7 +110,8 @@ def parse_messages(value: Any) -> ParsedMessages:
 
 
 def _is_plain_system(message: Message) -> bool:
-    return message.name is None and all(isinstance(p, TextPart) for p in message.parts)
+    plain = all(isinstance(p, TextPart) for p in message.parts)
+    return message.name is None and not message.tools and plain
 
 
 def _unknown_keys(msg: Mapping[str, Any], param: str) -> list[Diagnostic]:
@@ -136,10 +139,22 @@ def _message(msg: Mapping[str, Any], param: str, role: str, diags: list[Diagnost
     content_param = f"{param}.content"
     if role == "assistant":
         return Message("assistant", _assistant_parts(msg, param, diags), name)
+    if role in ("system", "developer") and msg.get("tools") is not None:
+        return _dynamic_tools(msg, param, name)
     if msg.get("content") is None:
         raise wrong_type(content_param, "a string or an array of content parts", None)
     parts = parse_content(msg.get("content"), content_param)
     return Message("user" if role == "user" else "system", parts, name)
+
+
+def _dynamic_tools(msg: Mapping[str, Any], param: str, name: str | None) -> Message:
+    """Kimi K3's dynamic tools: a system message with ``tools`` (content optional) makes them
+    available from its place on (docs/kimi.md §5.1 [O] OAS ``KimiK3DynamicToolMessage``)."""
+    raw = as_list(msg.get("tools"), f"{param}.tools")
+    tools = tuple(parse_tool(t, f"{param}.tools[{j}]") for j, t in enumerate(raw))
+    content = msg.get("content")
+    parts = () if content is None else parse_content(content, f"{param}.content")
+    return Message("system", parts, name, tools=tools)
 
 
 def _assistant_parts(
@@ -259,7 +274,12 @@ def render_messages(
 
 
 def _with_name(head: dict[str, Any], message: Message, param: str) -> dict[str, Any]:
-    head["content"] = render_content(message.parts, f"{param}.parts")
+    if message.tools:  # a dynamic-tools message (§5.1): its content only when it has one
+        head["tools"] = [render_tool(t) for t in message.tools]
+        if message.parts:
+            head["content"] = render_content(message.parts, f"{param}.parts")
+    else:
+        head["content"] = render_content(message.parts, f"{param}.parts")
     if message.name is not None:
         head["name"] = message.name
     return head

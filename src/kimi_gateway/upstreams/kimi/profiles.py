@@ -74,6 +74,9 @@ class ModelProfile:
     max_output_tokens: int | None
     requires_prompt_cache_key: bool  # §5.1/§13.1 [O]: required on the Kimi Code plan
     known: bool = True  # False for the conservative default of unknown names
+    # A system message with ``tools`` and no content mid-conversation (§5.1 [O] OAS
+    # ``KimiK3DynamicToolMessage``); elsewhere such tools are declared up front instead.
+    dynamic_tools: bool = False
 
 
 # §4.2 [O] OAS: moonshot-v1 and the k2 previews take ranges; penalties are [-2, 2].
@@ -195,6 +198,7 @@ _K3 = ModelProfile(
     default_max_tokens=131072,  # §4.1/§5.4 [O]
     max_output_tokens=1048576,  # §4.1 [O] max 1048576
     requires_prompt_cache_key=False,
+    dynamic_tools=True,  # §5.1 [O] OAS KimiK3DynamicToolMessage (the platform's OpenAI face)
 )
 
 
@@ -218,6 +222,7 @@ def _on_kimi_code(profile: ModelProfile, name: str) -> ModelProfile:
         default_max_tokens=32768,
         max_output_tokens=None,
         tool_choice_forced_thinking=False,
+        dynamic_tools=False,  # [?] documented for the platform's K3 only (§5.1)
     )
 
 

@@ -23,9 +23,11 @@ from kimi_gateway.core.model import (
     Request,
     TextPart,
     ThinkingPart,
+    Tool,
     ToolResultPart,
 )
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
+from kimi_gateway.upstreams.kimi.quirks_tools import normalise_tool_schemas
 
 _HTTP = ("http://", "https://")
 # Block types the OpenAI face of Kimi takes as content parts (§5.1 [O]: text, image_url,
@@ -35,6 +37,50 @@ _KIMI_OPENAI_BLOCKS = frozenset({"video_url"})
 
 def _blank(part: Part) -> bool:
     return isinstance(part, TextPart) and not part.text.strip()
+
+
+def place_dynamic_tools(request: Request, ctx: QuirkContext) -> Request:
+    """§5.1 [O] OAS ``KimiK3DynamicToolMessage``: K3 on the platform's OpenAI face takes a
+    system message with ``tools`` and no content anywhere in the conversation; it goes as sent.
+    Elsewhere (other models, the Anthropic faces, Kimi Code [?]) its tools are declared with the
+    request's own, from the start instead of from that point (recorded), and a message left
+    without content is dropped (Kimi rejects empty messages, §2.3)."""
+    found = [i for i, m in enumerate(request.messages) if m.tools]
+    if not found:
+        return request
+    if ctx.openai and ctx.profile.dynamic_tools:
+        return _normalised_dynamic_tools(request, ctx, found)
+    names = {t.name for t in request.tools}
+    added: list[Tool] = []
+    for i in found:
+        added.extend(t for t in request.messages[i].tools if t.name not in names)
+        names.update(t.name for t in request.messages[i].tools)
+    messages = tuple(
+        replace(m, tools=()) for m in request.messages if not (m.tools and not m.parts)
+    )
+    where = ", ".join(f"messages[{i}].tools" for i in found)
+    detail = f"{where}: declared with the request's tools (no dynamic tools on {request.model})"
+    return replace(
+        request,
+        tools=(*request.tools, *added),
+        messages=messages,
+        diagnostics=ctx.note(request, "hoisted_dynamic_tools", detail, "messages"),
+    )
+
+
+def _normalised_dynamic_tools(request: Request, ctx: QuirkContext, found: list[int]) -> Request:
+    """The dynamic tools' schemas in MFJS (§8.6), as the request's own tools are."""
+    messages = list(request.messages)
+    for i in found:
+        alone = replace(request, tools=messages[i].tools, response_format=None, diagnostics=())
+        fixed = normalise_tool_schemas(alone, ctx)
+        notes = tuple(
+            replace(d, detail=d.detail.replace("tools[", f"messages[{i}].tools[", 1))
+            for d in fixed.diagnostics
+        )
+        messages[i] = replace(messages[i], tools=fixed.tools)
+        request = replace(request, diagnostics=(*request.diagnostics, *notes))
+    return replace(request, messages=tuple(messages))
 
 
 def omit_empty_text(request: Request, ctx: QuirkContext) -> Request:

@@ -233,11 +233,10 @@ def estimate_prompt_tokens(request: Request) -> int:
                     chars += len(piece.text)
                 else:
                     chars += len(str(piece))
-    for tool in request.tools:
+    tools = [*request.tools, *(t for m in request.messages for t in m.tools)]  # §5.1 dynamic
+    for tool in tools:
         chars += len(str(tool.parameters or "")) + len(tool.description or "")
     markup = (
-        _BASE_TOKENS
-        + _MESSAGE_TOKENS * (len(request.messages) + 1)
-        + _TOOL_TOKENS * len(request.tools)
+        _BASE_TOKENS + _MESSAGE_TOKENS * (len(request.messages) + 1) + _TOOL_TOKENS * len(tools)
     )
     return chars // _CHARS_PER_TOKEN + images * _IMAGE_TOKENS + markup
