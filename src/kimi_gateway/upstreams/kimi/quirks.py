@@ -31,6 +31,7 @@ from kimi_gateway.upstreams.kimi.policy import (
     QuirkContext,
     QuirkPolicy,
     ReasoningLookup,
+    SignatureCheck,
     UpstreamDialect,
 )
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile
@@ -50,6 +51,7 @@ PIPELINE: tuple[Quirk, ...] = (
     fields.map_openai_identity,
     thinking.map_thinking_config,
     thinking.resolve_forced_tool_choice,
+    thinking.drop_foreign_thinking,
     thinking.restore_reasoning,
     _sampling,
     sampling.raise_temperature_for_n,
@@ -76,11 +78,14 @@ def apply_quirks(
     *,
     dialect: UpstreamDialect = "openai_chat",
     reasoning_lookup: ReasoningLookup | None = None,
+    signature_issued: SignatureCheck | None = None,
 ) -> Request:
     """``request`` made acceptable to Kimi's ``dialect`` face for ``profile``'s model.
 
     ``reasoning_lookup`` (optional) returns stored reasoning for an assistant turn by one of its
-    tool-call ids, to restore what a client dropped (docs/kimi.md §F2.1). Raises
+    tool-call ids, to restore what a client dropped (docs/kimi.md §F2.1);
+    ``signature_issued`` (Kimi's Anthropic faces) tells Kimi's thinking signatures from foreign
+    ones (docs/kimi.md §13.3). Raises
     TranslationError for requests no policy can fix, and in strict mode for any change.
     """
     if policy.strict and request.diagnostics:
@@ -89,7 +94,7 @@ def apply_quirks(
             f"strict mode: the request could not be translated as sent ({first.code}): "
             f"{first.detail}"
         )
-    ctx = QuirkContext(profile, policy, dialect, reasoning_lookup)
+    ctx = QuirkContext(profile, policy, dialect, reasoning_lookup, signature_issued)
     for quirk in PIPELINE:
         request = quirk(request, ctx)
     return request
