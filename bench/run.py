@@ -3,8 +3,9 @@
 Starts nginx as a fixed-response Kimi upstream, then direct nginx, the bare relay floor (with
 the gateway's HTTP client; "floor-alt" with the other client), our gateway (plain, with its
 production features on, and with them sharing state through Redis and PostgreSQL, interleaved
-cell by cell; benchkit/production.py) and LiteLLM's proxy one after another (each alone on
-CPU 1; wrk and nginx on CPU 0), prints one table and the
+cell by cell; benchkit/production.py), the SDK in-process (benchkit/sdk_cell.py), the Node
+peers Portkey and claude-code-router (benchkit/peers.py) and LiteLLM's proxy one after another
+(each alone on CPU 1; wrk and nginx on CPU 0), prints one table and the
 issue's target ratios, and regenerates bench/RESULTS.md (and bench/PROFILE.md with --profile).
 
     python bench/run.py [--seconds 6] [--warmup 2] [--only direct,floor,gateway]
@@ -34,6 +35,7 @@ from benchkit import (
     install,
     ledger_cpu,
     machine,
+    peers,
     profile,
     report,
     sdk_cell,
@@ -66,7 +68,18 @@ from benchkit.targets import (
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent
-TARGETS = ("direct", "floor", "floor-alt", "gateway", PROD, SHARED, "sdk", "litellm")
+TARGETS = (
+    "direct",
+    "floor",
+    "floor-alt",
+    "gateway",
+    PROD,
+    SHARED,
+    "sdk",
+    "portkey",
+    "ccr",
+    "litellm",
+)
 # Measured interleaved cell by cell (unless --sequential): their ratios are the point.
 GATEWAYS = ("gateway", PROD, SHARED)
 
@@ -123,6 +136,8 @@ def specs(
         "gateway": gateway_spec,
         PROD: prod_spec,
         SHARED: lambda lineup, port: shared_spec(lineup, port, shared),
+        "portkey": peers.portkey_spec,
+        "ccr": peers.ccr_spec,
         "litellm": litellm_spec,
     }
     out = []
@@ -216,6 +231,7 @@ def setup(args: argparse.Namespace, work: Path, names: list[str]) -> Setup:
     base = baseline.prepare(work, args.baseline, project_python) if args.baseline else None
     new = baseline.prepare(work, args.new, project_python) if args.new else None
     facts = machine.facts(project_python, litellm_python)
+    facts.update(peers.install_peers(work, names, args.no_install))
     if floor_python is not None:
         for pkg in ("aiohttp", "httpx"):
             facts[f"{pkg} (floor venv)"] = machine.package_version(floor_python, pkg)

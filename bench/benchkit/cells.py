@@ -73,6 +73,8 @@ class TargetRun:
     note: str = ""  # why the whole target is missing, if it is
     paths: tuple[Path_, ...] = PATHS  # the paths it serves at all (a byte relay: same only)
     measurements: list[Measurement] = field(default_factory=list)
+    # Sent with every request besides the dialect's own (a peer's routing headers).
+    headers: dict[str, str] = field(default_factory=dict)
 
     def get(self, cell: Cell) -> Measurement | None:
         for m in self.measurements:

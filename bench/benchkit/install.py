@@ -1,6 +1,7 @@
 """Install what the benchmark needs when it is missing: nginx and wrk from Debian (apt-get),
 LiteLLM's proxy into its own venv (bench/.work/litellm-venv), py-spy into that venv when
-profiling. Idempotent; prints what it does. Registry access only, through the usual clients.
+profiling, the Node peers with npm (bench/.work/<peer>-node, benchkit/peers.py). Idempotent;
+prints what it does. Registry access only, through the usual clients.
 """
 
 from __future__ import annotations
@@ -115,3 +116,32 @@ def ensure_strace(work: Path) -> Path | None:
         return None
     found = shutil.which("strace")
     return Path(found) if found else None
+
+
+def ensure_npm_package(work: Path, directory: Path, package_json: str, package: str) -> Path:
+    """``package`` installed by npm in ``directory`` from ``package_json`` (reinstalled when that
+    changes); returns the package's directory. Install scripts are not run (none is needed to
+    serve: Portkey's only one applies patches its published package does not ship)."""
+    target = directory / "node_modules" / package
+    manifest = directory / "package.json"
+    installed = (target / "package.json").exists() and manifest.exists()
+    if installed and manifest.read_text() == package_json:
+        return target
+    if not shutil.which("npm"):
+        raise InstallError(f"npm is missing: install Node.js (and npm) to run {package}")
+    directory.mkdir(parents=True, exist_ok=True)
+    manifest.write_text(package_json)
+    _sh(
+        [
+            "npm",
+            "install",
+            "--prefix",
+            str(directory),
+            "--no-audit",
+            "--no-fund",
+            "--ignore-scripts",
+            "--loglevel=error",
+        ],
+        work / "install.log",
+    )
+    return target

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import platform
 import subprocess
@@ -51,3 +52,16 @@ def facts(project_python: Path, litellm_python: Path | None) -> dict[str, str]:
         for pkg in ("litellm", "uvicorn", "httpx", "aiohttp"):
             out[f"{pkg} (litellm venv)"] = package_version(litellm_python, pkg)
     return out
+
+
+def node_version() -> str:
+    return _run(["node", "--version"])
+
+
+def npm_version(directory: Path, package: str) -> str:
+    """The version of ``package`` installed under ``directory``'s node_modules."""
+    manifest = directory / "node_modules" / package / "package.json"
+    try:
+        return str(json.loads(manifest.read_text())["version"])
+    except (OSError, ValueError, KeyError):
+        return "not installed"

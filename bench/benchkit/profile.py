@@ -118,7 +118,7 @@ def profile_target(
     try:
         problem = wait_port(spec.port, proc, spec.startup_seconds)
         base = f"http://127.0.0.1:{spec.port}"
-        if problem or sanity(base, spec.paths, bodies):
+        if problem or sanity(base, spec.paths, bodies, spec.headers):
             why = problem or "wrong replies"
             log(f"profile: {spec.name} not serving: {why}")
             return f"## {spec.name}\n\nnot profiled: {why}\n"

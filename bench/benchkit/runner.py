@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,14 +96,18 @@ def start_upstream(plan: Plan) -> tuple[Process, str]:
 
 
 def sanity(
-    base: str, paths: tuple[Path_, ...], bodies: dict[tuple[Path_, bool], Path]
+    base: str,
+    paths: tuple[Path_, ...],
+    bodies: dict[tuple[Path_, bool], Path],
+    extra: Mapping[str, str] | None = None,
 ) -> dict[Path_, str]:
     """Per path, why the target's reply is wrong (paths missing from the result are fine)."""
     problems: dict[Path_, str] = {}
     for path in paths:
         for stream in (False, True):
+            headers = {**client_headers(path), **(extra or {})}
             status, body = post(
-                base + ENDPOINTS[path], bodies[(path, stream)].read_bytes(), client_headers(path)
+                base + ENDPOINTS[path], bodies[(path, stream)].read_bytes(), headers
             )
             error = validate.check_reply(path, stream, status, body)
             if error and path not in problems:
@@ -110,11 +115,18 @@ def sanity(
     return problems
 
 
-def run_wrk(plan: Plan, base: str, cell: Cell, body: Path, seconds: float) -> wrk.WrkResult:
+def run_wrk(
+    plan: Plan,
+    base: str,
+    cell: Cell,
+    body: Path,
+    seconds: float,
+    extra: Mapping[str, str] | None = None,
+) -> wrk.WrkResult:
     argv = wrk.command(
         base + ENDPOINTS[cell.path],
         body,
-        client_headers(cell.path),
+        {**client_headers(cell.path), **(extra or {})},
         concurrency=cell.concurrency,
         seconds=seconds,
         cpu=plan.driver_cpu,
@@ -132,13 +144,20 @@ def run_wrk(plan: Plan, base: str, cell: Cell, body: Path, seconds: float) -> wr
     return wrk.parse(output)
 
 
-def measure(plan: Plan, base: str, cell: Cell, body: Path, pid: int | None) -> Measurement:
+def measure(
+    plan: Plan,
+    base: str,
+    cell: Cell,
+    body: Path,
+    pid: int | None,
+    extra: Mapping[str, str] | None = None,
+) -> Measurement:
     """Warm up, then one timed wrk run with the target's CPU sampled around it."""
     try:
-        run_wrk(plan, base, cell, body, plan.warmup)
+        run_wrk(plan, base, cell, body, plan.warmup, extra)
         before = procstat.cpu_seconds(pid) if pid else 0.0
         busy_before, started = procstat.cpu_busy_seconds(plan.target_cpu), time.monotonic()
-        result = run_wrk(plan, base, cell, body, plan.seconds)
+        result = run_wrk(plan, base, cell, body, plan.seconds, extra)
         busy = procstat.cpu_busy_seconds(plan.target_cpu) - busy_before
         wall = time.monotonic() - started
         cpu = procstat.cpu_seconds(pid) - before if pid else None
@@ -164,7 +183,7 @@ def measure_cell(
     if cell.path in skipped:
         run.measurements.append(Measurement(cell, note=skipped[cell.path]))
         return
-    m = measure(plan, base, cell, bodies[(cell.path, cell.stream)], pid)
+    m = measure(plan, base, cell, bodies[(cell.path, cell.stream)], pid, run.headers)
     cpu = m.cpu_ms_per_request
     log(
         f"{run.name:8} {cell.label:28} "
@@ -209,8 +228,9 @@ def start_target(
 ) -> tuple[TargetRun, Started | None]:
     """Start ``spec`` and check its replies; None (and the run's note says why) if it did not
     come up. The caller stops a Started with :func:`stop_target`."""
-    run = TargetRun(spec.name, spec.description, paths=spec.paths)
+    run = TargetRun(spec.name, spec.description, paths=spec.paths, headers=dict(spec.headers))
     for file, text in spec.files.items():
+        file.parent.mkdir(parents=True, exist_ok=True)
         file.write_text(text)
     proc = Process(spec.argv, spec.env, plan.work / f"{spec.name}.log", plan.target_cpu)
     problem = wait_port(spec.port, proc, spec.startup_seconds)
@@ -221,7 +241,7 @@ def start_target(
         return run, None
     base = f"http://127.0.0.1:{spec.port}"
     try:
-        problems = sanity(base, spec.paths, bodies)
+        problems = sanity(base, spec.paths, bodies, spec.headers)
         for path, why in problems.items():
             log(f"{spec.name}: {path} path n/a: {why}")
         time.sleep(1.0)

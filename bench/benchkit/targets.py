@@ -43,6 +43,7 @@ class Spec:
     paths: tuple[Path_, ...]  # which paths it serves; others are n/a
     startup_seconds: float = 60.0
     files: Mapping[Path, str] = field(default_factory=dict)  # config files to write first
+    headers: Mapping[str, str] = field(default_factory=dict)  # sent besides client_headers
 
 
 def clean_env(extra: Mapping[str, str]) -> dict[str, str]:

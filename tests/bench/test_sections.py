@@ -2,10 +2,13 @@
 targets' config is one the gateway accepts with the features on, and the report's sections
 compute the right ratios and verdicts from given numbers."""
 
+import json
+import re
 from pathlib import Path
 
-from benchkit import production, sdk_cell, sections
+from benchkit import peers, production, sdk_cell, sections
 from benchkit.cells import Cell, Measurement, Results, TargetRun, grid
+from benchkit.targets import Lineup
 from benchkit.wrk import WrkResult
 
 from kimi_gateway.settings import load_settings
@@ -117,3 +120,31 @@ def test_sdk_cell_reads_the_load_summary() -> None:
         "2",
         "--stream",
     ]
+
+
+def test_peers_are_configured_for_the_fixed_upstream(tmp_path: Path) -> None:
+    manifest = json.loads(peers.portkey_package_json())
+    assert manifest["dependencies"] == {"@portkey-ai/gateway": "1.15.2"}
+    assert manifest["overrides"]["hono"] == "4.9.7"
+    assert manifest["overrides"]["@hono/node-server"] == "1.13.5"
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in manifest["overrides"].values())
+    lineup = Lineup(tmp_path, "http://127.0.0.1:9", Path("/py"), None, "kimi-k2.6")
+    portkey = peers.portkey_spec(lineup, 4000)
+    assert (portkey.paths, portkey.argv[-2:]) == (("same",), ["--port=4000", "--headless"])
+    assert portkey.headers == {
+        "x-portkey-provider": "openai",
+        "x-portkey-custom-host": "http://127.0.0.1:9/v1",
+    }
+    assert portkey.env["NODE_ENV"] == "production"
+    ccr = peers.ccr_spec(lineup, 4001)
+    assert ccr.paths == ("translated",)
+    [(where, text)] = ccr.files.items()
+    assert where == tmp_path / "ccr-home" / ".claude-code-router" / "config.json"
+    assert ccr.env["HOME"] == str(tmp_path / "ccr-home")
+    config = json.loads(text)
+    assert (config["PORT"], config["APIKEY"], config["Router"]) == (
+        4001,
+        "sk-bench-client-key",
+        {"default": "kimi,kimi-k2.6"},
+    )
+    assert config["Providers"][0]["api_base_url"] == "http://127.0.0.1:9/v1/chat/completions"
