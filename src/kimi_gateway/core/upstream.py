@@ -86,6 +86,7 @@ class FileReply:
     headers: Mapping[str, str]
     body: AsyncIterator[bytes]
     release: Callable[[], None]
+    diagnostics: tuple[Diagnostic, ...] = ()  # what the upstream changed in the request
 
 
 class FilesAPI(Protocol):

@@ -10,7 +10,9 @@ Files belong to the key that uploaded them (ledger/file_owners.py; issue 10 item
 filtered to the caller's files, and another key's file, or one with no owner, is a 404 exactly
 like a missing one. The master key sees and may delete every file. Uploads and downloads stream
 both ways; an upload's reply and a list are read whole (small JSON) to record or filter them.
-Without an upstream that has a Files API (Kimi Code only): 404 saying so.
+Without an upstream that has a Files API (Kimi Code only): 404 saying so. An upload whose OpenAI
+purpose Kimi does not have went under one of Kimi's (upstreams/kimi/file_purpose.py): the reply
+says so in ``x-kimi-gateway-diagnostics`` and the access log has the same diagnostic.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import orjson
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.file_paths import FilePath, clean_query, parse_file_path
+from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.principal import Principal
 from kimi_gateway.core.upstream import CallContext, FileReply, FilesAPI
 from kimi_gateway.ledger.file_owners import ANONYMOUS_OWNER, FileOwners
@@ -35,6 +38,7 @@ from kimi_gateway.server.asgi import (
     start_stream,
 )
 from kimi_gateway.server.exchange import Exchange, body_timeout
+from kimi_gateway.upstreams.kimi import DIAGNOSTICS_HEADER, diagnostics_header
 
 # §9 [O]: 100 MB per file; the multipart envelope adds a little.
 MAX_UPLOAD_BYTES = 100 * 1024 * 1024 + 1024 * 1024
@@ -201,7 +205,11 @@ async def _send_upload(ex: Exchange, reply: FileReply, owner: str | None) -> Non
     file_id = created.get("id")
     if isinstance(file_id, str):
         await asyncio.to_thread(_owners(ex).record, file_id, owner or "master")
-    await _send_json(ex, reply, created)
+    extra: list[tuple[bytes, bytes]] = []
+    if reply.diagnostics:
+        ex.record.outcome = Outcome("openai_chat", diagnostics=reply.diagnostics)
+        extra.append((DIAGNOSTICS_HEADER.encode(), diagnostics_header(reply.diagnostics).encode()))
+    await _send_json(ex, reply, created, extra)
 
 
 async def _send_list(ex: Exchange, reply: FileReply, owner: str) -> None:
@@ -213,8 +221,10 @@ async def _send_list(ex: Exchange, reply: FileReply, owner: str) -> None:
     await _send_json(ex, reply, {**listed, "data": [i for i in items if i.get("id") in mine]})
 
 
-async def _send_json(ex: Exchange, reply: FileReply, body: object) -> None:
-    head = [(b"content-type", b"application/json")]
+async def _send_json(
+    ex: Exchange, reply: FileReply, body: object, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    head = [(b"content-type", b"application/json"), *(extra or ())]
     await send_bytes(ex.send, reply.status, orjson.dumps(body), head)
 
 
