@@ -9,6 +9,11 @@ Order contract for a well-formed stream:
 in start order; a part's deltas come between its start and end; ``UsageReport`` may also appear
 earlier (input known at start); later reports merge into earlier ones (``Usage.merge``).
 ``StreamError`` may end the stream at any point instead of ``Done``.
+
+Choices: a reply of several choices (Chat Completions ``n > 1``) tags each part and each
+``Finish`` with its ``choice`` (0 by default, so single-choice producers and consumers ignore it).
+Each choice's events follow the contract on their own; parts of different choices may interleave
+(Kimi streams them chunk by chunk), and part indexes stay unique across the whole stream.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class PartStart:
     tool_call_id: str | None = None  # tool_call parts
     tool_name: str | None = None
     tool_kind: Literal["function", "builtin_function"] = "function"
+    choice: int = 0  # which choice of an ``n > 1`` reply the part belongs to
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +76,7 @@ class PartEnd:
 class Finish:
     stop_reason: StopReason | None
     stop_sequence: str | None = None
+    choice: int = 0  # the choice that ended (``n > 1``)
 
 
 @dataclass(frozen=True, slots=True)

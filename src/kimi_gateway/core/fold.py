@@ -1,7 +1,8 @@
 """Non-streaming is the stream, folded: events in, one :class:`Response` out (DESIGN.md §2).
 
 ``Folder`` accepts events one at a time (so a tap can fold while forwarding); ``fold`` and
-``afold`` fold a whole iterator. A ``StreamError`` is raised as its ``GatewayError``.
+``afold`` fold a whole iterator. A ``StreamError`` is raised as its ``GatewayError``. Parts
+and finishes of choices other than 0 (``n > 1``) become ``Response.more_choices``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,15 @@ from kimi_gateway.core.events import (
     ToolArgumentsDelta,
     UsageReport,
 )
-from kimi_gateway.core.model import Part, Response, StopReason, TextPart, ThinkingPart, ToolCallPart
+from kimi_gateway.core.model import (
+    Choice,
+    Part,
+    Response,
+    StopReason,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+)
 from kimi_gateway.core.usage import Usage
 
 
@@ -34,6 +43,7 @@ class _Open:
     tool_call_id: str = ""
     tool_name: str = ""
     tool_kind: Literal["function", "builtin_function"] = "function"
+    choice: int = 0
 
     def part(self) -> Part:
         text = "".join(self.chunks)
@@ -55,6 +65,7 @@ class Folder:
         self.stop_reason: StopReason | None = None
         self.stop_sequence: str | None = None
         self._parts: dict[int, _Open] = {}
+        self._finishes: dict[int, Finish] = {}  # choices other than 0 (n > 1)
 
     def feed(self, event: StreamEvent) -> None:
         if isinstance(event, TextDelta | ThinkingDelta | ToolArgumentsDelta):
@@ -66,11 +77,14 @@ class Folder:
                 tool_call_id=event.tool_call_id or "",
                 tool_name=event.tool_name or "",
                 tool_kind=event.tool_kind,
+                choice=event.choice,
             )
         elif isinstance(event, SignatureDelta):
             self._parts[event.index].signature.append(event.signature)
         elif isinstance(event, UsageReport):
             self.usage = self.usage.merge(event.usage)
+        elif isinstance(event, Finish) and event.choice:
+            self._finishes[event.choice] = event
         elif isinstance(event, Finish):
             self.stop_reason = event.stop_reason
             self.stop_sequence = event.stop_sequence
@@ -79,8 +93,24 @@ class Folder:
         elif isinstance(event, StreamError):
             raise event.error
 
+    def _choice_parts(self, choice: int) -> tuple[Part, ...]:
+        return tuple(
+            self._parts[i].part() for i in sorted(self._parts) if self._parts[i].choice == choice
+        )
+
+    def _more_choices(self) -> tuple[Choice, ...]:
+        count = 1 + max([*self._finishes, *(p.choice for p in self._parts.values())], default=0)
+        out: list[Choice] = []
+        for choice in range(1, count):
+            finish = self._finishes.get(choice)
+            stop, sequence = (
+                (None, None) if finish is None else (finish.stop_reason, finish.stop_sequence)
+            )
+            out.append(Choice(self._choice_parts(choice), stop, sequence))
+        return tuple(out)
+
     def response(self) -> Response:
-        parts = tuple(self._parts[i].part() for i in sorted(self._parts))
+        parts = self._choice_parts(0)
         return Response(
             id=self.id,
             model=self.model,
@@ -89,6 +119,7 @@ class Folder:
             usage=self.usage,
             stop_sequence=self.stop_sequence,
             created=self.created,
+            more_choices=self._more_choices(),
         )
 
 

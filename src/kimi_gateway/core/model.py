@@ -147,6 +147,8 @@ class OpenAIChatFields:
 
     partial: bool = False  # Kimi partial mode (§5.3): the last message is an assistant prefix
     passthrough: Mapping[str, JSON] = field(default_factory=dict)
+    # The client sent the legacy ``functions``: it reads a call as ``message.function_call``.
+    legacy_functions: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,7 +215,19 @@ class Request:
 
 
 @dataclass(frozen=True, slots=True)
+class Choice:
+    """One further answer of a reply that has several (Chat Completions ``n > 1``)."""
+
+    parts: tuple[Part, ...]
+    stop_reason: StopReason | None
+    stop_sequence: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
+    """A whole reply. ``parts`` and ``stop_reason`` are its first choice; ``more_choices`` the
+    others, in order (only Chat Completions asks for several; other dialects never see any)."""
+
     id: str
     model: str
     parts: tuple[Part, ...]
@@ -222,3 +236,4 @@ class Response:
     stop_sequence: str | None = None
     created: int | None = None
     diagnostics: tuple[Diagnostic, ...] = ()
+    more_choices: tuple[Choice, ...] = ()

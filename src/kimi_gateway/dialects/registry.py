@@ -35,13 +35,16 @@ class Dialect:
     parse_request: Callable[[Mapping[str, Any]], Request]
     render_request: Callable[[Request], dict[str, Any]]
     parse_response: Callable[[Mapping[str, Any]], Response]
-    render_response: Callable[[Response], dict[str, Any]]
+    render_response: Callable[..., dict[str, Any]]  # (response, **reply_options(request))
     stream_parser: Callable[[], StreamParser]
     stream_renderer: Callable[..., StreamRenderer]
     parse_error: Callable[[int, bytes, Mapping[str, str]], GatewayError]
     render_error: Callable[[GatewayError], tuple[int, dict[str, Any]]]
     # What render_response drops or changes, reported in the diagnostics header (issue 3 §4).
     response_losses: Callable[[Response], tuple[Diagnostic, ...]]
+    # How the client's request shapes its reply: keywords for render_response and the stream
+    # renderer (Chat: a legacy ``functions`` client reads ``function_call``).
+    reply_options: Callable[[Request], dict[str, Any]] = lambda request: {}
 
 
 OPENAI = Dialect(
@@ -55,6 +58,7 @@ OPENAI = Dialect(
     parse_error=openai_chat.parse_error,
     render_error=openai_chat.render_error,
     response_losses=response_losses,
+    reply_options=openai_chat.reply_options,
 )
 
 ANTHROPIC = Dialect(

@@ -76,11 +76,13 @@ class Reply:
     open: Opener | None = None
 
 
-def dialect_reply(dialect: Dialect, include_usage: bool) -> Reply:
-    """The route's dialect as it is (chat completions, messages)."""
+def dialect_reply(dialect: Dialect, request: Request) -> Reply:
+    """The route's dialect as it is (chat completions, messages), shaped by the request."""
+    options = dialect.reply_options(request)
+    include_usage = request.include_usage
     return Reply(
-        renderer=lambda: dialect.stream_renderer(include_usage=include_usage),
-        body=dialect.render_response,
+        renderer=lambda: dialect.stream_renderer(include_usage=include_usage, **options),
+        body=lambda response: dialect.render_response(response, **options),
         losses=dialect.response_losses,
     )
 
@@ -89,7 +91,7 @@ async def handle_generation(ex: Exchange) -> None:
     """Parse, hand to the engine, answer (streaming or not) in the client's dialect."""
     principal = ex.authenticate()
     request = await _parse(ex)
-    await serve_generation(ex, principal, request, dialect_reply(ex.dialect, request.include_usage))
+    await serve_generation(ex, principal, request, dialect_reply(ex.dialect, request))
 
 
 async def serve_generation(

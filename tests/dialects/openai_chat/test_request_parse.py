@@ -259,26 +259,31 @@ def test_legacy_functions_become_tools_with_diagnostics() -> None:
     assert parse(functions=[{"name": "f"}], function_call="none").tool_choice == ToolChoice("none")
 
 
-def test_legacy_function_messages() -> None:
-    request = parse(
-        messages=[
-            USER,
-            {
-                "role": "assistant",
-                "content": None,
-                "function_call": {"name": "f", "arguments": "{}"},
-            },
-            {"role": "function", "name": "f", "content": "42"},
-        ]
-    )
+def test_legacy_function_messages_get_ids_minted_from_their_position() -> None:
+    call = {"role": "assistant", "content": None, "function_call": {"name": "f", "arguments": "{}"}}
+    result = {"role": "function", "name": "f", "content": "42"}
+    request = parse(messages=[USER, call, result, call, result])
     assert request.messages[1:] == (
-        Message("assistant", (ToolCallPart("f", "f", "{}"),)),
-        Message("user", (ToolResultPart("f", (TextPart("42"),), name="f"),)),
+        Message("assistant", (ToolCallPart("functions.f:1", "f", "{}"),)),
+        Message("user", (ToolResultPart("functions.f:1", (TextPart("42"),), name="f"),)),
+        Message("assistant", (ToolCallPart("functions.f:3", "f", "{}"),)),
+        Message("user", (ToolResultPart("functions.f:3", (TextPart("42"),), name="f"),)),
     )
-    assert request.diagnostics == (
+    assert request.diagnostics[:2] == (
         Diagnostic("legacy_function_call", "messages[1].function_call became a tool call"),
         Diagnostic("legacy_function_message", "messages[2] became a tool result"),
     )
+    orphan = parse(messages=[USER, result]).messages[1]
+    assert orphan == Message(
+        "user", (ToolResultPart("functions.f:1", (TextPart("42"),), name="f"),)
+    )
+
+
+def test_legacy_functions_mark_the_request_and_tools_do_not() -> None:
+    functions = [{"name": "f"}]
+    assert parse(functions=functions).openai_chat == OpenAIChatFields(legacy_functions=True)
+    tools = [{"type": "function", "function": {"name": "f"}}]
+    assert parse(tools=tools).openai_chat is None
 
 
 def test_sampling_limits_stop_stream_and_the_rest() -> None:

@@ -130,7 +130,11 @@ ROUND_TRIPS: list[tuple[dict[str, Any], dict[str, Any]]] = [
 @pytest.mark.parametrize(("body", "expected"), ROUND_TRIPS)
 def test_round_trip_keeps_meaning(body: dict[str, Any], expected: dict[str, Any]) -> None:
     assert render_request(parse_request(body)) == expected
-    assert parse_request(expected) == replace(parse_request(body), diagnostics=())
+    parsed = replace(parse_request(body), diagnostics=())
+    if parsed.openai_chat is not None and parsed.openai_chat.legacy_functions:
+        # How the reply is shaped for a legacy client; nothing of it goes upstream.
+        parsed = replace(parsed, openai_chat=None)
+    assert parse_request(expected) == parsed
 
 
 def test_a_full_request_round_trips_exactly() -> None:

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.core.model import Diagnostic, Response, TextPart, ThinkingPart, ToolCallPart
+from kimi_gateway.core.model import (
+    Choice,
+    Diagnostic,
+    Response,
+    TextPart,
+    ThinkingPart,
+    ToolCallPart,
+)
 from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_chat import parse_response, render_response
 
@@ -207,7 +214,7 @@ def test_empty_content_reasoning_key_refusal_and_extra_choices() -> None:
         (ThinkingPart("hm"), TextPart("I can't help with that.")),
         "refusal",
         Usage(),
-        diagnostics=(Diagnostic("dropped_choices", "only choices[0] of 2 was kept"),),
+        more_choices=(Choice((TextPart("other"),), "end_turn"),),
     )
 
 

@@ -220,7 +220,7 @@ def test_builtin_tool_call_without_index_and_unknown_finish() -> None:
     ]
 
 
-def test_other_choices_and_chunks_after_finish_are_ignored() -> None:
+def test_choices_interleave_tagged_and_chunks_after_finish_are_ignored() -> None:
     two = (
         b"data: "
         + orjson.dumps(
@@ -237,10 +237,13 @@ def test_other_choices_and_chunks_after_finish_are_ignored() -> None:
     raw = two + chunk({}, "stop") + chunk({"content": "late"}) + DONE + chunk({"content": "after"})
     assert parse(raw) == [
         MessageStart("chatcmpl-X", "kimi-k2.6", 1700),
-        PartStart(0, "text"),
-        TextDelta(0, "A"),
-        PartEnd(0),
+        PartStart(0, "text", choice=1),
+        TextDelta(0, "B"),
+        PartStart(1, "text"),
+        TextDelta(1, "A"),
+        PartEnd(1),
         Finish("end_turn"),
+        PartEnd(0),
         Done(),
     ]
 

@@ -8,7 +8,11 @@ wire.py (typed field readers).
 """
 
 from kimi_gateway.dialects.openai_chat.errors import parse_error, render_error
-from kimi_gateway.dialects.openai_chat.request import parse_request, render_request
+from kimi_gateway.dialects.openai_chat.request import (
+    parse_request,
+    render_request,
+    reply_options,
+)
 from kimi_gateway.dialects.openai_chat.response import parse_response, render_response
 from kimi_gateway.dialects.openai_chat.stream_parse import StreamParser
 from kimi_gateway.dialects.openai_chat.stream_render import StreamRenderer
@@ -22,4 +26,5 @@ __all__ = [
     "render_error",
     "render_request",
     "render_response",
+    "reply_options",
 ]

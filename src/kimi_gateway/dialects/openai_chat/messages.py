@@ -8,7 +8,12 @@ messages in order (with the user text around them split into user messages, orde
 Assistant reasoning (``reasoning_content``, ``reasoning``, ``reasoning_details``: the keys
 Moonshot's own client accepts, docs/kimi.md §7.2) becomes a ThinkingPart placed first and renders
 as ``reasoning_content``; ``reasoning_details`` entries ride along in ``provider_data``.
-Tool-call ``arguments`` are kept byte-exact (§8.5). Kimi's partial mode (§5.3) is reported to the
+Tool-call ``arguments`` are kept byte-exact (§8.5). Legacy turns (an assistant
+``function_call``, a ``function`` message) become a tool call and its result; the legacy API has
+no call ids, so one is minted from the call's position (``functions.<name>:<message index>``,
+K2's own id form, docs/kimi.md §8.1) — the same history gives the same ids on every turn, which
+keeps Kimi's prompt cache warm — and a ``function`` message answers the latest unanswered call
+of its name. Kimi's partial mode (§5.3) is reported to the
 caller as a flag (request.py stores it as ``Request.openai_chat.partial``).
 """
 
@@ -80,6 +85,7 @@ def parse_messages(value: Any) -> ParsedMessages:
     diagnostics: list[Diagnostic] = []
     partial = False
     in_tool_run = False  # out[-1] was built from tool messages
+    legacy: dict[str, list[str]] = {}  # function name → minted ids of unanswered legacy calls
     for i, raw in enumerate(items):
         param = f"messages[{i}]"
         msg = as_object(raw, param)
@@ -93,7 +99,7 @@ def parse_messages(value: Any) -> ParsedMessages:
         diagnostics.extend(_unknown_keys(msg, param))
         partial = _partial(msg, param, is_last=i == len(items) - 1) or partial
         if role in ("tool", "function"):
-            result = _tool_result(msg, param, diagnostics)
+            result = _tool_result(msg, param, diagnostics, legacy)
             if in_tool_run:
                 out[-1] = Message("user", (*out[-1].parts, result))
             else:
@@ -102,6 +108,9 @@ def parse_messages(value: Any) -> ParsedMessages:
             continue
         in_tool_run = False
         message = _message(msg, param, role, diagnostics)
+        last = message.parts[-1] if message.parts else None
+        if msg.get("function_call") is not None and isinstance(last, ToolCallPart):
+            legacy.setdefault(last.name, []).append(last.id)  # _assistant_parts puts it last
         if i == 0 and message.role == "system" and _is_plain_system(message):
             system = tuple(p for p in message.parts if isinstance(p, TextPart))
         else:
@@ -225,17 +234,27 @@ def parse_tool_call(value: Any, param: str) -> ToolCallPart:
 
 
 def _legacy_call(value: Any, param: str) -> ToolCallPart:
-    """A pre-tools ``function_call``; its name doubles as the call id, which the matching
-    ``function`` message (``name``) refers to."""
+    """A pre-tools ``function_call``, with an id minted from its position (module docstring)."""
     call = as_object(value, param)
     name = as_str(call.get("name"), f"{param}.name")
-    return ToolCallPart(name, name, as_str(call.get("arguments"), f"{param}.arguments"))
+    arguments = as_str(call.get("arguments"), f"{param}.arguments")
+    return ToolCallPart(_legacy_id(name, param), name, arguments)
 
 
-def _tool_result(msg: Mapping[str, Any], param: str, diags: list[Diagnostic]) -> ToolResultPart:
+def _legacy_id(name: str, param: str) -> str:
+    """``functions.<name>:<i>`` for ``messages[i]...``."""
+    position = param.removeprefix("messages[").split("]", 1)[0]
+    return f"functions.{name}:{position}"
+
+
+def _tool_result(
+    msg: Mapping[str, Any], param: str, diags: list[Diagnostic], legacy: dict[str, list[str]]
+) -> ToolResultPart:
     name = opt_str(msg.get("name"), f"{param}.name")
     if msg.get("role") == "function":
-        call_id = as_str(msg.get("name"), f"{param}.name")
+        name = as_str(msg.get("name"), f"{param}.name")
+        pending = legacy.get(name)
+        call_id = pending.pop() if pending else _legacy_id(name, param)
         diags.append(Diagnostic("legacy_function_message", f"{param} became a tool result"))
     else:
         call_id = as_str(msg.get("tool_call_id"), f"{param}.tool_call_id")

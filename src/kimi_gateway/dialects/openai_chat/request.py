@@ -12,7 +12,9 @@ reads ``Request.openai_chat``: another dialect's private fields (``Request.anthr
 
 ``Request.openai_chat.partial`` marks Kimi partial mode (§5.3): the last message is an
 assistant prefix to continue. It is rendered as ``"partial": true`` on that message, never as a
-top-level field. Messages are messages.py's business; tools tools.py's.
+top-level field. ``Request.openai_chat.legacy_functions`` says the client sent the legacy
+``functions`` (and no ``tools``), so the reply's call is rendered as ``function_call``
+(response.py, stream_render.py). Messages are messages.py's business; tools tools.py's.
 """
 
 from __future__ import annotations
@@ -79,7 +81,11 @@ def parse_request(body: Mapping[str, Any]) -> Request:
     choice, choice_diags = parse_tool_choice(body, bool(tools))
     stream = bool(opt_bool(body.get("stream"), "stream"))
     passthrough = {k: v for k, v in body.items() if k not in _MAPPED and v is not None}
-    own = OpenAIChatFields(partial=parsed.partial, passthrough=passthrough)
+    own = OpenAIChatFields(
+        partial=parsed.partial,
+        passthrough=passthrough,
+        legacy_functions=body.get("functions") is not None and body.get("tools") is None,
+    )
     return Request(
         model=as_str(body.get("model"), "model"),
         messages=parsed.messages,
@@ -103,6 +109,13 @@ def parse_request(body: Mapping[str, Any]) -> Request:
         openai_chat=own if own != OpenAIChatFields() else None,
         diagnostics=(*parsed.diagnostics, *tool_diags, *choice_diags, *_stream_diags(body)),
     )
+
+
+def reply_options(request: Request) -> dict[str, Any]:
+    """How the reply to ``request`` is rendered (the keywords of render_response and
+    StreamRenderer): a legacy ``functions`` client gets ``function_call``."""
+    own = request.openai_chat
+    return {"legacy_functions": own is not None and own.legacy_functions}
 
 
 def _max_tokens(body: Mapping[str, Any]) -> int | None:

@@ -8,14 +8,18 @@ read from top level OR ``choices[0].usage`` (docs/kimi.md §F2.4). ``finish_reas
 (§7.3). An ``{"error": …}`` chunk becomes a StreamError, as does a stream that ends without
 ``[DONE]`` or a finish reason.
 
-Events follow the order contract of core/events.py: parts are opened and closed one at a time,
-indexes in start order. Only choice 0 is read (canonical streams have one choice). Not carried:
-streamed ``reasoning_details`` (no event holds provider data).
+Events follow the order contract of core/events.py: within a choice, parts are opened and closed
+one at a time; indexes in start order across the stream. With ``n > 1`` every choice is read, its
+parts and ``Finish`` tagged with its index (§7.1: each choice ends with its own finish chunk and
+its own usage, the same prompt and its own completion, so choice-level usages are summed; a
+top-level usage is the whole request's). Not carried: streamed ``reasoning_details`` (no event
+holds provider data).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import orjson
@@ -35,6 +39,7 @@ from kimi_gateway.core.events import (
     UsageReport,
 )
 from kimi_gateway.core.sse import SSEEvent
+from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_chat.errors import error_from_payload
 from kimi_gateway.dialects.openai_chat.response import malformed_reply
 from kimi_gateway.dialects.openai_chat.usage import parse_finish, parse_usage
@@ -48,16 +53,24 @@ def _broken(message: str) -> GatewayError:
     return GatewayError("server", message, status=502)
 
 
+@dataclass(slots=True)
+class _Choice:
+    """What the parser knows of one choice."""
+
+    open: tuple[int, PartKind] | None = None  # its open part: (canonical index, kind)
+    tools: dict[int, int] = field(default_factory=dict)  # wire tool index → part index
+    finished: bool = False
+    usage: Usage | None = None  # its choice-level usage
+
+
 class StreamParser:
     """Feed it decoded SSE events one at a time; call ``close()`` at EOF."""
 
     def __init__(self) -> None:
         self._started = False
-        self._finished = False  # Finish emitted
         self._ended = False  # Done or StreamError emitted
         self._next_index = 0
-        self._open: tuple[int, PartKind] | None = None
-        self._tools: dict[int, int] = {}  # wire tool_calls[].index → canonical part index
+        self._choices: dict[int, _Choice] = {}
 
     def feed(self, event: SSEEvent) -> list[StreamEvent]:
         if self._ended:
@@ -84,7 +97,7 @@ class StreamParser:
         """At EOF: a stream cut before it finished is a StreamError (its usage is lost, §7.1)."""
         if self._ended:
             return []
-        if self._finished:
+        if self._choices and all(c.finished for c in self._choices.values()):
             return self._done()
         return self._fail(_broken("The upstream stream ended before the reply was complete"))
 
@@ -96,7 +109,10 @@ class StreamParser:
         if not self._started:
             return self._fail(_broken("The upstream stream ended without any chunk"))
         self._ended = True
-        return [*self._close_part(), Done()]
+        out: list[StreamEvent] = []
+        for state in self._choices.values():
+            out.extend(_close_part(state))
+        return [*out, Done()]
 
     def _chunk(self, chunk: Mapping[str, Any]) -> list[StreamEvent]:
         out: list[StreamEvent] = []
@@ -109,71 +125,78 @@ class StreamParser:
                     created=opt_int(chunk.get("created"), "created"),
                 )
             )
-        choice = _first_choice(chunk)
         usage = parse_usage(chunk.get("usage"))
-        if choice is not None:
-            usage = usage or parse_usage(choice.get("usage"))
-            if not self._finished:
-                delta = as_object(choice.get("delta") or {}, "choices[0].delta")
-                out.extend(self._delta(delta))
-                out.extend(self._finish(choice.get("finish_reason")))
+        choice_usage = False
+        raw = chunk.get("choices")
+        for position, value in enumerate([] if raw is None else as_list(raw, "choices")):
+            param = f"choices[{position}]"
+            choice = as_object(value, param)
+            number = opt_int(choice.get("index"), f"{param}.index") or 0
+            state = self._choices.setdefault(number, _Choice())
+            if usage is None and (own := parse_usage(choice.get("usage"))) is not None:
+                state.usage, choice_usage = own, True
+            if not state.finished:
+                delta = as_object(choice.get("delta") or {}, f"{param}.delta")
+                out.extend(self._delta(state, number, delta, param))
+                out.extend(self._finish(state, number, choice.get("finish_reason")))
+        if choice_usage:
+            usage = _summed(c.usage for c in self._choices.values())
         if usage is not None:
             out.append(UsageReport(usage))
         return out
 
-    def _finish(self, reason: Any) -> list[StreamEvent]:
+    def _finish(self, state: _Choice, number: int, reason: Any) -> list[StreamEvent]:
         if reason is None or reason == "":
             return []
-        self._finished = True
-        return [*self._close_part(), Finish(parse_finish(reason))]
+        state.finished = True
+        return [*_close_part(state), Finish(parse_finish(reason), choice=number)]
 
-    def _delta(self, delta: Mapping[str, Any]) -> list[StreamEvent]:
+    def _delta(
+        self, state: _Choice, number: int, delta: Mapping[str, Any], param: str
+    ) -> list[StreamEvent]:
         out: list[StreamEvent] = []
-        reasoning = opt_str(delta.get("reasoning_content"), "choices[0].delta.reasoning_content")
+        reasoning = opt_str(delta.get("reasoning_content"), f"{param}.delta.reasoning_content")
         if reasoning is None:
-            reasoning = opt_str(delta.get("reasoning"), "choices[0].delta.reasoning")
+            reasoning = opt_str(delta.get("reasoning"), f"{param}.delta.reasoning")
         if reasoning:
-            index = self._ensure(out, "thinking")
+            index = self._ensure(out, state, number, "thinking")
             out.append(ThinkingDelta(index, reasoning))
-        content = opt_str(delta.get("content"), "choices[0].delta.content")
+        content = opt_str(delta.get("content"), f"{param}.delta.content")
         if content:
-            index = self._ensure(out, "text")
+            index = self._ensure(out, state, number, "text")
             out.append(TextDelta(index, content))
         calls = delta.get("tool_calls")
         if calls is not None:
-            for j, call in enumerate(as_list(calls, "choices[0].delta.tool_calls")):
-                out.extend(self._tool_call(call, f"choices[0].delta.tool_calls[{j}]", j))
+            calls_param = f"{param}.delta.tool_calls"
+            for j, call in enumerate(as_list(calls, calls_param)):
+                out.extend(self._tool_call(state, number, call, f"{calls_param}[{j}]", j))
         return out
 
-    def _ensure(self, out: list[StreamEvent], kind: PartKind) -> int:
-        if self._open is not None and self._open[1] == kind:
-            return self._open[0]
-        out.extend(self._close_part())
-        index = self._start(kind)
-        out.append(PartStart(index, kind))
+    def _ensure(self, out: list[StreamEvent], state: _Choice, number: int, kind: PartKind) -> int:
+        if state.open is not None and state.open[1] == kind:
+            return state.open[0]
+        out.extend(_close_part(state))
+        index = self._start(state, kind)
+        out.append(PartStart(index, kind, choice=number))
         return index
 
-    def _start(self, kind: PartKind) -> int:
+    def _start(self, state: _Choice, kind: PartKind) -> int:
         index = self._next_index
         self._next_index += 1
-        self._open = (index, kind)
+        state.open = (index, kind)
         return index
 
-    def _close_part(self) -> list[StreamEvent]:
-        if self._open is None:
-            return []
-        index, self._open = self._open[0], None
-        return [PartEnd(index)]
-
-    def _tool_call(self, value: Any, param: str, position: int) -> list[StreamEvent]:
+    def _tool_call(
+        self, state: _Choice, number: int, value: Any, param: str, position: int
+    ) -> list[StreamEvent]:
         call = as_object(value, param)
         wire_index = opt_int(call.get("index"), f"{param}.index")
         wire_index = position if wire_index is None else wire_index
         function = as_object(call.get("function") or {}, f"{param}.function")
         out: list[StreamEvent] = []
-        if wire_index not in self._tools:
-            out.extend(self._close_part())
-            index = self._tools[wire_index] = self._start("tool_call")
+        if wire_index not in state.tools:
+            out.extend(_close_part(state))
+            index = state.tools[wire_index] = self._start(state, "tool_call")
             kind: ToolKind = (
                 "builtin_function" if call.get("type") == "builtin_function" else "function"
             )
@@ -184,12 +207,13 @@ class StreamParser:
                     tool_call_id=opt_str(call.get("id"), f"{param}.id") or "",
                     tool_name=opt_str(function.get("name"), f"{param}.function.name") or "",
                     tool_kind=kind,
+                    choice=number,
                 )
             )
-        index = self._tools[wire_index]
+        index = state.tools[wire_index]
         fragment = opt_str(function.get("arguments"), f"{param}.function.arguments")
         if fragment:
-            if self._open != (index, "tool_call"):
+            if state.open != (index, "tool_call"):
                 raise TranslationError(
                     "arguments of an earlier tool call arrived after a later one started",
                     param=f"{param}.function.arguments",
@@ -198,12 +222,22 @@ class StreamParser:
         return out
 
 
-def _first_choice(chunk: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """The choice with index 0 (other choices of n > 1 are not carried)."""
-    raw = chunk.get("choices")
-    choices = [] if raw is None else as_list(raw, "choices")
-    for i, raw in enumerate(choices):
-        choice = as_object(raw, f"choices[{i}]")
-        if choice.get("index", 0) == 0:
-            return choice
-    return None
+def _close_part(state: _Choice) -> list[StreamEvent]:
+    if state.open is None:
+        return []
+    index, state.open = state.open[0], None
+    return [PartEnd(index)]
+
+
+def _summed(usages: Iterable[Usage | None]) -> Usage:
+    """The whole request's usage from its choices' (§7.1: the same prompt, each its own
+    completion)."""
+    present = [u for u in usages if u is not None]
+    first = present[0]
+    return Usage(
+        input_uncached=first.input_uncached,
+        input_cache_read=first.input_cache_read,
+        input_cache_write=first.input_cache_write,
+        output=sum(u.output for u in present),
+        reasoning=sum(u.reasoning for u in present),
+    )

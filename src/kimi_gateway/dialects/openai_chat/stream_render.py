@@ -8,6 +8,15 @@ choice-level ``usage`` (Kimi sends it even without stream_options, docs/kimi.md 
 other chunk; then ``data: [DONE]``. The finish chunk is held until Done because usage may arrive
 after Finish (Anthropic upstreams report it in ``message_delta``).
 
+Several choices (``n > 1``): each chunk's choice carries its ``index``, tool calls are numbered
+per choice, and each choice gets its own finish chunk at Done (in choice order); the whole
+request's usage rides on the last of them, since the canonical stream does not split it.
+
+A legacy client (``functions`` instead of ``tools``, ``legacy_functions``) gets its one call as
+``delta.function_call`` (the name with ``arguments: ""``, then argument pieces) and
+``finish_reason: "function_call"``; the legacy API has no form for a second call in a choice, so
+later ones are not sent (the request asks Kimi for one call: tools.py).
+
 A mid-stream StreamError renders as ``data: {"error": {message, type, param, code}}`` (the body
 of errors.render_error, the form OpenAI's SDK raises as an APIError) followed by
 ``data: [DONE]`` so clients that wait for the terminator stop cleanly.
@@ -32,7 +41,6 @@ from kimi_gateway.core.events import (
     ToolArgumentsDelta,
     UsageReport,
 )
-from kimi_gateway.core.model import StopReason
 from kimi_gateway.core.sse import encode_event
 from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_chat.errors import render_error
@@ -45,19 +53,22 @@ DONE = encode_event("[DONE]")
 class StreamRenderer:
     """One per client stream; ``render`` returns the bytes to send for each event (maybe b"")."""
 
-    def __init__(self, *, include_usage: bool = False) -> None:
+    def __init__(self, *, include_usage: bool = False, legacy_functions: bool = False) -> None:
         self._include_usage = include_usage
+        self._legacy = legacy_functions
         self._head: dict[str, Any] = {
             "id": "",
             "object": "chat.completion.chunk",
             "created": 0,
             "model": "",
         }
+        self._choice: dict[int, int] = {}  # canonical part index → its choice
         self._tool_index: dict[int, int] = {}  # canonical part index → OpenAI tool index
-        self._thinking_parts = 0
-        self._empty_thinking: int | None = None  # index of an open thinking part with no text yet
+        self._tools: dict[int, int] = {}  # choice → tool calls started
+        self._thinking: dict[int, int] = {}  # choice → thinking parts started
+        self._empty_thinking: set[int] = set()  # open thinking parts with no text yet
         self._usage: Usage | None = None
-        self._finish: Finish | None = None
+        self._finishes: dict[int, Finish] = {}
         self._ended = False
 
     def render(self, event: StreamEvent) -> bytes:
@@ -68,74 +79,94 @@ class StreamRenderer:
             return self._chunk({"role": "assistant", "content": ""})
         if isinstance(event, PartStart):
             return self._part_start(event)
-        if isinstance(event, TextDelta):
-            return self._chunk({"content": event.text}) if event.text else b""
-        if isinstance(event, ThinkingDelta):
-            if not event.text:
-                return b""
-            self._empty_thinking = None
-            return self._chunk({"reasoning_content": event.text})
-        if isinstance(event, ToolArgumentsDelta):
-            call = {
-                "index": self._tool_index[event.index],
-                "function": {"arguments": event.fragment},
-            }
-            return self._chunk({"tool_calls": [call]}) if event.fragment else b""
+        if isinstance(event, TextDelta | ThinkingDelta | ToolArgumentsDelta):
+            return self._delta(event)
         if isinstance(event, Finish):
-            self._finish = event
+            self._finishes[event.choice] = event
         elif isinstance(event, UsageReport):
             self._usage = event.usage if self._usage is None else self._usage.merge(event.usage)
         elif isinstance(event, Done):
             return self._done()
-        elif isinstance(event, PartEnd) and event.index == self._empty_thinking:
+        elif isinstance(event, PartEnd) and event.index in self._empty_thinking:
             # "Reasoned but empty" is still reasoning (docs/kimi.md §7.2): say so, as
             # render_response does with ``reasoning_content: ""``.
-            self._empty_thinking = None
-            return self._chunk({"reasoning_content": ""})
+            self._empty_thinking.discard(event.index)
+            return self._chunk({"reasoning_content": ""}, self._choice[event.index])
         elif isinstance(event, StreamError):
             self._ended = True
             _, body = render_error(event.error)
             return encode_event(orjson.dumps(body)) + DONE
         return b""  # other PartEnds, SignatureDelta: nothing to send
 
+    def _delta(self, event: TextDelta | ThinkingDelta | ToolArgumentsDelta) -> bytes:
+        choice = self._choice.get(event.index, 0)
+        if isinstance(event, TextDelta):
+            return self._chunk({"content": event.text}, choice) if event.text else b""
+        if isinstance(event, ThinkingDelta):
+            if not event.text:
+                return b""
+            self._empty_thinking.discard(event.index)
+            return self._chunk({"reasoning_content": event.text}, choice)
+        if not event.fragment or event.index not in self._tool_index:
+            return b""
+        if self._legacy:
+            return self._chunk({"function_call": {"arguments": event.fragment}}, choice)
+        call = {"index": self._tool_index[event.index], "function": {"arguments": event.fragment}}
+        return self._chunk({"tool_calls": [call]}, choice)
+
     def _part_start(self, event: PartStart) -> bytes:
+        choice = self._choice[event.index] = event.choice
         if event.kind == "thinking":
-            self._thinking_parts += 1
+            started = self._thinking[choice] = self._thinking.get(choice, 0) + 1
             # Separate thinking blocks as render_response joins them, so stream == folded.
-            if self._thinking_parts > 1:
-                return self._chunk({"reasoning_content": THINKING_JOINER})
-            self._empty_thinking = event.index
+            if started > 1:
+                return self._chunk({"reasoning_content": THINKING_JOINER}, choice)
+            self._empty_thinking.add(event.index)
             return b""
         if event.kind != "tool_call":
             return b""
-        index = self._tool_index[event.index] = len(self._tool_index)
+        index = self._tools.get(choice, 0)
+        self._tools[choice] = index + 1
+        name = event.tool_name or ""
+        if self._legacy:
+            if index > 0:
+                return b""  # no legacy form for a second call (module docstring)
+            self._tool_index[event.index] = index
+            return self._chunk({"function_call": {"name": name, "arguments": ""}}, choice)
+        self._tool_index[event.index] = index
         call = {
             "index": index,
             "id": event.tool_call_id or "",
             "type": event.tool_kind,
-            "function": {"name": event.tool_name or "", "arguments": ""},
+            "function": {"name": name, "arguments": ""},
         }
-        return self._chunk({"tool_calls": [call]})
+        return self._chunk({"tool_calls": [call]}, choice)
 
     def _done(self) -> bytes:
         self._ended = True
         out = b""
-        if self._finish is not None:
-            out += self._chunk({}, self._finish.stop_reason, finished=True)
+        last = max(self._finishes, default=None)
+        for choice in sorted(self._finishes):
+            finish = self._finishes[choice]
+            reason = render_finish(finish.stop_reason)
+            if self._legacy and reason == "tool_calls":
+                reason = "function_call"
+            out += self._chunk({}, choice, reason, usage=choice == last)
         if self._include_usage:
             usage = render_usage(self._usage or Usage())
             out += encode_event(orjson.dumps({**self._head, "choices": [], "usage": usage}))
         return out + DONE
 
     def _chunk(
-        self, delta: dict[str, Any], stop: StopReason | None = None, *, finished: bool = False
+        self,
+        delta: dict[str, Any],
+        index: int = 0,
+        finish_reason: str | None = None,
+        *,
+        usage: bool = False,
     ) -> bytes:
-        choice: dict[str, Any] = {
-            "index": 0,
-            "delta": delta,
-            "finish_reason": render_finish(stop) if finished else None,
-        }
-        if finished and self._usage is not None:
+        choice: dict[str, Any] = {"index": index, "delta": delta, "finish_reason": finish_reason}
+        if usage and self._usage is not None:
             choice["usage"] = render_usage(self._usage)
         chunk: dict[str, Any] = {**self._head, "choices": [choice]}
         if self._include_usage:

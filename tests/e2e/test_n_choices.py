@@ -1,0 +1,61 @@
+"""``n > 1`` through the gateway (issue 9 item 1): an OpenAI client that asks for n answers gets
+n choices, each with its ``index``, streaming and not, and usage for the whole request. Kimi
+returns n choices itself (docs/kimi.md §4.2, §7.1: each choice ends with its own finish chunk)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import openai
+import pytest
+from gateway_server import GatewayServer
+from openai.types.chat import ChatCompletionMessageParam
+
+ASK: list[ChatCompletionMessageParam] = [{"role": "user", "content": "@@text:one answer@@"}]
+MODEL = "moonshot-v1-8k"  # n 1-5 (docs/kimi.md §4.2); k2.5 and later fix n at 1
+
+
+def _client(gateway: GatewayServer) -> openai.OpenAI:
+    return openai.OpenAI(base_url=gateway.openai_url, api_key="k", max_retries=0)
+
+
+def test_every_choice_comes_back(gateway: GatewayServer) -> None:
+    reply = _client(gateway).chat.completions.create(
+        model=MODEL,
+        messages=ASK,
+        n=3,
+        temperature=0.7,
+    )
+    got = [(c.index, c.message.content, c.finish_reason) for c in reply.choices]
+    assert got == [(0, "one answer", "stop"), (1, "one answer", "stop"), (2, "one answer", "stop")]
+    assert reply.usage is not None
+    one = _client(gateway).chat.completions.create(
+        model=MODEL,
+        messages=ASK,
+        temperature=0.7,
+    )
+    assert one.usage is not None
+    assert reply.usage.completion_tokens == 3 * one.usage.completion_tokens
+    assert gateway.emulator.requests()[-2]["body"]["n"] == 3
+
+
+@pytest.mark.parametrize("include_usage", [False, True])
+def test_every_choice_streams_with_its_index(gateway: GatewayServer, include_usage: bool) -> None:
+    kwargs: dict[str, Any] = {"model": MODEL, "messages": ASK, "n": 2, "temperature": 0.7}
+    if include_usage:
+        kwargs["stream_options"] = {"include_usage": True}
+    chunks = list(_client(gateway).chat.completions.create(**kwargs, stream=True))
+    texts: dict[int, str] = defaultdict(str)
+    finishes: dict[int, str | None] = {}
+    for chunk in chunks:
+        for choice in chunk.choices:
+            texts[choice.index] += choice.delta.content or ""
+            if choice.finish_reason is not None:
+                finishes[choice.index] = choice.finish_reason
+    assert (dict(texts), finishes) == ({0: "one answer", 1: "one answer"}, {0: "stop", 1: "stop"})
+    if include_usage:
+        usage = chunks[-1].usage
+        assert usage is not None
+        assert usage.completion_tokens > 0
+        assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
