@@ -105,7 +105,7 @@ def settled(batches: Sequence[Batch] | None, response: Response | None, choice: 
 def reask(request: Request, choice: ToolChoice, options: ReplyOptions) -> Request:
     """``request`` again, with a user message saying a tool call is required."""
     if choice.mode == "tool" and choice.name is not None:
-        text = options.forced_tool_reask_named_text.format(name=choice.name)
+        text = options.forced_tool_reask_named_text.replace("{name}", choice.name)
     else:
         text = options.forced_tool_reask_text
     return dataclasses.replace(
