@@ -159,7 +159,7 @@ def raise_priority() -> str:
     return "nice -20 and autogroup -20 for wrk, nginx and every target"
 
 
-def notes(runs: list[TargetRun], plan: Plan) -> str:
+def notes(runs: list[TargetRun], plan: Plan, interleaved: bool = True) -> str:
     lines = [
         "- Reproduce: `make bench` (or `python bench/run.py --help`). Logs and generated configs: "
         "`bench/.work/`.",
@@ -180,6 +180,12 @@ def notes(runs: list[TargetRun], plan: Plan) -> str:
         "saturated, so +p50 there is mostly queueing.",
         f"- Per cell: {plan.warmup:g} s warm-up, {plan.seconds:g} s measured.",
     ]
+    if interleaved:
+        lines.append(
+            "- gateway, gateway-prod and gateway-prod-shared are measured interleaved, cell by "
+            "cell (all up on CPU 1, those not measured idle), so drifting load weighs on them "
+            "alike; the other targets run one after the other."
+        )
     busy = [
         f"{run.name} {m.cell.label} {m.interference:.0%}"
         for run in runs
@@ -333,7 +339,8 @@ def write_report(args: argparse.Namespace, plan: Plan, s: Setup, runs: list[Targ
         BENCH_DIR / "RESULTS.md" if asked == list(TARGETS) else plan.work / "RESULTS-partial.md"
     )
     out: Path = args.results or default
-    out.write_text(report.results_markdown(results, notes(runs, plan), sections=extra))
+    text = notes(runs, plan, not args.sequential)
+    out.write_text(report.results_markdown(results, text, sections=extra))
     return out
 
 
