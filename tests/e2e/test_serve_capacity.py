@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import openai
 import pytest
 
 LOW = 256  # the child's soft limit on open files at start
@@ -104,3 +105,47 @@ def test_raise_fd_limit_false_keeps_the_limit_found(serve: Any, tmp_path: Path) 
     config.write_text("server:\n  raise_fd_limit: false\n")
     ready = serve("--config", str(config)).ready()
     assert ready["open_files"] == {"limit": LOW, "streams": (LOW - 64) // 2}
+
+
+def _parent(pid: int) -> int:
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return int(stat[stat.rindex(")") + 2 :].split()[1])
+
+
+def test_two_workers_share_the_port_and_both_serve(serve: Any) -> None:
+    served = serve("--workers", "2")
+    served.ready()
+    pids = {httpx.get(served.url + "/readyz").json()["pid"] for _ in range(200)}  # new conns
+    assert len(pids) == 2
+    assert {_parent(pid) for pid in pids} == {served.process.pid}
+    client = openai.OpenAI(base_url=served.url + "/v1", api_key="unused", max_retries=0)
+    texts = {
+        client.chat.completions.create(
+            model="kimi-k2.6", messages=[{"role": "user", "content": "@@text:hello@@"}]
+        )
+        .choices[0]
+        .message.content
+        for _ in range(20)
+    }
+    assert texts == {"hello"}
+    banner = served.stop()
+    assert served.process.returncode == 0
+    assert (
+        "  workers: 2 processes on one port (SO_REUSEPORT); breakers and retry budget NOT "
+        "shared (no redis_url): per worker"
+    ) in banner.splitlines()
+
+
+def test_workers_refuse_budgets_each_would_count_alone(tmp_path: Path) -> None:
+    config = tmp_path / "gateway.yaml"
+    config.write_text("ledger:\n  budgets:\n    - period: day\n      limit_usd: 5\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIMI_", "MOONSHOT_"))}
+    env["KIMI_GATEWAY_DATA_DIR"] = str(tmp_path)
+    command = [sys.executable, "-m", "kimi_gateway", "serve", "--workers", "3", "-c", str(config)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        "kimi-gateway: refusing to start 3 workers with budgets (ledger.budgets) kept in "
+        "memory: each worker would count them on its own, allowing 3 times what is "
+        "configured. Set redis_url (state shared by the workers) or use one worker.",
+    )

@@ -35,6 +35,9 @@ def serve(
     config: ConfigOption = None,
     host: Annotated[str | None, typer.Option(help="listen address")] = None,
     port: Annotated[int | None, typer.Option(help="listen port")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=256, help="processes sharing the port")
+    ] = None,
 ) -> None:
     """Run the gateway (with no Kimi key configured: against the built-in emulator)."""
     try:
@@ -45,12 +48,17 @@ def serve(
     from kimi_gateway.server.runner import StartRefused
     from kimi_gateway.server.runner import serve as run_gateway
 
-    overrides = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+    pairs = (("host", host), ("port", port))
+    overrides: dict[str, object] = {k: v for k, v in pairs if v is not None}
+    if workers is not None:
+        overrides["server"] = settings.server.model_copy(update={"workers": workers})
     try:
-        run_gateway(settings.model_copy(update=overrides), announce=_announce)
+        status = run_gateway(settings.model_copy(update=overrides), announce=_announce)
     except StartRefused as exc:
         typer.echo(f"kimi-gateway: {exc}", err=True)
         raise typer.Exit(2) from None
+    if status:
+        raise typer.Exit(status)
 
 
 @app.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from kimi_gateway import __version__
 from kimi_gateway.server.auth import is_loopback
 from kimi_gateway.server.runtime import Runtime
+from kimi_gateway.server.workers import warning
 
 __all__ = ["banner", "is_loopback", "refusal"]
 
@@ -50,5 +51,8 @@ def banner(runtime: Runtime) -> str:
         )
     if runtime.fds is not None:
         lines.append("  " + runtime.fds.describe())
+    shared = warning(settings)  # serve --workers N: what each worker keeps to itself
+    if shared is not None:
+        lines.append(shared)
     lines.append(f"  OpenAI clients: base URL {base}/v1   Anthropic clients: base URL {base}")
     return "\n".join(lines)

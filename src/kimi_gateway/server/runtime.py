@@ -131,7 +131,6 @@ async def build_runtime(
     key_store: KeyStore | None,
     clock: Callable[[], float],
 ) -> Runtime:
-    fds = raise_fd_limit(settings.server.raise_fd_limit)  # before anything opens a file
     emulated = not settings.has_upstream_key
     emulator = None
     effective = settings
@@ -164,7 +163,7 @@ async def build_runtime(
         clock=clock,
         emulator=emulator,
         ledger=ledger,
-        fds=fds,
+        fds=raise_fd_limit(settings.server.raise_fd_limit),  # open files: server/fd_limit.py
         _owns_http=http_client is None,
         _owns_store=key_store is None,
     )
