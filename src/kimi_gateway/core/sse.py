@@ -34,7 +34,9 @@ class SSEDecoder:
         if self._pending_cr and chunk.startswith(b"\n"):
             chunk = chunk[1:]  # the LF of a CRLF split across chunks
         self._pending_cr = False
-        buffer = self._buffer + chunk
+        buffer = self._buffer + chunk if self._buffer else chunk
+        if b"\r" not in buffer:
+            return self._decode_lf(buffer)
         events: list[SSEEvent] = []
         start = 0
         length = len(buffer)
@@ -54,6 +56,23 @@ class SSEDecoder:
                 events.append(event)
             start = end + step
         self._buffer = buffer[start:]
+        return events
+
+    def _decode_lf(self, buffer: bytes) -> list[SSEEvent]:
+        """The common case, lines ending in LF only: split in C, and ``data: `` lines (nearly
+        all of them) appended without the general line parser."""
+        lines = buffer.split(b"\n")
+        self._buffer = lines.pop()
+        events: list[SSEEvent] = []
+        data = self._data
+        for raw in lines:
+            if raw.startswith(b"data: "):
+                data.append(raw[6:].decode("utf-8", errors="replace"))
+                continue
+            event = self._line(raw.decode("utf-8", errors="replace"))
+            if event is not None:
+                events.append(event)
+                data = self._data  # _dispatch started a new list
         return events
 
     def flush(self) -> list[SSEEvent]:

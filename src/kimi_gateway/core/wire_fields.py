@@ -48,7 +48,8 @@ def wrong_type(param: str, expected: str, value: Any) -> TranslationError:
 
 
 def as_object(value: Any, param: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    # type() first: parsed JSON is a dict, and an ABC isinstance costs ~10x an exact type test.
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise wrong_type(param, "an object", value)
     return value
 

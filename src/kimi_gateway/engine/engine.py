@@ -23,8 +23,10 @@ from kimi_gateway.core.fold import Folder
 from kimi_gateway.core.model import Diagnostic, Request, Response, ToolCallPart
 from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.principal import Principal
+from kimi_gateway.core.records import replace
 from kimi_gateway.core.stops import StopWatch, cut_response
 from kimi_gateway.core.upstream import Batch, CallContext, ListedModel, Opened, Upstream
+from kimi_gateway.engine.fanout import open_choices
 from kimi_gateway.engine.forced_tools import ReplyOptions, needs_guard
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
 from kimi_gateway.engine.limits import RequestLimits, check_request
@@ -100,15 +102,15 @@ class Engine:
         try:
             target = await self.prepare(request, principal, outcome, heavy=ctx.heavy)
             stream = request.stream or self.options.upstream_stream == "always"
-            outgoing = dataclasses.replace(
+            outgoing = replace(
                 request,
                 model=target.model,
                 stream=stream,
                 include_usage=stream or request.include_usage,
             )
             if ctx.key_id != principal.key_id and self.reliability.queues:
-                ctx = dataclasses.replace(ctx, key_id=principal.key_id)  # per-key limits
-            opened = await target.upstream.open(outgoing, ctx)
+                ctx = replace(ctx, key_id=principal.key_id)  # per-key limits
+            opened = await open_choices(target.upstream, outgoing, ctx)  # n: engine/fanout.py
         except BaseException as exc:
             outcome.error = exc.kind if isinstance(exc, GatewayError) else "client_closed"
             if isinstance(exc, GatewayError):
@@ -138,7 +140,7 @@ class Engine:
         """The upstream's estimate of ``request``'s input tokens, routed and admitted as a
         generation would be."""
         target = await self.prepare(request, principal, outcome, counting=True, heavy=ctx.heavy)
-        outgoing = dataclasses.replace(request, model=target.model, stream=False)
+        outgoing = replace(request, model=target.model, stream=False)
         return await target.upstream.count_tokens(outgoing, ctx)
 
     async def models(self, ctx: CallContext) -> list[ListedModel]:
@@ -244,7 +246,7 @@ class Generation:
             if self.opened.enforce_stop:
                 result = cut_response(result, self.opened.enforce_stop)
         created = result.created if result.created is not None else int(time.time())
-        return dataclasses.replace(result, model=self.reported_model, created=created)
+        return replace(result, model=self.reported_model, created=created)
 
     @property
     def diagnostics(self) -> tuple[Diagnostic, ...]:

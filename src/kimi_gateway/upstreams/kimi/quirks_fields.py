@@ -12,7 +12,7 @@ is dropped with one diagnostic naming it (docs/kimi.md §F2.7). ``user`` becomes
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import fields, replace
+from dataclasses import fields
 from typing import Any
 
 from kimi_gateway.core.model import (
@@ -22,6 +22,7 @@ from kimi_gateway.core.model import (
     Request,
     ToolChoice,
 )
+from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext
 
 # §5.1 [O] OAS ChatRequestBase: the Chat fields without a canonical form the OpenAI faces accept.

@@ -10,7 +10,6 @@ refused (Kimi takes none, and fetching them for a client would be an SSRF hole).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -26,6 +25,7 @@ from kimi_gateway.core.model import (
     Tool,
     ToolResultPart,
 )
+from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
 from kimi_gateway.upstreams.kimi.quirks_tools import normalise_tool_schemas
 

@@ -12,8 +12,6 @@ and the reasoning Kimi demands on earlier tool-call turns.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from kimi_gateway.core.model import (
     Message,
     Request,
@@ -23,6 +21,7 @@ from kimi_gateway.core.model import (
     ToolCallPart,
     ToolChoice,
 )
+from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
 
 # Anthropic / OpenAI effort names → k3's (§4.2 [O] low | high | max); the exact ones map silently.

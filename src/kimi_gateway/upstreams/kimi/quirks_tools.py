@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from kimi_gateway.core.model import Request, TextPart, Tool
+from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
 from kimi_gateway.upstreams.kimi.schema_mfjs import SchemaError, normalise_schema
 
