@@ -121,6 +121,7 @@ def reasked(choice: ToolChoice, attempt: int) -> Diagnostic:
 def missing_call_message(choice: ToolChoice, attempts: int) -> str:
     return (
         f"tool_choice requires {_describe(choice)}, and the model answered without calling it "
-        f"{attempts} time(s). The model cannot take a forced tool_choice together with "
-        "thinking, so the gateway asked for the call instead; retry, or turn thinking off"
+        f"{attempts} time(s). It cannot take a forced tool_choice with thinking on, so the "
+        "gateway turned thinking off or asked for the call in a message; retry the request, "
+        "or send tool_choice auto and read the text reply"
     )

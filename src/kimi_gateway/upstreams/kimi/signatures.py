@@ -4,7 +4,7 @@ foreign ones, such as Claude's after a model switch inside Claude Code, which Ki
 and may refuse with a 400 (issue 9 item 7; docs/kimi.md §F2.6: foreign blocks are dropped, not
 faked).
 
-Bounded (least recently seen first out, ``quirks.remembered_signatures``) and per process: a
+Bounded (the oldest issued first out, ``quirks.remembered_signatures``) and per process: a
 signature issued before a restart or by another replica counts as foreign, so its block is
 dropped and, where Kimi needs thinking on that turn, the quirk layer's ``restore_reasoning``
 fills the turn in. Only a digest of each signature is kept.
@@ -33,11 +33,8 @@ class IssuedSignatures:
     def __contains__(self, signature: object) -> bool:
         if not isinstance(signature, str):
             return False
-        digest = _digest(signature)
-        if digest not in self._seen:
-            return False
-        self._seen.move_to_end(digest)
-        return True
+        # A read only: requests are translated in worker threads too (upstreams/offload.py).
+        return _digest(signature) in self._seen
 
     def add(self, signature: str) -> None:
         if not signature or self._capacity <= 0:
