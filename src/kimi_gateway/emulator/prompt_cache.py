@@ -11,10 +11,10 @@ recently for the same key and model:
 - what it does not read does not count: the order of keys in a message object, Anthropic's
   `cache_control` markers (Claude Code moves them every turn), signatures, sampling fields.
 
-The match is on characters of the rendered text, turned into tokens with tokens.py's pieces; the
-reported count is the request's prompt tokens (the emulator's usual estimate) times the matched
-share, rounded down to `prefix_cache.block_tokens`. §12 documents no block size or minimum, so the
-default block is 1. Nothing here knows about HTTP.
+The match is on the characters of the rendered text. The emulator counts prompt tokens per
+message (tokens.py), so the reported count is the prompt tokens of the head (tools) and of every
+message wholly inside the matched prefix, rounded down to `prefix_cache.block_tokens`. §12
+documents no block size or minimum, so the default block is 1. Nothing here knows about HTTP.
 """
 
 from __future__ import annotations
@@ -97,13 +97,14 @@ def _openai_message(message: Any) -> str:
     return f"{head}{think}{result}{_openai_content(message.get('content'))}{called}<|end|>"
 
 
-def render_openai(body: dict[str, Any]) -> str:
-    """A Chat Completions request as a chat template would lay it out."""
+def render_openai(body: dict[str, Any]) -> tuple[str, ...]:
+    """A Chat Completions request as a chat template would lay it out: the tools, then each
+    message (one segment each)."""
     tools = body.get("tools")
     head = "".join(_openai_tool(t) for t in tools) if isinstance(tools, list) else ""
     messages = body.get("messages")
-    rendered = (_openai_message(m) for m in messages) if isinstance(messages, list) else ()
-    return f"<|tools|>{head}<|/tools|>" + "".join(rendered)
+    rendered = [_openai_message(m) for m in messages] if isinstance(messages, list) else []
+    return (f"<|tools|>{head}<|/tools|>", *rendered)
 
 
 # --- the Anthropic faces ----------------------------------------------------------------------
@@ -147,20 +148,21 @@ def _anthropic_message(message: Any) -> str:
     return f"<|{role}|><|middle|>{_anthropic_blocks(message.get('content'))}<|end|>"
 
 
-def render_anthropic(body: dict[str, Any]) -> str:
-    """A Messages request as a chat template would lay it out (system first, as a message)."""
+def render_anthropic(body: dict[str, Any]) -> tuple[str, ...]:
+    """A Messages request as a chat template would lay it out: the tools, the system prompt
+    as a message, then each message (one segment each)."""
     tools = body.get("tools")
     head = "".join(_anthropic_tool(t) for t in tools) if isinstance(tools, list) else ""
     system = body.get("system")
-    prompt = f"<|system|><|middle|>{_anthropic_blocks(system)}<|end|>" if system else ""
+    prompt = [f"<|system|><|middle|>{_anthropic_blocks(system)}<|end|>"] if system else []
     messages = body.get("messages")
-    rendered = (_anthropic_message(m) for m in messages) if isinstance(messages, list) else ()
-    return f"<|tools|>{head}<|/tools|>{prompt}" + "".join(rendered)
+    rendered = [_anthropic_message(m) for m in messages] if isinstance(messages, list) else []
+    return (f"<|tools|>{head}<|/tools|>", *prompt, *rendered)
 
 
-def render_neutral(parts: Iterable[str]) -> str:
-    """A request the caller has already reduced to text parts (tests, the estimate)."""
-    return "".join(f"<|part|>{p}<|end|>" for p in parts)
+def render_neutral(head: Iterable[str], messages: Iterable[Iterable[str]]) -> tuple[str, ...]:
+    """A request the caller has already reduced to text (a TurnInput built by hand)."""
+    return ("<|tools|>" + "|".join(head), *("<|part|>" + "|".join(m) for m in messages))
 
 
 # --- matching ---------------------------------------------------------------------------------
@@ -203,14 +205,27 @@ class PrefixCache:
         return best
 
 
-def cached_tokens(rendered: str, matched_chars: int, prompt_tokens: int, block: int) -> int:
-    """The prompt tokens reported cached: the matched share of the rendered tokens, in blocks."""
-    total = tokens.count_text_tokens(rendered)
-    if total == 0 or matched_chars == 0:
-        return 0
-    matched = tokens.count_text_tokens(rendered[:matched_chars])
-    if matched_chars < len(rendered):
-        matched -= 1  # the last piece may be cut where the texts part
-    share = prompt_tokens * max(matched, 0) // total
+def cached_tokens(
+    segments: tuple[str, ...],
+    matched_chars: int,
+    weights: list[int] | None,
+    prompt: int,
+    block: int,
+) -> int:
+    """The prompt tokens reported cached: the segments (head, messages) wholly inside the
+    matched prefix, each at its prompt tokens (`weights`; without them, at its share of the
+    rendered tokens), rounded down to whole blocks. The emulator counts tokens per message, so a
+    message matched only in part counts for nothing."""
+    end, whole = 0, 0
+    for segment in segments:
+        end += len(segment)
+        if end > matched_chars:
+            break
+        whole += 1
+    if weights is not None and len(weights) == len(segments):
+        cached = sum(weights[:whole])
+    else:
+        counts = [tokens.count_text_tokens(s) for s in segments]
+        cached = prompt * sum(counts[:whole]) // max(sum(counts), 1)
     step = max(block, 1)
-    return share // step * step
+    return min(cached, prompt) // step * step

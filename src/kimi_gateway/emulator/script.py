@@ -54,7 +54,7 @@ class TurnInput:
     path: str = ""
     # The request as Kimi's template lays it out (prompt_cache.py) and whose cache it may hit
     # (the key): the faces fill them in; empty, the neutral view is rendered, in one scope.
-    rendered: str = ""
+    rendered: tuple[str, ...] = ()
     cache_scope: str = ""
 
 
@@ -157,23 +157,24 @@ def prompt_tokens_of(turn: TurnInput) -> int:
     return total
 
 
-def _rendered(turn: TurnInput) -> str:
+def _rendered(turn: TurnInput) -> tuple[str, ...]:
     """The face's rendering, or one from the neutral view (a TurnInput built by hand)."""
     if turn.rendered:
         return turn.rendered
-    parts = [*turn.offered_tools]
-    for m in turn.messages:
-        parts.extend((m.role, m.text, *m.tool_result_texts))
-    return prompt_cache.render_neutral(parts)
+    messages = [(m.role, m.text, *m.tool_result_texts) for m in turn.messages]
+    return prompt_cache.render_neutral(turn.offered_tools, messages)
 
 
 def _cached_tokens(turn: TurnInput, state: EmulatorState, prompt: int) -> int:
     """Kimi's cache matches the rendered prefix per key and model (prompt_cache.py, §12)."""
-    rendered = _rendered(turn)
-    settings = state.config.prefix_cache
+    segments = _rendered(turn)
+    weights = [tokens.REQUEST_OVERHEAD + tokens.tools_tokens(turn.offered_tools)]
+    weights += [tokens.message_tokens(m.role, m.text, m.tool_result_texts) for m in turn.messages]
+    scope = f"{turn.cache_scope}\x00{turn.model}"
     with state.lock:
-        matched = state.prefix_cache.match(f"{turn.cache_scope}\x00{turn.model}", rendered)
-    return prompt_cache.cached_tokens(rendered, matched, prompt, settings.block_tokens)
+        matched = state.prefix_cache.match(scope, "".join(segments))
+    block = state.config.prefix_cache.block_tokens
+    return prompt_cache.cached_tokens(segments, matched, weights, prompt, block)
 
 
 def _reply_text(script: _Script, results: tuple[str, ...]) -> str:
