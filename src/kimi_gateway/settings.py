@@ -54,6 +54,7 @@ ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "anthropic_route": ("KIMI_GATEWAY_ANTHROPIC_ROUTE",),
     "report_model": ("KIMI_GATEWAY_REPORT_MODEL",),
     "upstream_stream": ("KIMI_GATEWAY_UPSTREAM_STREAM",),
+    "message_memo_bytes": ("KIMI_GATEWAY_MESSAGE_MEMO_BYTES",),
     "max_body_bytes": ("KIMI_GATEWAY_MAX_BODY_BYTES",),
     "max_tools": ("KIMI_GATEWAY_MAX_TOOLS",),
     "connect_timeout": ("KIMI_GATEWAY_CONNECT_TIMEOUT",),
@@ -236,6 +237,8 @@ class Settings(BaseSettings):
     upstream_stream: Literal["always", "match"] = _field(
         "always", "upstream_stream", "stream from Kimi always (and fold), or as the client asked"
     )
+    # Memory for messages parsed before, looked up when resent (dialects/message_memo.py); 0: off
+    message_memo_bytes: int = _field(32 << 20, "message_memo_bytes", "parsed-message memo", ge=0)
     keys: tuple[KeyConfig, ...] = ()
     upstreams: tuple[UpstreamConfig, ...] = ()  # YAML only; more upstreams by name
     quirks: QuirkSettings = QuirkSettings()  # YAML only

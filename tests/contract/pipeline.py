@@ -32,6 +32,7 @@ from pydantic import SecretStr
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.events import StreamError, StreamEvent
 from kimi_gateway.core.fold import fold
+from kimi_gateway.core.memo import BytesLRU
 from kimi_gateway.core.model import Diagnostic, DialectName, Request, Response
 from kimi_gateway.core.outcome import Outcome as CoreOutcome
 from kimi_gateway.core.principal import ANONYMOUS
@@ -39,9 +40,12 @@ from kimi_gateway.core.sse import SSEDecoder
 from kimi_gateway.core.upstream import CallContext
 from kimi_gateway.dialects import anthropic_messages, openai_chat
 from kimi_gateway.dialects.anthropic_messages.response import render_diagnostics
+from kimi_gateway.dialects.message_memo import MessageMemo
 from kimi_gateway.dialects.openai_chat.losses import response_losses
+from kimi_gateway.dialects.registry import DIALECTS as REGISTRY
 from kimi_gateway.emulator.server import EmulatorServer
 from kimi_gateway.engine import Engine, build_engine
+from kimi_gateway.server.request_body import parse_request
 from kimi_gateway.settings import RouteConfig, Settings, UpstreamConfig
 from kimi_gateway.settings_reliability import (
     BreakerSettings,
@@ -267,12 +271,22 @@ def _settings(server: EmulatorServer, upstream: Upstream) -> Settings:
     )
 
 
+# The server's parse with one message memo for every case (issue 15 item 3): each
+# conversation's later turns look their earlier messages up, and every expectation still holds.
+MEMO: MessageMemo = BytesLRU(64 << 20)
+
+
+def _no_fill(body: dict[str, Any]) -> None:
+    pass
+
+
 def run(
     server: EmulatorServer, http: Runner, pair: Pair, request: Request, *, stream: bool
 ) -> Outcome:
     """One request of a conversation through the whole pipeline (the engine posts to Kimi)."""
     wire = client_wire(pair, request, stream)
-    parsed = pair.client_dialect.parse_request(wire)
+    dialect = REGISTRY[pair.client_dialect_name]
+    parsed = parse_request(orjson.dumps(wire), dialect, _no_fill, 1 << 30, MEMO)
     upstream = pair.upstream
     engine = http.engine(server, upstream)
     url = server.url + upstream.path

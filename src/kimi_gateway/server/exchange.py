@@ -103,10 +103,11 @@ class Exchange:
         a large body is parsed in a worker thread and marks the exchange heavy."""
         raw = await self.raw_body()
         limits = self.runtime.settings.security.requests
+        memo = self.runtime.message_memo
         if len(raw) < limits.offload_bytes:
-            return parse_request(raw, self.dialect, fill, limits.max_json_values)
+            return parse_request(raw, self.dialect, fill, limits.max_json_values, memo)
         self.heavy = True
-        args = (raw, self.dialect, fill, limits.max_json_values)
+        args = (raw, self.dialect, fill, limits.max_json_values, memo)
         del raw
         return await asyncio.to_thread(parse_request, *args)
 

@@ -34,6 +34,8 @@ import orjson
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import Request
+from kimi_gateway.dialects import anthropic_messages
+from kimi_gateway.dialects.message_memo import MessageMemo
 from kimi_gateway.dialects.registry import Dialect
 
 _COUNT_SLICE = 1 << 20  # count in 1 MiB slices: the GIL can change hands between them
@@ -87,16 +89,31 @@ def decode_object(raw: bytes, max_values: int) -> dict[str, Any]:
 
 
 def parse_request(
-    raw: bytes, dialect: Dialect, fill: Callable[[dict[str, Any]], None], max_values: int
+    raw: bytes,
+    dialect: Dialect,
+    fill: Callable[[dict[str, Any]], None],
+    max_values: int,
+    memo: MessageMemo | None = None,
 ) -> Request:
     """``raw`` decoded, completed by ``fill`` (defaults the route adds) and parsed in
-    ``dialect``. Run in a worker thread for large bodies: the decoded body is dropped there
-    too, so freeing it does not stall the loop either."""
+    ``dialect``, with ``memo`` where the dialect looks messages up (issue 15 item 3). Run in a
+    worker thread for large bodies: the decoded body is dropped there too, so freeing it does
+    not stall the loop either."""
     body = decode_object(raw, max_values)
     fill(body)
-    request = dialect.parse_request(body)
+    memo_parse = _MEMO_PARSERS.get(dialect.name) if memo is not None else None
+    if memo_parse is not None and memo is not None:
+        request = memo_parse(body, memo)
+    else:
+        request = dialect.parse_request(body)
     del body
     return request
+
+
+# The dialects whose parsers look messages up in a MessageMemo (dialects/message_memo.py).
+_MEMO_PARSERS: dict[str, Callable[[dict[str, Any], MessageMemo], Request]] = {
+    "anthropic_messages": lambda body, memo: anthropic_messages.parse_request(body, memo=memo),
+}
 
 
 def _libc_function(name: str) -> Callable[..., int] | None:

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from kimi_gateway.core.memo import BytesLRU
 from kimi_gateway.core.upstream import Upstream
+from kimi_gateway.dialects.message_memo import MessageMemo
 from kimi_gateway.engine import Engine, build_engine, new_http_session
 from kimi_gateway.ledger.file_owners import FileOwners
 from kimi_gateway.ledger.keys import KeyStore
@@ -54,9 +56,15 @@ class Runtime:
     models_cache: dict[str, Any] = field(default_factory=dict)
     drain: Drain = field(default_factory=Drain)  # clean shutdown (server/drain.py)
     fds: FdLimit | None = None  # the open-files limit, raised at start (server/fd_limit.py)
+    # Messages parsed before (settings.message_memo_bytes; None when 0): server/request_body.py.
+    message_memo: MessageMemo | None = None
     _owns_http: bool = False
     _owns_store: bool = False
     _refresher: asyncio.Task[None] | None = None
+
+    def __post_init__(self) -> None:
+        size = self.settings.message_memo_bytes
+        self.message_memo = BytesLRU(size) if size else None
 
     @property
     def upstreams(self) -> dict[str, Upstream]:

@@ -45,8 +45,10 @@ from kimi_gateway.dialects.anthropic_messages.tools import (
     render_tool_choice,
     render_tools,
 )
+from kimi_gateway.dialects.message_memo import MessageMemo, memoised
 
 ThinkingMode: TypeAlias = Literal["enabled", "disabled", "adaptive"]
+_MEMO_TAG = b"anthropic_messages"
 _MAPPED = frozenset(
     {
         "model",
@@ -74,8 +76,9 @@ _THINKING_MODES: dict[str, ThinkingMode] = {
 }
 
 
-def parse_request(body: Mapping[str, Any]) -> Request:
-    """A client's Anthropic Messages request body → canonical Request."""
+def parse_request(body: Mapping[str, Any], *, memo: MessageMemo | None = None) -> Request:
+    """A client's Anthropic Messages request body → canonical Request. ``memo`` (a body
+    decoded from JSON only): messages parsed before are looked up (dialects/message_memo.py)."""
     body = fields.mapping(body, "body")
     diags: list[Diagnostic] = []
     if body.get("max_tokens") is None:
@@ -87,7 +90,7 @@ def parse_request(body: Mapping[str, Any]) -> Request:
     metadata = body.get("metadata")
     return Request(
         model=fields.string(body.get("model"), "model"),
-        messages=_parse_messages(body.get("messages"), diags),
+        messages=_parse_messages(body.get("messages"), diags, memo),
         system=_parse_system(body.get("system"), diags),
         tools=tools,
         tool_choice=parse_tool_choice(body.get("tool_choice")),
@@ -104,21 +107,28 @@ def parse_request(body: Mapping[str, Any]) -> Request:
     )
 
 
-def _parse_messages(value: Any, diags: list[Diagnostic]) -> tuple[Message, ...]:
-    messages: list[Message] = []
-    for i, item in enumerate(fields.sequence(value, "messages")):
-        param = f"messages[{i}]"
-        message = fields.mapping(item, param)
-        role = _ROLES.get(fields.string(message.get("role"), f"{param}.role"))
-        if role is None:
-            raise TranslationError(
-                f"{param}.role: unknown role {message['role']!r} (user, assistant, system)",
-                param=f"{param}.role",
-            )
-        check_keys(message, {"role", "content"}, param, diags)
-        parts = parse_content(message.get("content"), f"{param}.content", diags)
-        messages.append(Message(role, parts))
-    return tuple(messages)
+def _parse_messages(
+    value: Any, diags: list[Diagnostic], memo: MessageMemo | None = None
+) -> tuple[Message, ...]:
+    items = enumerate(fields.sequence(value, "messages"))
+    if memo is not None:
+        return tuple(memoised(memo, _MEMO_TAG, i, m, diags, _parse_message) for i, m in items)
+    return tuple(_parse_message(i, item, diags) for i, item in items)
+
+
+def _parse_message(i: int, item: Any, diags: list[Diagnostic]) -> Message:
+    """``messages[i]``: what it parses to depends on ``i`` and ``item`` only."""
+    param = f"messages[{i}]"
+    message = fields.mapping(item, param)
+    role = _ROLES.get(fields.string(message.get("role"), f"{param}.role"))
+    if role is None:
+        raise TranslationError(
+            f"{param}.role: unknown role {message['role']!r} (user, assistant, system)",
+            param=f"{param}.role",
+        )
+    check_keys(message, {"role", "content"}, param, diags)
+    parts = parse_content(message.get("content"), f"{param}.content", diags)
+    return Message(role, parts)
 
 
 def _parse_system(value: Any, diags: list[Diagnostic]) -> tuple[TextPart, ...]:
