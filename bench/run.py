@@ -244,8 +244,7 @@ def setup(args: argparse.Namespace, work: Path, names: list[str]) -> Setup:
     trees = {"gateway": new} if new is not None else {}
     if base is not None:
         trees[base.name] = base
-    if base is not None or new is not None:
-        facts["kimi-gateway (gateway)"] = baseline.tree_state(ROOT)
+    facts["kimi-gateway (gateway targets, sdk)"] = baseline.tree_state(ROOT)
     for name, tree in trees.items():
         facts[f"kimi-gateway ({name})"] = f"{tree.sha}, {tree.imports}"
     facts["load average at start"] = " ".join(Path("/proc/loadavg").read_text().split()[:3])
