@@ -140,7 +140,7 @@ class QuirkSettings(_Frozen):
     strict: bool = False  # every change of meaning becomes a 400 naming it
     fixed_sampling: Literal["omit", "force"] = "omit"
     sampling_overrides: tuple[SamplingOverrideConfig, ...] = ()
-    n_with_low_temperature: Literal["raise_temperature", "reject"] = "raise_temperature"
+    n_with_low_temperature: Literal["fan_out", "raise_temperature", "reject"] = "fan_out"
     min_temperature_for_n: float = Field(default=0.3, ge=0, le=1)
     forced_tool_choice: Literal["disable_thinking", "nudge", "reject"] = "disable_thinking"
     nudge_text: str = "Please select a tool to handle the current issue."

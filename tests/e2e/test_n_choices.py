@@ -59,3 +59,37 @@ def test_every_choice_streams_with_its_index(gateway: GatewayServer, include_usa
         assert usage is not None
         assert usage.completion_tokens > 0
         assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_n_at_temperature_zero_is_fanned_out(gateway: GatewayServer, stream: bool) -> None:
+    """Kimi refuses n > 1 at temperature 0 (docs/kimi.md §4.2); the gateway sends n requests of
+    one choice each at the client's temperature and sums their usage."""
+    client = _client(gateway)
+    before = len(gateway.emulator.requests())
+    kwargs: dict[str, Any] = {"model": MODEL, "messages": ASK, "n": 3, "temperature": 0}
+    if stream:
+        kwargs["stream_options"] = {"include_usage": True}
+    raw = client.chat.completions.with_raw_response.create(**kwargs, stream=stream)
+    texts: dict[int, str] = defaultdict(str)
+    if stream:
+        chunks = list(raw.parse())
+        for chunk in chunks:
+            for choice in chunk.choices:
+                texts[choice.index] += choice.delta.content or ""
+        usage = chunks[-1].usage
+    else:
+        reply = raw.parse()
+        texts.update({c.index: c.message.content or "" for c in reply.choices})
+        usage = reply.usage
+    assert dict(texts) == {0: "one answer", 1: "one answer", 2: "one answer"}
+    sent = [r["body"] for r in gateway.emulator.requests()[before:]]
+    assert [(b.get("n"), b["temperature"]) for b in sent] == [(None, 0)] * 3
+    one = client.chat.completions.create(model=MODEL, messages=ASK, temperature=0)
+    assert usage is not None
+    assert one.usage is not None
+    assert (usage.prompt_tokens, usage.completion_tokens) == (
+        3 * one.usage.prompt_tokens,
+        3 * one.usage.completion_tokens,
+    )
+    assert "fanned_out" in raw.headers["x-kimi-gateway-diagnostics"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from kimi_gateway.core.errors import TranslationError
+from kimi_gateway.core.errors import OneChoicePerCall, TranslationError
 from kimi_gateway.core.model import Diagnostic, ImagePart, Message, TextPart
 from kimi_gateway.upstreams.kimi.policy import SamplingOverride
 from kimi_gateway.upstreams.kimi.quirks_sampling import (
@@ -133,14 +133,25 @@ def test_strict_mode_turns_a_change_into_a_400_naming_the_field() -> None:
     )
 
 
+def test_n_with_zero_temperature_is_left_to_the_engine_to_fan_out() -> None:
+    with pytest.raises(OneChoicePerCall) as caught:
+        raise_temperature_for_n(request("moonshot-v1-8k", n=3), ctx("moonshot-v1-8k"))
+    assert (caught.value.n, caught.value.param, caught.value.message) == (
+        3,
+        "n",
+        "Kimi returns only one result when temperature is close to 0 (got 0)",
+    )
+
+
 def test_n_with_zero_temperature_raises_temperature() -> None:
-    fixed = raise_temperature_for_n(request("moonshot-v1-8k", n=3), ctx("moonshot-v1-8k"))
+    raising = ctx("moonshot-v1-8k", n_with_low_temperature="raise_temperature")
+    fixed = raise_temperature_for_n(request("moonshot-v1-8k", n=3), raising)
     assert fixed.temperature == 0.3
     assert fixed.diagnostics == (
         Diagnostic("changed_param", "temperature=0 sent as 0.3: n=3 needs it"),
     )
     fine = request("moonshot-v1-8k", n=3, temperature=0.5)
-    assert raise_temperature_for_n(fine, ctx("moonshot-v1-8k")) == fine
+    assert raise_temperature_for_n(fine, raising) == fine
 
 
 def test_n_with_zero_temperature_can_be_refused() -> None:

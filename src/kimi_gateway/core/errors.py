@@ -130,6 +130,16 @@ class TranslationError(GatewayError):
         super().__init__("invalid_request", message, param=param)
 
 
+class OneChoicePerCall(TranslationError):
+    """The upstream can give this request only one choice per call (Kimi: ``n > 1`` at a
+    temperature near 0, docs/kimi.md §4.2). Raised before anything is sent; the engine answers
+    it with ``n`` calls of one choice each (engine/fanout.py). Uncaught, it is the 400 it says."""
+
+    def __init__(self, n: int, message: str) -> None:
+        super().__init__(message, param="n")
+        self.n = n
+
+
 _RETRYABLE: frozenset[ErrorKind] = frozenset(
     {"rate_limit", "overloaded", "server", "unavailable", "timeout"}
 )

@@ -26,6 +26,7 @@ from kimi_gateway.core.principal import Principal
 from kimi_gateway.core.records import replace
 from kimi_gateway.core.stops import StopWatch, cut_response
 from kimi_gateway.core.upstream import Batch, CallContext, ListedModel, Opened, Upstream
+from kimi_gateway.engine.fanout import open_choices
 from kimi_gateway.engine.forced_tools import ReplyOptions, needs_guard
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
 from kimi_gateway.engine.limits import RequestLimits, check_request
@@ -109,7 +110,7 @@ class Engine:
             )
             if ctx.key_id != principal.key_id and self.reliability.queues:
                 ctx = replace(ctx, key_id=principal.key_id)  # per-key limits
-            opened = await target.upstream.open(outgoing, ctx)
+            opened = await open_choices(target.upstream, outgoing, ctx)  # n: engine/fanout.py
         except BaseException as exc:
             outcome.error = exc.kind if isinstance(exc, GatewayError) else "client_closed"
             if isinstance(exc, GatewayError):

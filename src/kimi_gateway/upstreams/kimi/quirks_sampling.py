@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from kimi_gateway.core.errors import OneChoicePerCall
 from kimi_gateway.core.model import Diagnostic, ImagePart, Request, TextPart, ToolResultPart
 from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, SamplingParam, refuse
@@ -122,7 +123,9 @@ def _assign(
 
 def raise_temperature_for_n(request: Request, ctx: QuirkContext) -> Request:
     """§4.2 [O] DOCS-OLD: n > 1 with temperature ≈ 0 is a 400 ("only 1 result can be
-    returned"); [3C] LITELLM raises temperature to 0.3."""
+    returned"). ``fan_out`` (default): the engine sends n requests of one choice each at the
+    client's temperature (engine/fanout.py); ``raise_temperature``: [3C] LITELLM raises it to
+    0.3; ``reject``: a 400 naming n."""
     if request.n is None or request.n <= 1:
         return request
     temperature = request.temperature
@@ -131,6 +134,11 @@ def raise_temperature_for_n(request: Request, ctx: QuirkContext) -> Request:
     floor = ctx.policy.min_temperature_for_n
     if temperature is None or temperature >= floor:
         return request
+    if ctx.policy.n_with_low_temperature == "fan_out":
+        raise OneChoicePerCall(
+            request.n,
+            f"Kimi returns only one result when temperature is close to 0 (got {temperature:g})",
+        )
     if ctx.policy.n_with_low_temperature == "reject":
         raise refuse(
             f"n={request.n} needs a temperature of at least {floor:g} on Kimi, which returns "
