@@ -169,7 +169,7 @@ class QuirkSettings(_Frozen):
     forced_tool_retries: int = Field(default=1, ge=0, le=5)
     forced_tool_reask_text: str = "You must call one of the tools now; answer with a tool call."
     forced_tool_reask_named_text: str = "You must call the {name} tool now; answer with that call."
-    foreign_thinking: Literal["drop", "keep"] = "drop"
+    foreign_thinking: Literal["unsigned", "drop", "keep"] = "unsigned"
     remembered_signatures: int = Field(default=50_000, ge=0)
 
 

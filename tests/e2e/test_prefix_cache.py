@@ -82,3 +82,18 @@ def test_parallel_calls_keep_the_prefix(
         claude_code_session(translated, "kimi-k2.5", "translated", calls=2),
     ]
     assert [(len(s.turns), _breaks(s)) for s in sessions] == [(TURNS, []), (TURNS, [])]
+
+
+@pytest.mark.parametrize("model", ["kimi-k2.5", "kimi-for-coding"])
+def test_a_restart_or_another_replica_keeps_the_prefix(
+    kimi_emulator: EmulatorServer, gateway_factory: Any, model: str
+) -> None:
+    """The signatures a gateway remembers are its process's own: another replica, or the same
+    gateway after a restart, must still send Kimi the history it read last turn (the default
+    quirks.foreign_thinking: unsigned), not drop Kimi's thinking from it."""
+    first, second = gateway_factory(), gateway_factory()
+    clients = [_anthropic(first.url, "any"), _anthropic(second.url, "any")]
+    restarted = claude_code_session(lambda turn: clients[turn >= TURNS // 2], model, "restart")
+    kimi_emulator.state.reset()
+    replicas = claude_code_session(lambda turn: clients[turn % 2], model, "replicas")
+    assert [(len(s.turns), _breaks(s)) for s in (restarted, replicas)] == [(TURNS, []), (TURNS, [])]

@@ -80,7 +80,7 @@ def test_only_blocks_kimi_did_not_sign_are_dropped() -> None:
     claude = ThinkingPart("Claude's", signature="EqQBCkgIBRAB")
     redacted = ThinkingPart("", redacted=True, provider_data={"data": "Emw"})
     raw = request("kimi-for-coding", *_history(own, unsigned, claude, redacted))
-    fixed = drop_foreign_thinking(raw, _ctx(QuirkPolicy(), issued))
+    fixed = drop_foreign_thinking(raw, _ctx(QuirkPolicy(foreign_thinking="drop"), issued))
     assert fixed.messages[1].parts[:2] == (own, unsigned)
     assert len(fixed.messages[1].parts) == 3
     assert fixed.diagnostics == (

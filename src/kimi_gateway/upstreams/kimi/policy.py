@@ -93,9 +93,12 @@ class QuirkPolicy:
     # OpenAI upload purposes Kimi does not have → one of Kimi's, or "auto" by the file's type
     # (§9 [O] OAS: file-extract, image, video, batch; upstreams/kimi/file_purpose.py).
     file_purposes: Mapping[str, str] = field(default_factory=lambda: dict(FILE_PURPOSES))
-    # Anthropic thinking blocks Kimi did not sign (Claude's, or redacted_thinking) in a history:
-    # drop them (never a 400) or send them as they came (docs/kimi.md §13.3, §F2.6).
-    foreign_thinking: Literal["drop", "keep"] = "drop"
+    # Anthropic thinking blocks Kimi did not sign (Claude's, redacted_thinking, or Kimi's own
+    # issued before a restart or by another replica) in a history: send their text without
+    # the signature (redacted ones dropped), drop them, or send them as they came (docs/kimi.md
+    # §13.3, §F2.6). `unsigned` keeps the history Kimi reads the same, and so its prefix cache
+    # (§12), whichever process serves the turn; `drop` changes it (quirks_thinking.py).
+    foreign_thinking: Literal["unsigned", "drop", "keep"] = "unsigned"
     remembered_signatures: int = 50_000  # the signatures a Kimi Anthropic face issued, per face
 
     def sampling_override(self, model: str, param: SamplingParam) -> SamplingOverride | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from kimi_gateway.core.model import (
     Message,
+    Part,
     Request,
     TextPart,
     ThinkingConfig,
@@ -209,28 +210,46 @@ def drop_foreign_thinking(request: Request, ctx: QuirkContext) -> Request:
     carries Claude's signed thinking, which Kimi cannot verify; Kimi Code refuses thinking
     blocks not replayed intact (§13.3 [3M] HERMES PR #18898). docs/kimi.md §F2.6: foreign
     blocks are dropped, never faked. Kimi's OpenAI faces take no signatures (the OpenAI
-    renderer sends the text as reasoning), so this is for the Anthropic faces only."""
+    renderer sends the text as reasoning), so this is for the Anthropic faces only.
+
+    ``unsigned`` keeps a foreign block's text and drops only its signature (Kimi accepts
+    unsigned blocks, §13.3 [?]). The signatures a face remembers are per process, so after a
+    restart, or on another worker or replica, Kimi's own blocks look foreign: dropped, they
+    change the history Kimi sees from that block on and its prefix cache (§12) misses the rest
+    of the conversation; unsigned, the text Kimi reads stays the same (issue 15 item 5)."""
     if ctx.openai or ctx.policy.foreign_thinking == "keep":
         return request
+    unsign = ctx.policy.foreign_thinking == "unsigned"
     messages = list(request.messages)
-    dropped: list[str] = []
+    changed: list[str] = []
     for i, message in enumerate(messages):
         if message.role != "assistant":
             continue
-        kept = tuple(
-            p for p in message.parts if not (isinstance(p, ThinkingPart) and _foreign(p, ctx))
-        )
-        if len(kept) != len(message.parts):
+        parts = tuple(_settle_foreign(p, ctx, unsign) for p in message.parts)
+        kept = tuple(p for p in parts if p is not None)
+        if kept != message.parts:
             messages[i] = replace(message, parts=kept)
-            dropped.append(f"messages[{i}]")
-    if not dropped:
+            changed.append(f"messages[{i}]")
+    if not changed:
         return request
-    detail = f"thinking blocks Kimi did not sign were dropped from {', '.join(dropped)}"
-    return replace(
-        request,
-        messages=tuple(messages),
-        diagnostics=ctx.note(request, "dropped_thinking", detail, "messages"),
+    where = ", ".join(changed)
+    code, detail = (
+        ("unsigned_thinking", f"signatures Kimi did not issue were removed in {where}")
+        if unsign
+        else ("dropped_thinking", f"thinking blocks Kimi did not sign were dropped from {where}")
     )
+    return replace(
+        request, messages=tuple(messages), diagnostics=ctx.note(request, code, detail, "messages")
+    )
+
+
+def _settle_foreign(part: Part, ctx: QuirkContext, unsign: bool) -> Part | None:
+    """The part as it goes to Kimi: unchanged, without its signature, or None (dropped)."""
+    if not isinstance(part, ThinkingPart) or not _foreign(part, ctx):
+        return part
+    if unsign and not part.redacted:
+        return replace(part, signature=None)
+    return None
 
 
 def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
