@@ -151,7 +151,8 @@ def test_anthropic_client_text(gateway: GatewayServer, vllm: VllmLike, stream: b
     turn = anthropic_turn(
         anthropic_client(gateway), stream, model="kimi-local", max_tokens=500, messages=[message]
     )
-    assert turn.key() == ("Hello there", "Let me think", [], "end_turn", "kimi-local")
+    # The host reasoned, but this client did not ask for thinking: none is shown (issue 9 item 5).
+    assert turn.key() == ("Hello there", "", [], "end_turn", "kimi-local")
     assert vllm.received == [host_body([message], stream, max_completion_tokens=500)]
     assert vllm.authorizations == ["Bearer " + VLLM_KEY]
 
@@ -215,6 +216,8 @@ def _anthropic_loop(gateway: GatewayServer, stream: bool) -> list[Turn]:
             max_tokens=500,
             messages=messages,
             tools=ANTHROPIC_TOOLS,
+            # Asked for, so shown and replayed (issue 9 item 5: unasked thinking is hidden).
+            thinking={"type": "enabled", "budget_tokens": 256},
         )
         turns.append(turn)
         if result is not None:
@@ -237,7 +240,11 @@ LOOPS = {
         _anthropic_loop,
         ("tool_use", "end_turn"),
         None,
-        {"tools": OPENAI_TOOLS, "max_completion_tokens": 500},
+        {
+            "tools": OPENAI_TOOLS,
+            "max_completion_tokens": 500,
+            "chat_template_kwargs": {"thinking": True},
+        },
     ),
 }
 
