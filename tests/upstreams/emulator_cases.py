@@ -117,6 +117,8 @@ MESSAGE_CASES = [
         PLATFORM_GLOBAL,
         chat("moonshot-v1-8k", n=2, temperature=0),
         "invalid n: when temperature is very close to 0 only 1 result can be returned",
+        # The default (fan_out) is the engine's: one call per choice (tests/e2e/test_n_choices.py).
+        policy=QuirkPolicy(n_with_low_temperature="raise_temperature"),
     ),
     Case(
         "stop_entries",
