@@ -3,12 +3,14 @@
 Same harness as ``make bench`` (nginx as the fixed Kimi upstream and wrk on CPU 0, the gateway
 alone on CPU 1, its CPU read from /proc), with the captured Claude Code, OpenClaw and Codex
 requests and the two ~150 KB agent histories of benchkit/large.py as the bodies, streaming and
-not. Two gateways run side by side, measured cell by cell: the default (``upstream_stream:
-always``) and ``upstream_stream: match`` (non-stream cells only: for a streaming client both
-stream from Kimi). Prints a markdown table with CPU ms per request and per MB of body.
+not. Gateways run side by side, measured cell by cell: the default (``upstream_stream:
+always``), ``upstream_stream: match`` (non-stream cells only: for a streaming client both
+stream from Kimi) and, with ``--modes …,nomemo``, the default with the message memo off
+(``message_memo_bytes: 0``). Prints a markdown table with CPU ms per request and per MB of body.
 
     .venv/bin/python bench/large_bodies.py [--seconds 5] [--warmup 1] [--concurrency 1]
-                                           [--only claude-code,long-openai] [--no-match]
+                                           [--only claude-code,long-openai]
+                                           [--modes always,match,nomemo] [--rounds 3]
                                            [--ref BEFORE,AFTER]
 
 ``--ref`` runs the gateway of each git REF instead of the working tree (a worktree under
@@ -82,7 +84,8 @@ def start_gateway(plan: Plan, upstream: str, mode: str, ref: str) -> Gateway:
     tag = name.replace("/", "-")
     config = plan.work / f"gateway-{tag}.yaml"
     text = gateway_config(upstream, plan.work / f"data-{tag}", "-")
-    config.write_text(text + f"upstream_stream: {mode}\n")
+    extra = "upstream_stream: always\nmessage_memo_bytes: 0\n" if mode == "nomemo" else ""
+    config.write_text(text + (extra or f"upstream_stream: {mode}\n"))
     argv = [str(PROJECT_BIN / "kimi-gateway"), *gateway_serve_args(config, port)]
     if ref:
         tree = baseline.prepare(WORK, ref, PROJECT_BIN / "python")
@@ -166,20 +169,28 @@ def write_bodies(work: Path, bodies: list[large.LargeBody]) -> dict[tuple[str, b
 
 
 def measure(
-    plan: Plan, gateways: list[Gateway], bodies: list[large.LargeBody], conc: int
+    plan: Plan, gateways: list[Gateway], bodies: list[large.LargeBody], conc: int, rounds: int
 ) -> list[Row]:
+    """Every cell on every gateway, ``rounds`` times over (the gateways' order reversed each
+    time); per cell and gateway the round of median CPU per request."""
     files = write_bodies(plan.work, bodies)
-    rows: list[Row] = []
-    for body in bodies:
-        for stream in (False, True):
-            for gateway in gateways:
-                if stream and gateway.name.endswith("match"):
-                    continue  # a streaming client is streamed upstream either way
-                row = timed(plan, gateway, body, files[(body.name, stream)], stream, conc)
-                rows.append(row)
-                cpu = f"{row.cpu_ms:.3f}" if row.cpu_ms is not None else row.note
-                print(f"bench: {body.name} stream={stream} {gateway.name}: {cpu}", file=sys.stderr)
-    return rows
+    runs: dict[tuple[str, bool, str], list[Row]] = {}
+    for n in range(rounds):
+        for body in bodies:
+            for stream in (False, True):
+                for gateway in gateways if n % 2 == 0 else gateways[::-1]:
+                    if stream and gateway.name.endswith("match"):
+                        continue  # a streaming client is streamed upstream either way
+                    row = timed(plan, gateway, body, files[(body.name, stream)], stream, conc)
+                    runs.setdefault((body.name, stream, gateway.name), []).append(row)
+                    cpu = f"{row.cpu_ms:.3f}" if row.cpu_ms is not None else row.note
+                    print(f"bench: {n} {body.name} {stream} {gateway.name}: {cpu}", file=sys.stderr)
+    return [_median(rows) for rows in runs.values()]
+
+
+def _median(rows: list[Row]) -> Row:
+    measured = sorted((r for r in rows if r.cpu_ms is not None), key=lambda r: r.cpu_ms or 0.0)
+    return measured[len(measured) // 2] if measured else rows[0]
 
 
 def main() -> None:
@@ -187,8 +198,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--warmup", type=float, default=1)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--rounds", type=int, default=1, help="report each cell's median")
     parser.add_argument("--only", default="", help="comma-separated body names")
-    parser.add_argument("--no-match", action="store_true", help="skip upstream_stream: match")
+    parser.add_argument(
+        "--modes",
+        default="always,match",
+        help="gateway variants: always, match (upstream_stream), nomemo (always, memo off)",
+    )
     parser.add_argument("--ref", default="", help="comma-separated git refs (default: tree)")
     args = parser.parse_args()
     bodies = [b for b in large.bodies() if not args.only or b.name in args.only.split(",")]
@@ -200,10 +216,13 @@ def main() -> None:
     gateways: list[Gateway] = []
     try:
         for ref in args.ref.split(","):
-            for mode in ("always",) if args.no_match else ("always", "match"):
-                gateways.append(start_gateway(plan, upstream, mode, ref))
+            for mode in args.modes.split(","):
+                try:
+                    gateways.append(start_gateway(plan, upstream, mode, ref))
+                except RuntimeError as exc:  # e.g. nomemo on a ref older than the setting
+                    print(f"bench: skipped: {str(exc).splitlines()[0]}", file=sys.stderr)
         time.sleep(1)
-        rows = measure(plan, gateways, bodies, args.concurrency)
+        rows = measure(plan, gateways, bodies, args.concurrency, args.rounds)
     finally:
         for gateway in gateways:
             gateway.proc.stop()

@@ -1,12 +1,13 @@
 """In-process CPU of the large-body hot path: bytes → canonical Request → Kimi's wire bytes.
 
 A quick harness for iterating (issue 15 items 2-3); the served bench (bench/large_bodies.py) is
-the final word. Per body: ``orjson.loads``, the client dialect's ``parse_request``, the engine's
-work limits, the Open Platform OpenAI face's quirks + render + wire fix-ups, ``orjson.dumps``.
-``time.process_time`` around N repetitions; ``--profile`` prints a cProfile of the long
-histories; ``--session`` measures turn N+1 of a growing session (each turn one new tool round).
+the final word. Per body: the server's decode and parse (server/request_body.py, with the
+message memo unless ``--no-memo``), the Open Platform OpenAI face's quirks + render + wire
+fix-ups, ``orjson.dumps``. ``time.process_time`` around N repetitions; ``--profile`` prints a
+cProfile of the long histories; ``--session`` measures turn N+1 of a growing session (each turn
+one new tool round).
 
-    .venv/bin/python bench/large_inproc.py [--reps 200] [--profile] [--session]
+    .venv/bin/python bench/large_inproc.py [--reps 200] [--profile] [--session] [--no-memo]
 """
 
 from __future__ import annotations
@@ -25,12 +26,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchkit import large
 
+from kimi_gateway.core.memo import BytesLRU
+from kimi_gateway.dialects.message_memo import MessageMemo
 from kimi_gateway.dialects.registry import DIALECTS
+from kimi_gateway.server.request_body import parse_request
 from kimi_gateway.upstreams.kimi.adapter import PLATFORM_GLOBAL, build_upstream_request
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy
 from kimi_gateway.upstreams.kimi.profiles import profile_for
 
 MODEL = "kimi-k2.6"
+MEMO = "--no-memo" not in sys.argv
+
+
+def _no_fill(body: dict[str, object]) -> None:
+    pass
+
+
 DIALECT_OF = {
     "/v1/chat/completions": "openai_chat",
     "/v1/messages": "anthropic_messages",
@@ -41,9 +52,10 @@ DIALECT_OF = {
 def pipeline(route: str, policy: QuirkPolicy) -> Callable[[bytes], bytes]:
     dialect = DIALECTS[DIALECT_OF[route]]  # type: ignore[index]
     profile = profile_for(MODEL, product="platform")
+    memo: MessageMemo | None = BytesLRU(32 << 20) if MEMO else None
 
     def run(raw: bytes) -> bytes:
-        request = dialect.parse_request(orjson.loads(raw))
+        request = parse_request(raw, dialect, _no_fill, 1 << 30, memo)
         call = build_upstream_request(request, PLATFORM_GLOBAL, profile, policy)
         return orjson.dumps(call.body)
 
@@ -101,6 +113,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--session", action="store_true")
+    parser.add_argument("--no-memo", action="store_true", help="message_memo_bytes: 0")
     args = parser.parse_args()
     policy = QuirkPolicy()
     if args.profile:
