@@ -102,12 +102,20 @@ async def _forced(
         outcome.error = error.kind
         raise error
     except BaseException as exc:
+        kind = _error_kind(exc)
         if current is None:
-            outcome.error = exc.kind if isinstance(exc, GatewayError) else "client_closed"
+            outcome.error = kind
             engine.ended(outcome)
         else:
-            await current.close(None if isinstance(exc, GatewayError) else "client_closed")
+            await current.close(kind)
         raise
+
+
+def _error_kind(exc: BaseException) -> str:
+    """What ended the check: a GatewayError's kind, the face's time limit, or the client."""
+    if isinstance(exc, GatewayError):
+        return exc.kind
+    return "timeout" if isinstance(exc, TimeoutError) else "client_closed"
 
 
 async def _reopen(
