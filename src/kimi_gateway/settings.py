@@ -26,7 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from kimi_gateway.settings_ledger import LedgerSettings
-from kimi_gateway.settings_reliability import ReliabilitySettings
+from kimi_gateway.settings_reliability import ReasoningMemory, ReliabilitySettings
 from kimi_gateway.settings_responses import ResponsesSettings
 from kimi_gateway.settings_security import SecuritySettings
 from kimi_gateway.settings_server import ServerSettings
@@ -171,6 +171,7 @@ class QuirkSettings(_Frozen):
     forced_tool_reask_named_text: str = "You must call the {name} tool now; answer with that call."
     foreign_thinking: Literal["unsigned", "drop", "keep"] = "unsigned"
     remembered_signatures: int = Field(default=50_000, ge=0)
+    remember_reasoning: ReasoningMemory = ReasoningMemory()  # issue 9 item 6
 
 
 class KeyConfig(_Frozen):

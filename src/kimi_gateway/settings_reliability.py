@@ -93,6 +93,18 @@ class ShutdownSettings(_Frozen):
     drain_seconds: float = Field(default=30.0, ge=0)  # in-flight requests may finish for this long
 
 
+class ReasoningMemory(_Frozen):
+    """``quirks.remember_reasoning`` (issue 9 item 6, engine/reasoning_store.py): the reasoning
+    of each tool call made for an OpenAI client, put back when its turn returns without it. In
+    this process's memory (oldest out first past either bound), or in Redis with ``redis_url``
+    (under ``reliability.redis_prefix``; Redis keys expire after the TTL)."""
+
+    enabled: bool = True
+    ttl_seconds: float = Field(default=86_400, gt=0)
+    max_entries: int = Field(default=100_000, ge=1)
+    max_bytes: int = Field(default=256 * 2**20, ge=1)
+
+
 class ReliabilitySettings(_Frozen):
     retry: RetrySettings = RetrySettings()
     breaker: BreakerSettings = BreakerSettings()

@@ -34,6 +34,9 @@ class CallContext:
     # A large request: CPU-heavy steps (translate, encode) run off the event loop (upstreams'
     # ``off_loop``), so one big body does not stall every other client (issue 10 item 4).
     heavy: bool = False
+    # Reasoning the gateway remembered for tool calls whose turns came back without it, by
+    # tool-call id (engine/reasoning_store.py); the Kimi quirk ``restore_reasoning`` reads it.
+    reasoning: Mapping[str, str] | None = None
 
 
 async def _nothing() -> None:

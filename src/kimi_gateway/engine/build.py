@@ -14,6 +14,7 @@ from kimi_gateway.engine.engine import Engine, EngineOptions
 from kimi_gateway.engine.forced_tools import ReplyOptions
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, authorize
 from kimi_gateway.engine.limits import RequestLimits
+from kimi_gateway.engine.reasoning_store import reasoning_store
 from kimi_gateway.engine.reliable import wrap_upstreams
 from kimi_gateway.engine.routing import Router
 from kimi_gateway.settings import Settings
@@ -34,7 +35,7 @@ def reply_options(settings: Settings) -> ReplyOptions:
 def quirk_policy(settings: Settings) -> QuirkPolicy:
     """The settings' ``quirks:`` section, with KIMI_TEMPERATURE and KIMI_MAX_TOKENS."""
     quirks = settings.quirks
-    fields = quirks.model_dump(exclude={"sampling_overrides", *_REPLY_FIELDS})
+    fields = quirks.model_dump(exclude={"sampling_overrides", "remember_reasoning", *_REPLY_FIELDS})
     overrides = tuple(SamplingOverride(**o.model_dump()) for o in quirks.sampling_overrides)
     return QuirkPolicy(
         **fields,
@@ -77,6 +78,9 @@ def build_engine(
         built = {name: trace(upstream) for name, upstream in built.items()}
     upstreams, reliability = wrap_upstreams(settings, built, accounts, clock)
     reliability.closers.append(http.aclose)
+    reasoning = reasoning_store(settings)
+    if reasoning is not None:
+        reliability.closers.append(reasoning.aclose)
     reliability.stale_resends = lambda: http.stale_resends
     requests = settings.security.requests
     options = EngineOptions(
@@ -99,4 +103,5 @@ def build_engine(
         options=options,
         clock=clock,
         reliability=reliability,
+        reasoning=reasoning,
     )

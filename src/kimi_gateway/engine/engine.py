@@ -31,6 +31,7 @@ from kimi_gateway.engine.forced_tools import ReplyOptions, needs_guard
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
 from kimi_gateway.engine.limits import RequestLimits, check_request
 from kimi_gateway.engine.model_list import merge_listings
+from kimi_gateway.engine.reasoning_store import ReasoningStore, ReasoningTap, missing_ids, scope_of
 from kimi_gateway.engine.reliable import Reliability
 from kimi_gateway.engine.routing import Router, Target
 
@@ -57,8 +58,10 @@ class Engine:
         options: EngineOptions = EngineOptions(),
         clock: Callable[[], float] = time.perf_counter,
         reliability: Reliability | None = None,
+        reasoning: ReasoningStore | None = None,
     ) -> None:
         self.upstreams = upstreams
+        self.reasoning = reasoning  # tool turns' reasoning, for OpenAI clients that drop it
         self.reliability = reliability or Reliability()
         self.router = router
         self.before = list(before)
@@ -110,7 +113,10 @@ class Engine:
             )
             if ctx.key_id != principal.key_id and self.reliability.queues:
                 ctx = replace(ctx, key_id=principal.key_id)  # per-key limits
+            tap, ctx = await self._reasoning(outgoing, principal, outcome, ctx)
             opened = await open_choices(target.upstream, outgoing, ctx)  # n: engine/fanout.py
+            if tap is not None:
+                opened = await tap.tapped(opened)
         except BaseException as exc:
             outcome.error = exc.kind if isinstance(exc, GatewayError) else "client_closed"
             if isinstance(exc, GatewayError):
@@ -133,6 +139,22 @@ class Engine:
             return await target.upstream.open(again, ctx)
 
         return await guard_reply(self, generation, outgoing, reopen, replies)
+
+    async def _reasoning(
+        self, request: Request, principal: Principal, outcome: Outcome, ctx: CallContext
+    ) -> tuple[ReasoningTap | None, CallContext]:
+        """OpenAI Chat clients (issue 9 item 6): the reasoning their tool turns came back
+        without, looked up for the quirk that restores it, and a tap that gives this reply's
+        tool calls ids of their own and remembers its reasoning (engine/reasoning_store.py)."""
+        store = self.reasoning
+        if store is None or outcome.client != "openai_chat":
+            return None, ctx
+        scope = scope_of(principal.key_id)
+        wanted = missing_ids(request)
+        found = await store.recall(scope, wanted) if wanted else None
+        if found:
+            ctx = replace(ctx, reasoning=found)
+        return ReasoningTap(store, scope), ctx
 
     async def count_tokens(
         self, request: Request, principal: Principal, outcome: Outcome, ctx: CallContext

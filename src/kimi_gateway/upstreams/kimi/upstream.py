@@ -27,7 +27,7 @@ from kimi_gateway.upstreams.http import UpstreamHttp
 from kimi_gateway.upstreams.kimi.adapter import KimiSurface, UpstreamCall, build_upstream_request
 from kimi_gateway.upstreams.kimi.files import KimiFiles
 from kimi_gateway.upstreams.kimi.listing import from_profile, from_wire
-from kimi_gateway.upstreams.kimi.policy import QuirkPolicy
+from kimi_gateway.upstreams.kimi.policy import QuirkPolicy, ReasoningLookup
 from kimi_gateway.upstreams.kimi.profiles import known_models, profile_for
 from kimi_gateway.upstreams.kimi.signatures import IssuedSignatures
 from kimi_gateway.upstreams.offload import off_loop, outgoing_body
@@ -133,21 +133,27 @@ class KimiUpstream:
                 error.hint = UPSTREAM_AUTH_HINT
         return error
 
-    def build(self, request: Request) -> UpstreamCall:
-        """The HTTP call for ``request`` (quirks, render, wire fix-ups), minus the key."""
+    def build(self, request: Request, reasoning: ReasoningLookup | None = None) -> UpstreamCall:
+        """The HTTP call for ``request`` (quirks, render, wire fix-ups), minus the key;
+        ``reasoning`` finds what the gateway remembered for a turn that came back without it."""
         profile = profile_for(request.model, product=self.surface.product)
         issued = None if self._signatures is None else self._signatures.issued
         return build_upstream_request(
-            request, self.surface, profile, self._policy, signature_issued=issued
+            request,
+            self.surface,
+            profile,
+            self._policy,
+            signature_issued=issued,
+            reasoning_lookup=reasoning,
         )
 
-    def _encode(self, request: Request) -> tuple[UpstreamCall, bytes]:
+    def _encode(self, request: Request, ctx: CallContext) -> tuple[UpstreamCall, bytes]:
         """The call for ``request`` and its body, encoded (the CPU-heavy part of ``open``)."""
-        call = self.build(request)
+        call = self.build(request, None if ctx.reasoning is None else ctx.reasoning.get)
         return call, orjson.dumps(call.body)
 
     async def open(self, request: Request, ctx: CallContext) -> Opened:
-        call, body = await off_loop(ctx, self._encode, request)
+        call, body = await off_loop(ctx, self._encode, request, ctx)
         response = await self._send(call, body, ctx)
         streamed = bool(call.body.get("stream"))
         result = await opened(
