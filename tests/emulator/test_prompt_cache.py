@@ -114,3 +114,17 @@ def test_cached_tokens_are_rounded_down_to_the_block(
 )
 def test_common_prefix_length(a: str, b: str, length: int) -> None:
     assert common_prefix_length(a, b) == length
+
+
+def test_client_cache_keys_split_the_cache(
+    kimi_emulator: EmulatorServer, kimi_emulator_factory: Callable[..., EmulatorServer]
+) -> None:
+    """§5.1/§12: prompt_cache_key routes to a cache; another key's history is not found."""
+    _chat(kimi_emulator, _history("get_weather:0"), prompt_cache_key="session-a")
+    other = _chat(kimi_emulator, _history("get_weather:0"), prompt_cache_key="session-b")
+    same = _chat(kimi_emulator, _history("get_weather:0"), prompt_cache_key="session-a")
+    assert (other["cached_tokens"], same["cached_tokens"]) == (0, same["prompt_tokens"])
+    unsplit = kimi_emulator_factory(prefix_cache={"split_by_cache_key": False})
+    _chat(unsplit, _history("get_weather:0"), prompt_cache_key="session-a")
+    shared = _chat(unsplit, _history("get_weather:0"), prompt_cache_key="session-b")
+    assert shared["cached_tokens"] == shared["prompt_tokens"]

@@ -95,6 +95,14 @@ def _tool_choice_form(face: _Face, req: MessagesRequest) -> str | None:
     return "required" if face.kimi_code and req.tool_choice == "any" else None
 
 
+def _cache_scope(request: Request, body: object, config: EmulatorConfig) -> str:
+    """The key's cache, split by `metadata.user_id` (Kimi's own client's cache key, §13.1)."""
+    metadata = body.get("metadata") if isinstance(body, dict) else None
+    user = metadata.get("user_id") if isinstance(metadata, dict) else None
+    split = config.prefix_cache.split_by_cache_key
+    return prompt_cache.cache_scope(presented_key(request), user, split)
+
+
 async def _prepare(request: Request, face: _Face, state: EmulatorState) -> _Prepared:
     config = state.config
     body = await intake.read_request(request, config, kimi_code=face.kimi_code)
@@ -124,7 +132,7 @@ async def _prepare(request: Request, face: _Face, state: EmulatorState) -> _Prep
         max_tokens=req.max_tokens,
         path=request.url.path,
         rendered=prompt_cache.render_anthropic(body),  # Kimi's cache: §12, prompt_cache.py
-        cache_scope=presented_key(request) or "",
+        cache_scope=_cache_scope(request, body, config),
     )
     rules.check_context(
         prompt_tokens_of(turn), req.max_tokens, profile.context_length, face.kimi_code

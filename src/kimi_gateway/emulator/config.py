@@ -123,6 +123,11 @@ class PrefixCacheSettings(_Frozen):
 
     block_tokens: int = Field(default=1, ge=1)
     entries_per_key: int = Field(default=64, ge=1)
+    # §5.1/§12 [O]: `prompt_cache_key` "raises the hit rate", so requests naming different
+    # client cache keys (`prompt_cache_key`, or `metadata.user_id` on the Anthropic faces,
+    # §13.1) do not share one here: the strict side, so a client or gateway that changes its
+    # key between turns is seen to lose the cache. Off: one cache per API key.
+    split_by_cache_key: bool = True
 
 
 class EmulatorConfig(_Frozen):

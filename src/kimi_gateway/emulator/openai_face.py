@@ -36,7 +36,8 @@ async def _plan(
     body = await intake.read_request(request, config, kimi_code=kimi_code)
     chat = parse_chat_request(body, config, kimi_code=kimi_code, path=request.url.path)
     # Kimi's cache matches the rendered prompt per key (§12): prompt_cache.py.
-    scope = presented_key(request) or ""
+    split = config.prefix_cache.split_by_cache_key
+    scope = prompt_cache.cache_scope(presented_key(request), body.get("prompt_cache_key"), split)
     turn = replace(chat.turn, rendered=prompt_cache.render_openai(body), cache_scope=scope)
     plan = plan_reply(turn, state)
     note_served(request.scope, plan, chat.n)

@@ -168,6 +168,14 @@ def render_neutral(head: Iterable[str], messages: Iterable[Iterable[str]]) -> tu
 # --- matching ---------------------------------------------------------------------------------
 
 
+def cache_scope(key: str | None, cache_key: Any, split: bool) -> str:
+    """Whose cache a request may hit: its API key's and, with `split`, only the requests that
+    name the same client cache key (`prompt_cache_key`, §5.1, §12: it "raises the hit rate";
+    Kimi Code's Anthropic face keys on `metadata.user_id`, §13.1)."""
+    named = cache_key if split and isinstance(cache_key, str) else ""
+    return f"{key or ''}\x00{named}"
+
+
 def common_prefix_length(a: str, b: str) -> int:
     """Length of the longest common prefix (slice comparisons run at C speed)."""
     limit = min(len(a), len(b))
