@@ -44,7 +44,15 @@ from benchkit import (
 from benchkit.baseline import Baseline
 from benchkit.cells import Path_, Results, TargetRun
 from benchkit.fixtures import MODEL
-from benchkit.production import PROD, SHARED, SharedState, prod_spec, shared_spec
+from benchkit.production import (
+    BARE,
+    PROD,
+    SHARED,
+    SharedState,
+    bare_spec,
+    prod_spec,
+    shared_spec,
+)
 from benchkit.runner import (
     Plan,
     free_port,
@@ -73,6 +81,7 @@ TARGETS = (
     "floor",
     "floor-alt",
     "gateway",
+    BARE,
     PROD,
     SHARED,
     "sdk",
@@ -81,7 +90,7 @@ TARGETS = (
     "litellm",
 )
 # Measured interleaved cell by cell (unless --sequential): their ratios are the point.
-GATEWAYS = ("gateway", PROD, SHARED)
+GATEWAYS = ("gateway", BARE, PROD, SHARED)
 
 
 def parse_args() -> argparse.Namespace:
@@ -134,6 +143,7 @@ def specs(
         "floor": floor_spec,
         "floor-alt": floor_alt_spec,
         "gateway": gateway_spec,
+        BARE: bare_spec,
         PROD: prod_spec,
         SHARED: lambda lineup, port: shared_spec(lineup, port, shared),
         "portkey": peers.portkey_spec,
@@ -182,7 +192,8 @@ def notes(runs: list[TargetRun], plan: Plan, interleaved: bool = True) -> str:
     ]
     if interleaved:
         lines.append(
-            "- gateway, gateway-prod and gateway-prod-shared are measured interleaved, cell by "
+            "- gateway, gateway-bare, gateway-prod and gateway-prod-shared are measured "
+            "interleaved, cell by "
             "cell (all up on CPU 1, those not measured idle), so drifting load weighs on them "
             "alike; the other targets run one after the other."
         )

@@ -1,7 +1,9 @@
 """The gateway with its production features on (issues 12, 13 and 15 "Production features on
-cost ≤ 10 % more than the plain path"): the targets ``gateway-prod`` and ``gateway-prod-shared``.
+cost ≤ 10 % more than the plain path"): the targets ``gateway-prod`` and ``gateway-prod-shared``,
+and ``gateway-bare``, the path with none (the ``gateway`` target runs the defaults, which
+already write the ledger to SQLite and have retries and the breaker on).
 
-Both are the ``gateway`` target's config plus:
+The first two are the ``gateway`` target's config plus:
 
 - one gateway key (``config:bench``), the one wrk and the sanity check send (``CLIENT_KEY``);
 - retries and the circuit breaker (on by default) and limits for the upstream account and for
@@ -32,6 +34,12 @@ KEY_NAME = "bench"
 HUGE = "{concurrency: 100000, rpm: 100000000, tpm: 1000000000000}"
 PROD = "gateway-prod"
 SHARED = "gateway-prod-shared"
+BARE = "gateway-bare"
+# The path with no production feature: the ledger, retries and the breaker are on by default.
+BARE_CONFIG = (
+    "ledger:\n  enabled: false\n"
+    "reliability:\n  retry: {enabled: false}\n  breaker: {enabled: false}\n"
+)
 
 
 def production_config(*, redis_url: str = "", prefix: str = "", database_url: str = "") -> str:
@@ -71,6 +79,16 @@ def _variant(lineup: Lineup, port: int, name: str, extra: str, what: str) -> Spe
         description=base.description.replace("no gateway keys", "production features on: " + what),
         argv=argv,
         files={config: plain + extra},
+    )
+
+
+def bare_spec(lineup: Lineup, port: int) -> Spec:
+    return _variant(
+        lineup,
+        port,
+        BARE,
+        BARE_CONFIG,
+        "none (no gateway keys; ledger, retries and breaker off, which the defaults turn on)",
     )
 
 

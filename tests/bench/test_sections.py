@@ -57,18 +57,19 @@ def test_production_config_turns_every_feature_on(tmp_path: Path) -> None:
 
 
 def test_production_section_marks_the_ten_percent_budget() -> None:
+    bare = _run("gateway-bare", 0.8)
     gateway = _run("gateway", 1.0)  # 1.0 ms/req
     prod = _run("gateway-prod", 1.05, p50_us=1_200)
     prod.measurements[1] = _m(grid()[1], 1_000, 1_200, 1.2)  # same/non-stream/c32: 1.2×
     shared = _run("gateway-prod-shared", 1.5, p50_us=3_000)
-    text = sections.production_section(Results([gateway, prod, shared], {}, 5.0))
+    text = sections.production_section(Results([gateway, bare, prod, shared], {}, 5.0))
     assert "(7 cells met, 1 not)" in text
     rows = [line for line in text.splitlines() if line.startswith("| same/non-stream")]
     assert rows == [
-        "| same/non-stream/c1 | 1.000 | 1.050 | 1.050 | **met** | 1.500 | 1.500 | +0.200 "
-        "| +2.000 |",
-        "| same/non-stream/c32 | 1.000 | 1.200 | 1.200 | **not met** | 1.500 | 1.500 | +0.200 "
-        "| +2.000 |",
+        "| same/non-stream/c1 | 0.800 | 1.000 | 1.050 | 1.500 | 1.050 | **met** | 1.312 | 1.500 "
+        "| +0.200 | +2.000 |",
+        "| same/non-stream/c32 | 0.800 | 1.000 | 1.200 | 1.500 | 1.200 | **not met** | 1.500 "
+        "| 1.500 | +0.200 | +2.000 |",
     ]
     assert sections.production_section(Results([gateway], {}, 5.0)) == ""
 
@@ -148,3 +149,13 @@ def test_peers_are_configured_for_the_fixed_upstream(tmp_path: Path) -> None:
         {"default": "kimi,kimi-k2.6"},
     )
     assert config["Providers"][0]["api_base_url"] == "http://127.0.0.1:9/v1/chat/completions"
+
+
+def test_bare_config_turns_the_default_features_off(tmp_path: Path) -> None:
+    config = tmp_path / "bare.yaml"
+    config.write_text("api_key: sk-up\nbase_url: http://127.0.0.1:9/v1\n" + production.BARE_CONFIG)
+    settings = load_settings(config)
+    assert not settings.ledger.enabled
+    assert not settings.reliability.retry.enabled
+    assert not settings.reliability.breaker.enabled
+    assert settings.keys == ()
