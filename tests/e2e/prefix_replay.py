@@ -169,8 +169,15 @@ OPENAI_TOOLS = [
 ]
 
 
-def openai_session(client: openai.OpenAI, model: str, name: str, calls: int = 1) -> Session:
-    """The session through `client`; `calls` parallel calls per turn."""
+def openai_session(
+    client: openai.OpenAI,
+    model: str,
+    name: str,
+    calls: int = 1,
+    extra_body: dict[str, Any] | None = None,
+) -> Session:
+    """The session through `client`; `calls` parallel calls per turn; `extra_body` sent as
+    well (Kimi's own client sends `prompt_cache_key`, docs/kimi.md §13.1)."""
     task = "Run the checks step by step. " + _next_step(-1, calls)
     messages: list[Any] = [
         {"role": "system", "content": OPENAI_SYSTEM},
@@ -182,6 +189,7 @@ def openai_session(client: openai.OpenAI, model: str, name: str, calls: int = 1)
             model=model,
             messages=messages,
             tools=OPENAI_TOOLS,  # type: ignore[arg-type]
+            extra_body=extra_body,
         )
         usage = reply.usage
         assert usage is not None

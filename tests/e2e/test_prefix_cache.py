@@ -47,6 +47,23 @@ def test_openai_tool_session(kimi_emulator: EmulatorServer, gateway_factory: Any
     _assert_as_good(openai_session(client, "kimi-k2.5", "gateway"), direct)
 
 
+@pytest.mark.parametrize("cache_key", [None, "session-7f3a"], ids=["derived", "sent"])
+def test_openai_tool_session_on_kimi_code(
+    kimi_emulator: EmulatorServer, gateway_factory: Any, cache_key: str | None
+) -> None:
+    """Kimi Code wants a prompt_cache_key (§13.1): the client's goes through unchanged, or the
+    gateway derives one that stays the same every turn (quirks_tools.ensure_prompt_cache_key)."""
+    gateway = gateway_factory()
+    direct_client = openai.OpenAI(
+        base_url=kimi_emulator.kimi_code_url, api_key=DIRECT_CODE_KEY, max_retries=0
+    )
+    key = {"prompt_cache_key": "session-7f3a"}
+    direct = openai_session(direct_client, "kimi-for-coding", "direct", extra_body=key)
+    client = openai.OpenAI(base_url=gateway.openai_url, api_key="any", max_retries=0)
+    sent = {"prompt_cache_key": cache_key} if cache_key else None
+    _assert_as_good(openai_session(client, "kimi-for-coding", "gateway", extra_body=sent), direct)
+
+
 @pytest.mark.parametrize("route", ["native", "translate"])
 def test_claude_code_session_on_the_platform(
     kimi_emulator: EmulatorServer, gateway_factory: Any, route: str
