@@ -85,6 +85,10 @@ def _openai_runs(bench: Bench, gateway: GatewayServer) -> None:
     name = "OpenAI-SDK tool loop"
     bench.run(name, "direct → platform", lambda: openai_session(direct, PLATFORM_MODEL, "d"))
     bench.run(name, "gateway → platform", lambda: openai_session(through, PLATFORM_MODEL, "g"))
+    code = openai.OpenAI(base_url=bench.emulator.kimi_code_url, api_key="sk-kimi-d", max_retries=0)
+    key = {"prompt_cache_key": "session-1"}  # what Kimi's own client sends (docs/kimi.md §13.1)
+    bench.run(name, "direct → Kimi Code", lambda: openai_session(code, CODE_MODEL, "d", 1, key))
+    bench.run(name, "gateway → Kimi Code", lambda: openai_session(through, CODE_MODEL, "g"))
 
 
 def _claude_runs(bench: Bench, gateway: GatewayServer, translate: GatewayServer) -> None:
