@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: serve emulate test lint venv clean bench lock chaos
+.PHONY: serve emulate test lint venv clean bench bench-streams lock chaos
 
 # The venv holds exactly the versions in requirements-dev.lock (hash-checked), then the package
 # itself without dependencies. Rebuilt when pyproject.toml or either lock file changes.
@@ -14,6 +15,16 @@ $(STAMP): pyproject.toml requirements.lock requirements-dev.lock
 	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install -q --no-deps -e .
 	@touch $(STAMP)
+
+# `make serve` and `make emulate` need only the runtime set (requirements.lock): no test, lint
+# or bench tools. In a venv that already has the dev set this installs nothing new; `make test`
+# afterwards adds the dev set to the same venv.
+$(RUNTIME_STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
+	@touch $(RUNTIME_STAMP)
 
 venv: $(STAMP)
 
@@ -28,10 +39,10 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) \
 		-c requirements.lock -o requirements-dev.lock
 
-serve: $(STAMP)
+serve: $(RUNTIME_STAMP)
 	$(BIN)/kimi-gateway serve $(ARGS)
 
-emulate: $(STAMP)
+emulate: $(RUNTIME_STAMP)
 	$(BIN)/kimi-gateway emulate $(ARGS)
 
 # pytest first so its summary is always printed; then the static checks.
@@ -63,3 +74,10 @@ chaos: $(STAMP)
 # Installs nginx/wrk/LiteLLM if missing; BENCH_ARGS=--profile adds a py-spy profile.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Long streams, workers, time to first token (issue 15 items 6-8): bench/STREAMS.md.
+# STREAMS_ARGS='--streams 1000 --seconds 10' for a quick run. Needs wrk (bench-workers).
+bench-streams: $(STAMP)
+	$(BIN)/python bench/streams.py --out bench/.work/STREAMS-last.md $(STREAMS_ARGS)
+	$(BIN)/python bench/ttft.py
+	$(BIN)/python bench/workers.py
