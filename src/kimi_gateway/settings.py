@@ -142,6 +142,7 @@ class QuirkSettings(_Frozen):
     sampling_overrides: tuple[SamplingOverrideConfig, ...] = ()
     n_with_low_temperature: Literal["fan_out", "raise_temperature", "reject"] = "fan_out"
     min_temperature_for_n: float = Field(default=0.3, ge=0, le=1)
+    n_on_single_choice_models: Literal["fan_out", "omit"] = "fan_out"
     forced_tool_choice: Literal["disable_thinking", "nudge", "reject"] = "disable_thinking"
     nudge_text: str = "Please select a tool to handle the current issue."
     nudge_named_text: str = "Please use the {name} tool to handle the current issue."
@@ -230,7 +231,9 @@ class Settings(BaseSettings):
     routes: dict[str, RouteConfig] = Field(default_factory=dict)
     claude_models: ClaudeModels = ClaudeModels()
     anthropic_route: Literal["native", "translate"] = _field(
-        "native", "anthropic_route", "Anthropic clients on the Open Platform: §14 route or OpenAI"
+        "native",
+        "anthropic_route",
+        "Anthropic clients on the Open Platform: Kimi's Anthropic route or its OpenAI face",
     )
     report_model: Literal["requested", "upstream"] = _field(
         "requested", "report_model", "which model name replies report"
