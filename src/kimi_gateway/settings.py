@@ -143,6 +143,7 @@ class QuirkSettings(_Frozen):
     n_with_low_temperature: Literal["fan_out", "raise_temperature", "reject"] = "fan_out"
     min_temperature_for_n: float = Field(default=0.3, ge=0, le=1)
     n_on_single_choice_models: Literal["fan_out", "omit"] = "fan_out"
+    n_on_single_choice_models: Literal["fan_out", "omit"] = "fan_out"
     forced_tool_choice: Literal["disable_thinking", "nudge", "reject"] = "disable_thinking"
     nudge_text: str = "Please select a tool to handle the current issue."
     nudge_named_text: str = "Please use the {name} tool to handle the current issue."

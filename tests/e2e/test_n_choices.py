@@ -72,16 +72,16 @@ def test_n_at_temperature_zero_is_fanned_out(gateway: GatewayServer, stream: boo
         kwargs["stream_options"] = {"include_usage": True}
     raw = client.chat.completions.with_raw_response.create(**kwargs, stream=stream)
     texts: dict[int, str] = defaultdict(str)
+    parsed: Any = raw.parse()  # a Stream or a ChatCompletion, as ``stream`` says
     if stream:
-        chunks = list(raw.parse())
+        chunks = list(parsed)
         for chunk in chunks:
             for choice in chunk.choices:
                 texts[choice.index] += choice.delta.content or ""
         usage = chunks[-1].usage
     else:
-        reply = raw.parse()
-        texts.update({c.index: c.message.content or "" for c in reply.choices})
-        usage = reply.usage
+        texts.update({c.index: c.message.content or "" for c in parsed.choices})
+        usage = parsed.usage
     assert dict(texts) == {0: "one answer", 1: "one answer", 2: "one answer"}
     sent = [r["body"] for r in gateway.emulator.requests()[before:]]
     assert [(b.get("n"), b["temperature"]) for b in sent] == [(None, 0)] * 3
@@ -92,4 +92,19 @@ def test_n_at_temperature_zero_is_fanned_out(gateway: GatewayServer, stream: boo
         3 * one.usage.prompt_tokens,
         3 * one.usage.completion_tokens,
     )
+    assert "fanned_out" in raw.headers["x-kimi-gateway-diagnostics"]
+
+
+def test_n_on_a_model_that_gives_one_answer_is_fanned_out(gateway: GatewayServer) -> None:
+    """k2.5 and later fix n at 1 (docs/kimi.md §4.2): the client still gets its n answers."""
+    before = len(gateway.emulator.requests())
+    raw = _client(gateway).chat.completions.with_raw_response.create(
+        model="kimi-k2.6", messages=ASK, n=2
+    )
+    reply = raw.parse()
+    assert [(c.index, c.message.content) for c in reply.choices] == [
+        (0, "one answer"),
+        (1, "one answer"),
+    ]
+    assert [r["body"].get("n") for r in gateway.emulator.requests()[before:]] == [None, None]
     assert "fanned_out" in raw.headers["x-kimi-gateway-diagnostics"]

@@ -99,6 +99,8 @@ MESSAGE_CASES = [
         PLATFORM_GLOBAL,
         chat("kimi-k2.5", n=2),
         "invalid n: only 1 is allowed for this model",
+        # The default (fan_out) is the engine's: one call per choice (tests/e2e/test_n_choices.py).
+        policy=QuirkPolicy(n_on_single_choice_models="omit"),
     ),
     Case(
         "fixed_penalty",

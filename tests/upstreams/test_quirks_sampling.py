@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kimi_gateway.core.errors import OneChoicePerCall, TranslationError
@@ -14,6 +16,8 @@ from kimi_gateway.upstreams.kimi.quirks_sampling import (
 )
 
 from .canonical import ctx, request, user
+
+OMIT_N: dict[str, Any] = {"n_on_single_choice_models": "omit"}  # the pre-fan-out behaviour
 
 
 def test_fixed_temperature_wrong_value_is_omitted_with_a_diagnostic() -> None:
@@ -46,7 +50,7 @@ def test_fixed_values_that_match_pass_silently() -> None:
 
 def test_every_fixed_parameter_is_checked() -> None:
     raw = request("kimi-k2.6", top_p=0.5, n=2, presence_penalty=0.5, frequency_penalty=-1)
-    fixed = fix_sampling(raw, ctx("kimi-k2.6"), thinking=True)
+    fixed = fix_sampling(raw, ctx("kimi-k2.6", **OMIT_N), thinking=True)
     assert (fixed.top_p, fixed.n, fixed.presence_penalty, fixed.frequency_penalty) == (
         None,
         None,
@@ -117,9 +121,21 @@ def test_default_temperature_applies_only_where_a_range_allows() -> None:
 
 def test_anthropic_wire_has_no_n_or_penalties() -> None:
     raw = request("kimi-k2.6", n=3, presence_penalty=0.4)
-    fixed = fix_sampling(raw, ctx("kimi-k2.6", "anthropic_messages"), thinking=True)
+    fixed = fix_sampling(raw, ctx("kimi-k2.6", "anthropic_messages", **OMIT_N), thinking=True)
     assert (fixed.n, fixed.presence_penalty) == (None, None)
     assert [d.code for d in fixed.diagnostics] == ["omitted_param", "omitted_param"]
+
+
+@pytest.mark.parametrize(
+    ("model", "wire"),
+    [("kimi-k2.6", "openai_chat"), ("kimi-k3", "openai_chat"), ("kimi-k2.6", "anthropic_messages")],
+)
+def test_n_on_a_one_answer_model_is_left_to_the_engine_to_fan_out(model: str, wire: str) -> None:
+    with pytest.raises(OneChoicePerCall) as caught:
+        fix_sampling(request(model, n=3), ctx(model, wire), thinking=True)
+    assert (caught.value.n, caught.value.message) == (3, f"{model} gives one answer per request")
+    one = request(model, n=1)
+    assert fix_sampling(one, ctx(model, wire), thinking=True).diagnostics == ()
 
 
 def test_strict_mode_turns_a_change_into_a_400_naming_the_field() -> None:

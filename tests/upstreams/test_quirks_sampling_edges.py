@@ -148,7 +148,8 @@ def test_n_stays_an_integer_under_a_clamp(
 
 def test_anthropic_wire_drops_n_and_penalties_even_where_the_model_ranges_them() -> None:
     raw = request(RANGED, n=2, presence_penalty=0.5, frequency_penalty=-0.5, temperature=0.4)
-    fixed = fix_sampling(raw, ctx(RANGED, "anthropic_messages"), thinking=False)
+    policy = ctx(RANGED, "anthropic_messages", n_on_single_choice_models="omit")
+    fixed = fix_sampling(raw, policy, thinking=False)
     assert (fixed.n, fixed.presence_penalty, fixed.frequency_penalty, fixed.temperature) == (
         None,
         None,

@@ -66,6 +66,9 @@ class QuirkPolicy:
     # raise temperature (LiteLLM), or refuse.
     n_with_low_temperature: Literal["fan_out", "raise_temperature", "reject"] = "fan_out"
     min_temperature_for_n: float = 0.3  # [3C] LITELLM's threshold and value
+    # n > 1 on a model that gives one answer per request (n fixed at 1 or absent, §4.2 [O]):
+    # n calls of one choice each (engine/fanout.py), or n omitted with a diagnostic.
+    n_on_single_choice_models: Literal["fan_out", "omit"] = "fan_out"
     # tool_choice required/named where the profile rejects it under thinking (§8.4).
     # disable_thinking falls back to nudge on models whose thinking cannot be turned off.
     forced_tool_choice: Literal["disable_thinking", "nudge", "reject"] = "disable_thinking"

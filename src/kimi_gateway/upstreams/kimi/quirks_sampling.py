@@ -63,6 +63,8 @@ def _fix_param(
             return _set(request, ctx, param, override.value, "an override forces it", value)
         return _clamp(request, ctx, param, Range(override.low, override.high))
     rule = _rule(ctx, param)
+    if param == "n" and not isinstance(rule, Range):
+        _one_choice_per_call(request, ctx)
     if isinstance(rule, Unsupported):
         if value is not None and _NEUTRAL.get(param) == value:
             return _assign(request, param, None, request.diagnostics)
@@ -72,6 +74,16 @@ def _fix_param(
     if value is None and param == "temperature" and ctx.policy.default_temperature is not None:
         request = replace(request, temperature=ctx.policy.default_temperature)
     return _clamp(request, ctx, param, rule)
+
+
+def _one_choice_per_call(request: Request, ctx: QuirkContext) -> None:
+    """A model that gives one answer per request (n fixed at 1 or absent, §4.2 [O]; Anthropic
+    faces have no n): under ``n_on_single_choice_models: fan_out`` (default) the engine makes
+    n > 1 n requests (engine/fanout.py) rather than the client getting one answer; ``omit``
+    drops n with a diagnostic as for any fixed value."""
+    n = request.n
+    if n is not None and n > 1 and ctx.policy.n_on_single_choice_models == "fan_out":
+        raise OneChoicePerCall(int(n), f"{request.model} gives one answer per request")
 
 
 def _fixed(request: Request, ctx: QuirkContext, param: SamplingParam, fixed: float) -> Request:
