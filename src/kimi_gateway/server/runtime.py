@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +32,12 @@ from kimi_gateway.server.reliability_metrics import register as register_reliabi
 from kimi_gateway.server.request_body import MemoryRelease
 from kimi_gateway.server.responses_state import ResponsesState, open_responses
 from kimi_gateway.settings import Settings
+from kimi_gateway.upstreams.http import Pool
+
+# The memory watch: how often it looks, and the drop in streams that releases memory.
+TRIM_CHECK_SECONDS = 2.0
+TRIM_AFTER_STREAMS = 256
+IDLE_UPSTREAM_SECONDS = 15.0  # aiohttp closes an idle pooled connection after this long
 
 if TYPE_CHECKING:  # the emulator is imported only when it runs (memory, start time)
     from kimi_gateway.emulator.server import EmulatorServer
@@ -61,6 +68,7 @@ class Runtime:
     _owns_http: bool = False
     _owns_store: bool = False
     _refresher: asyncio.Task[None] | None = None
+    _watcher: asyncio.Task[None] | None = None
 
     def __post_init__(self) -> None:
         size = self.settings.message_memo_bytes
@@ -74,7 +82,33 @@ class Runtime:
         self.keys.load(await asyncio.to_thread(self.store.all))  # revoked too: auth.py
 
     def start_key_refresh(self) -> None:
-        self._refresher = asyncio.get_running_loop().create_task(self._refresh_forever())
+        """The key index's refresh, and the memory watch (both end with :meth:`close`)."""
+        loop = asyncio.get_running_loop()
+        self._refresher = loop.create_task(self._refresh_forever())
+        self._watcher = loop.create_task(self._return_memory_after_bursts())
+
+    async def _return_memory_after_bursts(self) -> None:
+        """Hand freed heap back to the system once a burst of streams has ended: glibc keeps
+        what thousands of streams used (bench/STREAMS.md measured all of it kept) until
+        ``malloc_trim``. Checked every few seconds from the upstream pool's count of
+        connections in use; a drop of ``TRIM_AFTER_STREAMS`` from the highest count seen since
+        the last release releases (server/request_body.py ``MemoryRelease``)."""
+        pool = self.http.connector
+        if not isinstance(pool, Pool):
+            return
+        peak, again = 0, math.inf
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(TRIM_CHECK_SECONDS)
+            peak = max(peak, pool.in_use)
+            if peak - pool.in_use >= TRIM_AFTER_STREAMS:
+                self.memory.after_large_request()
+                peak = pool.in_use
+                # and once more when the connections the burst left idle have been closed
+                again = loop.time() + IDLE_UPSTREAM_SECONDS + TRIM_CHECK_SECONDS
+            elif loop.time() >= again:
+                self.memory.after_large_request()
+                again = math.inf
 
     async def _refresh_forever(self) -> None:
         while True:
@@ -83,10 +117,11 @@ class Runtime:
                 await self.reload_keys()
 
     async def close(self) -> None:
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        for task in (self._refresher, self._watcher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.engine.aclose()
         if self._owns_http:
             await self.http.close()

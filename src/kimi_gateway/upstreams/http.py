@@ -31,7 +31,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import aiohttp
-from aiohttp.client_reqrep import ConnectionKey
+from aiohttp.client_reqrep import ClientRequest, ConnectionKey
+from aiohttp.connector import Connection
 from aiohttp.tracing import Trace
 from yarl import URL
 
@@ -69,6 +70,21 @@ class Pool(aiohttp.TCPConnector):
         super().__init__(limit=size)
         self.size = size
         self.waiting = 0  # calls waiting for a free connection now (/readyz)
+        self.in_use = 0  # connections held by calls now (server/runtime.py's memory watch)
+
+    async def connect(
+        self,
+        req: ClientRequest,
+        traces: list[Trace],
+        timeout: aiohttp.ClientTimeout,  # noqa: ASYNC109 (aiohttp's signature)
+    ) -> Connection:
+        connection = await super().connect(req, traces, timeout)
+        self.in_use += 1
+        connection.add_callback(self._released)  # called once, on release or close
+        return connection
+
+    def _released(self) -> None:
+        self.in_use -= 1
 
     async def _wait_for_available_connection(self, key: ConnectionKey, traces: list[Trace]) -> None:
         self.waiting += 1
