@@ -33,6 +33,7 @@ from kimi_gateway.settings_server import ServerSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
+FilePurpose = Literal["file-extract", "image", "video", "batch", "auto"]  # file_purpose.py
 
 # Environment variable names, per field (DESIGN.md §6). The first name is the documented one.
 ENV_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -157,12 +158,9 @@ class QuirkSettings(_Frozen):
     max_tokens_floor: int = Field(default=1024, ge=1)
     effort_budget_low: int = Field(default=4096, ge=0)
     effort_budget_high: int = Field(default=32768, ge=0)
-    # Issue 9 item 10: OpenAI upload purposes → Kimi's (upstreams/kimi/file_purpose.py).
-    file_purposes: dict[str, Literal["file-extract", "image", "video", "batch", "auto"]] = {
-        "assistants": "file-extract",
-        "user_data": "auto",
-        "vision": "image",
-    }
+    file_purposes: dict[str, FilePurpose] = Field(
+        default_factory=lambda: dict(assistants="file-extract", user_data="auto", vision="image")
+    )
     # Issue 9 items 4, 5, 7 (engine/forced_tools.py, engine/hidden_thinking.py,
     # upstreams/kimi/quirks_thinking.py): Kimi's thinking shown to Anthropic clients that did
     # not ask for it; re-asks for a forced tool call the reply lacks; Anthropic thinking blocks
@@ -232,9 +230,7 @@ class Settings(BaseSettings):
     routes: dict[str, RouteConfig] = Field(default_factory=dict)
     claude_models: ClaudeModels = ClaudeModels()
     anthropic_route: Literal["native", "translate"] = _field(
-        "native",
-        "anthropic_route",
-        "Anthropic clients on the Open Platform: Kimi's Anthropic route or its OpenAI face",
+        "native", "anthropic_route", "Kimi's Anthropic route (native) or OpenAI face (translate)"
     )
     report_model: Literal["requested", "upstream"] = _field(
         "requested", "report_model", "which model name replies report"
