@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import resource
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -112,24 +113,29 @@ def _parent(pid: int) -> int:
     return int(stat[stat.rindex(")") + 2 :].split()[1])
 
 
-def test_two_workers_share_the_port_and_both_serve(serve: Any) -> None:
+def test_two_workers_share_the_port_and_both_serve(serve: Any, tmp_path: Path) -> None:
     served = serve("--workers", "2")
     served.ready()
     pids = {httpx.get(served.url + "/readyz").json()["pid"] for _ in range(200)}  # new conns
     assert len(pids) == 2
     assert {_parent(pid) for pid in pids} == {served.process.pid}
-    client = openai.OpenAI(base_url=served.url + "/v1", api_key="unused", max_retries=0)
-    texts = {
-        client.chat.completions.create(
-            model="kimi-k2.6", messages=[{"role": "user", "content": "@@text:hello@@"}]
-        )
-        .choices[0]
-        .message.content
-        for _ in range(20)
-    }
+    texts = set()
+    for _ in range(20):  # a client (a connection) each: the kernel spreads them over workers
+        with openai.OpenAI(base_url=served.url + "/v1", api_key="-", max_retries=0) as client:
+            reply = client.chat.completions.create(
+                model="kimi-k2.6", messages=[{"role": "user", "content": "@@text:hello@@"}]
+            )
+            texts.add(reply.choices[0].message.content)
     assert texts == {"hello"}
     banner = served.stop()
     assert served.process.returncode == 0
+    # both workers wrote their ledger rows to the one SQLite database (WAL)
+    with sqlite3.connect(tmp_path / "kimi-gateway.db") as db:
+        rows = db.execute(
+            "SELECT count(*), count(DISTINCT substr(request_id, 1, 16)) FROM usage"
+            " WHERE route = 'chat_completions' AND status = 'ok'"
+        ).fetchone()
+    assert rows == (20, 2)  # request ids start with a prefix of each worker's own
     assert (
         "  workers: 2 processes on one port (SO_REUSEPORT); breakers and retry budget NOT "
         "shared (no redis_url): per worker"
