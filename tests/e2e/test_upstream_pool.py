@@ -87,6 +87,11 @@ async def _pool_at_the_deadline() -> tuple[GatewayError, list[int]]:
             await http.open("GET", url, {}, where="test upstream", deadline=deadline)
     for response in held:
         response.close()
+    with pytest.raises(GatewayError) as late:  # a fallback's call after the deadline: none
+        await http.open("GET", url, {}, where="test upstream", deadline=deadline)
+    assert str(late.value) == (
+        "the request's deadline passed before the test upstream could be called"
+    )
     again = await http.open("GET", url, {}, where="test upstream")  # the slots came back
     statuses = [again.status]
     again.close()

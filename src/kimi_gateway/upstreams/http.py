@@ -184,7 +184,7 @@ class UpstreamHttp:
         connection is answered with a 503 saying so (the caller's timer cancels the wait)."""
         if deadline is not None and asyncio.get_running_loop().time() >= deadline:
             # e.g. a fallback after the pool's refusal: the request's time is up
-            raise self._deadline_passed(where)
+            raise self._deadline_passed(where, waited=False)
         try:
             try:
                 response = await self._send(self.session, method, url, headers, body, raw)
@@ -200,14 +200,18 @@ class UpstreamHttp:
         except PoolWaitCancelled as exc:
             if deadline is None or asyncio.get_running_loop().time() < deadline:
                 raise asyncio.CancelledError(*exc.args) from None  # not the deadline's
-            raise self._deadline_passed(where) from None
+            raise self._deadline_passed(where, waited=True) from None
         after_head(response, self.timeouts.idle)
         return response
 
-    def _deadline_passed(self, where: str) -> GatewayError:
-        """The request's deadline ended while it waited for a free pooled connection. Raised
-        in place of the deadline's own cancellation, so that the caller's ``asyncio.timeout``
-        lets it through and the client reads what happened."""
+    def _deadline_passed(self, where: str, *, waited: bool) -> GatewayError:
+        """``waited``: the request's deadline ended while it waited for a free pooled
+        connection; raised in place of the deadline's own cancellation, so that the caller's
+        ``asyncio.timeout`` lets it through and the client reads what happened. Else the
+        deadline had passed before the call (a fallback after that refusal)."""
+        if not waited:
+            message = f"the request's deadline passed before the {where} could be called"
+            return GatewayError("unavailable", message, upstream_type=POOL_DEADLINE)
         connector = self.session.connector
         size = connector.limit if connector is not None else 0
         return GatewayError(
