@@ -171,6 +171,7 @@ class QuirkSettings(_Frozen):
     forced_tool_reask_named_text: str = "You must call the {name} tool now; answer with that call."
     foreign_thinking: Literal["unsigned", "drop", "keep"] = "unsigned"
     remembered_signatures: int = Field(default=50_000, ge=0)
+    schema_memo_bytes: int = Field(default=8 << 20, ge=0)  # tool schemas made MFJS; 0: off
     remember_reasoning: ReasoningMemory = ReasoningMemory()  # issue 9 item 6
 
 

@@ -29,6 +29,7 @@ from kimi_gateway.upstreams.kimi.policy import (
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile, Product
 from kimi_gateway.upstreams.kimi.quirks import apply_quirks
 from kimi_gateway.upstreams.kimi.quirks_wire import fix_anthropic_wire, fix_openai_wire
+from kimi_gateway.upstreams.kimi.schema_memo import SchemaMemo
 
 ANTHROPIC_VERSION = "2023-06-01"  # §13.3 [3C]/[O-code] KOSONG-TS
 DIAGNOSTICS_HEADER = "x-kimi-gateway-diagnostics"
@@ -145,6 +146,7 @@ def build_upstream_request(
     *,
     reasoning_lookup: ReasoningLookup | None = None,
     signature_issued: SignatureCheck | None = None,
+    schema_memo: SchemaMemo | None = None,
 ) -> UpstreamCall:
     """The call for ``surface``: quirks, the surface dialect's render_request, wire fix-ups."""
     fixed = apply_quirks(
@@ -154,6 +156,7 @@ def build_upstream_request(
         dialect=surface.dialect,
         reasoning_lookup=reasoning_lookup,
         signature_issued=signature_issued,
+        schema_memo=schema_memo,
     )
     headers = {"content-type": "application/json"}
     diagnostics = fixed.diagnostics
@@ -166,11 +169,8 @@ def build_upstream_request(
                 param=losses[0].code,
             )
         diagnostics += losses
-        body = fix_openai_wire(
-            openai_chat.render_request(fixed),
-            profile,
-            empty_tool_text=policy.empty_tool_result_text,
-        )
+        rendered = openai_chat.render_request(fixed)
+        body = fix_openai_wire(rendered, profile, empty_tool_text=policy.empty_tool_result_text)
     else:
         body = fix_anthropic_wire(anthropic_messages.render_request(fixed), profile)
         headers["anthropic-version"] = ANTHROPIC_VERSION

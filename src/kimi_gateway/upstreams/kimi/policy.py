@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import Diagnostic, Request
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile
+
+if TYPE_CHECKING:  # schema_memo imports schema_mfjs; nothing here needs it at run time
+    from kimi_gateway.upstreams.kimi.schema_memo import SchemaMemo
 
 UpstreamDialect = Literal["openai_chat", "anthropic_messages"]
 SamplingParam = Literal["temperature", "top_p", "n", "presence_penalty", "frequency_penalty"]
@@ -103,6 +106,8 @@ class QuirkPolicy:
     # (§12), whichever process serves the turn; `drop` changes it (quirks_thinking.py).
     foreign_thinking: Literal["unsigned", "drop", "keep"] = "unsigned"
     remembered_signatures: int = 50_000  # the signatures a Kimi Anthropic face issued, per face
+    # Memory for tool schemas made MFJS before, per upstream (schema_memo.py); 0 turns it off.
+    schema_memo_bytes: int = 8 << 20
 
     def sampling_override(self, model: str, param: SamplingParam) -> SamplingOverride | None:
         """The last matching override wins, so later entries refine earlier ones."""
@@ -124,6 +129,8 @@ class QuirkContext:
     # Whether a thinking signature was issued by this upstream (Kimi's Anthropic faces); None
     # where the upstream issues none (Kimi's OpenAI faces: every signature is foreign there).
     signature_issued: SignatureCheck | None = None
+    # Tool schemas made MFJS before, by this upstream (schema_memo.py); None: normalise each.
+    schema_memo: SchemaMemo | None = None
 
     @property
     def openai(self) -> bool:

@@ -35,6 +35,7 @@ from kimi_gateway.upstreams.kimi.policy import (
     UpstreamDialect,
 )
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile
+from kimi_gateway.upstreams.kimi.schema_memo import SchemaMemo
 
 Quirk = Callable[[Request, QuirkContext], Request]
 
@@ -79,13 +80,15 @@ def apply_quirks(
     dialect: UpstreamDialect = "openai_chat",
     reasoning_lookup: ReasoningLookup | None = None,
     signature_issued: SignatureCheck | None = None,
+    schema_memo: SchemaMemo | None = None,
 ) -> Request:
     """``request`` made acceptable to Kimi's ``dialect`` face for ``profile``'s model.
 
     ``reasoning_lookup`` (optional) returns stored reasoning for an assistant turn by one of its
     tool-call ids, to restore what a client dropped (docs/kimi.md §F2.1);
     ``signature_issued`` (Kimi's Anthropic faces) tells Kimi's thinking signatures from foreign
-    ones (docs/kimi.md §13.3). Raises
+    ones (docs/kimi.md §13.3); ``schema_memo`` keeps tool schemas made MFJS (schema_memo.py).
+    Raises
     TranslationError for requests no policy can fix, and in strict mode for any change.
     """
     if policy.strict and request.diagnostics:
@@ -94,7 +97,7 @@ def apply_quirks(
             f"strict mode: the request could not be translated as sent ({first.code}): "
             f"{first.detail}"
         )
-    ctx = QuirkContext(profile, policy, dialect, reasoning_lookup, signature_issued)
+    ctx = QuirkContext(profile, policy, dialect, reasoning_lookup, signature_issued, schema_memo)
     for quirk in PIPELINE:
         request = quirk(request, ctx)
     return request

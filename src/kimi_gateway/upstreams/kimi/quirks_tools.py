@@ -15,7 +15,8 @@ from typing import Any
 from kimi_gateway.core.model import Request, TextPart, Tool
 from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
-from kimi_gateway.upstreams.kimi.schema_mfjs import SchemaError, normalise_schema
+from kimi_gateway.upstreams.kimi.schema_memo import normalised
+from kimi_gateway.upstreams.kimi.schema_mfjs import SchemaError
 
 BUILTIN_PREFIX = "$"  # §8.5 [O-code] KOSONG-PY: "$"-named tools are builtin_function
 
@@ -91,7 +92,7 @@ def _normalised(
     request: Request, ctx: QuirkContext, schema: Mapping[str, Any], param: str
 ) -> tuple[dict[str, Any], Request]:
     try:
-        fixed, notes = normalise_schema(schema)
+        fixed, notes = normalised(schema, ctx.schema_memo)
     except SchemaError as error:
         raise refuse(f"{param}: {error} (Kimi accepts MFJS only)", param) from None
     for note in notes:

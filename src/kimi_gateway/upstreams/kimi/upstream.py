@@ -20,6 +20,7 @@ import orjson
 from pydantic import SecretStr
 
 from kimi_gateway.core.errors import GatewayError
+from kimi_gateway.core.memo import BytesLRU
 from kimi_gateway.core.model import DialectName, Request
 from kimi_gateway.core.upstream import CallContext, FilesAPI, ListedModel, Opened
 from kimi_gateway.dialects.registry import DIALECTS, Dialect
@@ -29,6 +30,7 @@ from kimi_gateway.upstreams.kimi.files import KimiFiles
 from kimi_gateway.upstreams.kimi.listing import from_profile, from_wire
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy, ReasoningLookup
 from kimi_gateway.upstreams.kimi.profiles import known_models, profile_for
+from kimi_gateway.upstreams.kimi.schema_memo import SchemaMemo
 from kimi_gateway.upstreams.kimi.signatures import IssuedSignatures
 from kimi_gateway.upstreams.offload import off_loop, outgoing_body
 from kimi_gateway.upstreams.streaming import Reading, error_of, opened
@@ -96,6 +98,9 @@ class KimiUpstream:
             if surface.dialect == "anthropic_messages"
             else None
         )
+        # The tools a client sends every turn, made MFJS once (schema_memo.py, issue 15 item 3).
+        size = policy.schema_memo_bytes
+        self._schemas: SchemaMemo | None = BytesLRU(size) if size else None
         self.forward_user_agent = surface.product == "kimi_code"
         where = f"Kimi upstream {urlsplit(surface.base_url).hostname}"
         self._reading = Reading(http, self._dialect, where, name, explain=self.explain)
@@ -145,6 +150,7 @@ class KimiUpstream:
             self._policy,
             signature_issued=issued,
             reasoning_lookup=reasoning,
+            schema_memo=self._schemas,
         )
 
     def _encode(self, request: Request, ctx: CallContext) -> tuple[UpstreamCall, bytes]:
@@ -207,7 +213,9 @@ class KimiUpstream:
         for the OpenAI face, its ``model``, ``messages`` and ``tools`` only."""
         outgoing = dataclasses.replace(request, stream=False)
         profile = profile_for(request.model, product="platform")
-        chat = build_upstream_request(outgoing, estimate, profile, self._policy)
+        chat = build_upstream_request(
+            outgoing, estimate, profile, self._policy, schema_memo=self._schemas
+        )
         body: dict[str, object] = {
             k: chat.body[k] for k in ("model", "messages", "tools") if k in chat.body
         }
