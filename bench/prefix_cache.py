@@ -125,6 +125,24 @@ def _process_runs(bench: Bench, policy: str) -> None:
     )
 
 
+def _dropped_reasoning_runs(bench: Bench) -> None:
+    """OpenAI apps that send the assistant turn back without reasoning_content: the gateway
+    puts back what it remembered (quirks.remember_reasoning, in memory without redis_url)."""
+    clients = [
+        openai.OpenAI(base_url=bench.gateway().openai_url, api_key="any", max_retries=0)
+        for _ in range(2)
+    ]
+    name = "OpenAI-SDK, reasoning dropped"
+    for path, pick in (
+        ("one gateway → platform", lambda t: clients[0]),
+        ("gateway restarted at turn 10 → platform", lambda t: clients[t >= TURNS // 2]),
+        ("two gateway replicas in turn → platform", lambda t: clients[t % 2]),
+    ):
+        bench.run(
+            name, path, partial(openai_session, pick, PLATFORM_MODEL, "o", keep_reasoning=False)
+        )
+
+
 def _table(rows: list[Row], book: PriceBook) -> list[str]:
     lines = [
         "| session | path | turns | input tokens | cached | cached share | cost (USD) "
@@ -178,6 +196,13 @@ NOTES = [
     "  a restart or on the other replica and are dropped (a placeholder fills the turn), so the",
     "  history Kimi reads changes from the first of them on and the cache misses it. The default,",
     "  `unsigned`, sends their text without the signature: the same history, every turn cached.",
+    "- OpenAI-SDK apps that drop `reasoning_content`: the gateway puts back the reasoning it",
+    "  remembered (`quirks.remember_reasoning`). The memory is per process unless `redis_url` is",
+    "  set: after a restart the earlier turns get the placeholder instead, a change of history",
+    "  (one miss of everything after the first tool turn), and replicas without Redis miss the",
+    "  other replica's turns every time. Run replicas with `redis_url`; a restart still costs",
+    "  one turn's cache per open conversation (not fixed here: it needs a store that outlives",
+    "  the process).",
 ]
 
 
@@ -191,6 +216,7 @@ def main() -> None:
             _claude_runs(bench, gateway, translate)
             for policy in ("unsigned", "drop"):
                 _process_runs(bench, policy)
+            _dropped_reasoning_runs(bench)
         finally:
             emulator.stop()
     OUT.write_text(_report(bench.rows) + "\n", encoding="utf-8")

@@ -170,14 +170,18 @@ OPENAI_TOOLS = [
 
 
 def openai_session(
-    client: openai.OpenAI,
+    client: openai.OpenAI | Callable[[int], openai.OpenAI],
     model: str,
     name: str,
     calls: int = 1,
     extra_body: dict[str, Any] | None = None,
+    keep_reasoning: bool = True,
 ) -> Session:
-    """The session through `client`; `calls` parallel calls per turn; `extra_body` sent as
-    well (Kimi's own client sends `prompt_cache_key`, docs/kimi.md §13.1)."""
+    """The session through `client` (or the one a function of the turn picks); `calls`
+    parallel calls per turn; `extra_body` sent as well (Kimi's own client sends
+    `prompt_cache_key`, docs/kimi.md §13.1). Without `keep_reasoning` the assistant turn goes
+    back without `reasoning_content`, as most OpenAI-SDK apps send it."""
+    pick = client if callable(client) else lambda _turn: client
     task = "Run the checks step by step. " + _next_step(-1, calls)
     messages: list[Any] = [
         {"role": "system", "content": OPENAI_SYSTEM},
@@ -185,7 +189,7 @@ def openai_session(
     ]
     session = Session(name, model)
     for turn in range(TURNS):
-        reply = client.chat.completions.create(
+        reply = pick(turn).chat.completions.create(
             model=model,
             messages=messages,
             tools=OPENAI_TOOLS,  # type: ignore[arg-type]
@@ -199,7 +203,10 @@ def openai_session(
         message = reply.choices[0].message
         if not message.tool_calls:
             break
-        messages.append(message.model_dump(exclude_none=True))
+        sent_back = message.model_dump(exclude_none=True)
+        if not keep_reasoning:
+            sent_back.pop("reasoning_content", None)
+        messages.append(sent_back)
         messages.extend(
             {"role": "tool", "tool_call_id": call.id, "content": _tool_output(turn, i, calls)}
             for i, call in enumerate(message.tool_calls)
