@@ -107,3 +107,20 @@ def test_legacy_history_becomes_kimi_tool_turns_with_stable_ids(gateway: Gateway
             ("assistant", ["functions.get_weather:3"]),
             ("tool", "functions.get_weather:3"),
         ]
+
+
+def test_a_second_call_has_no_legacy_form_and_the_diagnostics_say_so(
+    gateway: GatewayServer,
+) -> None:
+    two = (
+        'Paris and Oslo? @@tool:get_weather {"city":"Paris"}@@ @@tool:get_weather {"city":"Oslo"}@@'
+    )
+    raw = _client(gateway).chat.completions.with_raw_response.create(
+        model=MODEL, messages=[{"role": "user", "content": two}], functions=FUNCTIONS
+    )
+    choice = raw.parse().choices[0]
+    assert choice.message.function_call is not None
+    assert choice.message.function_call.arguments == '{"city":"Paris"}'
+    assert (choice.message.tool_calls, choice.finish_reason) == (None, "function_call")
+    diagnostics = raw.headers["x-kimi-gateway-diagnostics"]
+    assert "dropped_tool_calls" in diagnostics

@@ -41,7 +41,7 @@ class Dialect:
     parse_error: Callable[[int, bytes, Mapping[str, str]], GatewayError]
     render_error: Callable[[GatewayError], tuple[int, dict[str, Any]]]
     # What render_response drops or changes, reported in the diagnostics header (issue 3 §4).
-    response_losses: Callable[[Response], tuple[Diagnostic, ...]]
+    response_losses: Callable[..., tuple[Diagnostic, ...]]  # (response, **reply_options)
     # How the client's request shapes its reply: keywords for render_response and the stream
     # renderer (Chat: a legacy ``functions`` client reads ``function_call``).
     reply_options: Callable[[Request], dict[str, Any]] = lambda request: {}

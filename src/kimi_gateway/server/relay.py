@@ -83,7 +83,7 @@ def dialect_reply(dialect: Dialect, request: Request) -> Reply:
     return Reply(
         renderer=lambda: dialect.stream_renderer(include_usage=include_usage, **options),
         body=lambda response: dialect.render_response(response, **options),
-        losses=dialect.response_losses,
+        losses=lambda response: dialect.response_losses(response, **options),
     )
 
 

@@ -16,6 +16,7 @@ from kimi_gateway.core.model import (
     Request,
     Response,
     ThinkingPart,
+    ToolCallPart,
     ToolResultPart,
 )
 
@@ -42,9 +43,18 @@ def request_losses(request: Request) -> tuple[Diagnostic, ...]:
     return tuple(out)
 
 
-def response_losses(response: Response) -> tuple[Diagnostic, ...]:
-    """What ``render_response(response)`` drops or merges."""
+def response_losses(
+    response: Response, *, legacy_functions: bool = False
+) -> tuple[Diagnostic, ...]:
+    """What ``render_response(response)`` drops or merges (``legacy_functions``: a
+    ``function_call`` carries one call per choice)."""
     out: list[Diagnostic] = []
+    if legacy_functions:
+        for i, parts in enumerate((response.parts, *(c.parts for c in response.more_choices))):
+            extra = len([p for p in parts if isinstance(p, ToolCallPart)]) - 1
+            if extra > 0:
+                detail = f"choices[{i}]: function_call carries one call; {extra} more not sent"
+                out.append(Diagnostic("dropped_tool_calls", detail))
     if response.stop_sequence is not None:
         out.append(Diagnostic("dropped_stop_sequence", "OpenAI replies do not name the stop"))
     dropped = sorted(
