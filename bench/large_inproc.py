@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -26,8 +27,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from benchkit import large
 
-from kimi_gateway.core.memo import BytesLRU
-from kimi_gateway.dialects.message_memo import MessageMemo
 from kimi_gateway.dialects.registry import DIALECTS
 from kimi_gateway.server.request_body import parse_request
 from kimi_gateway.upstreams.kimi.adapter import PLATFORM_GLOBAL, build_upstream_request
@@ -42,6 +41,15 @@ def _no_fill(body: dict[str, object]) -> None:
     pass
 
 
+def _memo() -> Any:
+    """The server's message memo, or None at a git ref older than it (``--ref``-style runs)."""
+    try:
+        from kimi_gateway.core.memo import BytesLRU
+    except ImportError:
+        return None
+    return BytesLRU(32 << 20)
+
+
 DIALECT_OF = {
     "/v1/chat/completions": "openai_chat",
     "/v1/messages": "anthropic_messages",
@@ -52,10 +60,13 @@ DIALECT_OF = {
 def pipeline(route: str, policy: QuirkPolicy) -> Callable[[bytes], bytes]:
     dialect = DIALECTS[DIALECT_OF[route]]  # type: ignore[index]
     profile = profile_for(MODEL, product="platform")
-    memo: MessageMemo | None = BytesLRU(32 << 20) if MEMO else None
+    memo = _memo() if MEMO else None
 
     def run(raw: bytes) -> bytes:
-        request = parse_request(raw, dialect, _no_fill, 1 << 30, memo)
+        if memo is None:  # also the signature of refs older than the memo
+            request = parse_request(raw, dialect, _no_fill, 1 << 30)
+        else:
+            request = parse_request(raw, dialect, _no_fill, 1 << 30, memo)
         call = build_upstream_request(request, PLATFORM_GLOBAL, profile, policy)
         return orjson.dumps(call.body)
 
