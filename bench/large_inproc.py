@@ -1,11 +1,11 @@
 """In-process CPU of the large-body hot path: bytes → canonical Request → Kimi's wire bytes.
 
 A quick harness for iterating (issue 15 items 2-3); the served bench (bench/large_bodies.py) is
-the final word. Per body: the server's decode and parse (server/request_body.py, with the
-message memo unless ``--no-memo``), the Open Platform OpenAI face's quirks + render + wire
-fix-ups, ``orjson.dumps``. ``time.process_time`` around N repetitions; ``--profile`` prints a
-cProfile of the long histories; ``--session`` measures turn N+1 of a growing session (each turn
-one new tool round).
+the final word. Per body: the server's decode and parse (server/request_body.py), the Open
+Platform OpenAI face's quirks + render + wire fix-ups, ``orjson.dumps``; with the message memo
+and the tool-schema memo as the server has them, unless ``--no-memo``. ``time.process_time``
+around N repetitions; ``--profile`` prints a cProfile of the long histories; ``--session``
+measures turn N+1 of a growing session (each turn one new tool round).
 
     .venv/bin/python bench/large_inproc.py [--reps 200] [--profile] [--session] [--no-memo]
 """
@@ -61,13 +61,19 @@ def pipeline(route: str, policy: QuirkPolicy) -> Callable[[bytes], bytes]:
     dialect = DIALECTS[DIALECT_OF[route]]  # type: ignore[index]
     profile = profile_for(MODEL, product="platform")
     memo = _memo() if MEMO else None
+    schemas = _memo() if MEMO else None
 
     def run(raw: bytes) -> bytes:
         if memo is None:  # also the signature of refs older than the memo
             request = parse_request(raw, dialect, _no_fill, 1 << 30)
         else:
             request = parse_request(raw, dialect, _no_fill, 1 << 30, memo)
-        call = build_upstream_request(request, PLATFORM_GLOBAL, profile, policy)
+        if memo is None:
+            call = build_upstream_request(request, PLATFORM_GLOBAL, profile, policy)
+        else:  # as KimiUpstream builds it: with its tool-schema memo
+            call = build_upstream_request(
+                request, PLATFORM_GLOBAL, profile, policy, schema_memo=schemas
+            )
         return orjson.dumps(call.body)
 
     return run
