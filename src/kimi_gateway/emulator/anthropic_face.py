@@ -68,7 +68,7 @@ class _Face:
         return platform_error_response(err, request_id_of(request))
 
     def policy(self, config: EmulatorConfig) -> ContentPolicy:
-        key = signing_key(config.seed)
+        key, anthropic = signing_key(config.seed), config.anthropic
 
         def check(thinking: str, signature: str) -> bool:
             return signature_matches(key, thinking, signature)
@@ -76,7 +76,7 @@ class _Face:
         return ContentPolicy(
             reject_url_images=config.reject_http_image_urls,
             reject_tool_reference=self.kimi_code and config.anthropic.reject_tool_reference,
-            check_signature=check if self.kimi_code else None,
+            check_signature=check if self.kimi_code and anthropic.verify_signatures else None,
         )
 
 

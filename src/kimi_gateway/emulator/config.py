@@ -106,6 +106,10 @@ class AnthropicSwitches(_Frozen):
     # source): with thinking on, an assistant turn that called tools and is replayed without
     # its thinking block is refused with a 400, on both Anthropic faces. Off by default.
     require_replayed_thinking: bool = False
+    # §13.3 [3M] HERMES PR #18898 (a third party; no public source): Kimi Code refuses thinking
+    # blocks not replayed intact. The emulator checks its own signatures there; off: any
+    # signature passes (a real Kimi signature cannot be checked offline anyway).
+    verify_signatures: bool = True
 
 
 class Prices(_Frozen):

@@ -176,10 +176,11 @@ class _Walker:
                     self.node(sub, _join(path, "$defs", name), depth)
 
 
-def _wrapped(path: str, reason: str) -> EmulatorError:
-    # §2.3 [O] WALLE errors.go format, wrapped as live reports quote it [3M].
+def _wrapped(path: str, reason: str, field: str = "tools.function.parameters") -> EmulatorError:
+    # §2.3 [O] WALLE errors.go format, wrapped as live reports quote it [3M] (for tools; the
+    # response_format field name in the same wrapping is invented by analogy).
     return invalid_request(
-        "Invalid request: tools.function.parameters is not a valid moonshot flavored json schema, "
+        f"Invalid request: {field} is not a valid moonshot flavored json schema, "
         f"details: <At path '{path}': {reason}>"
     )
 
@@ -200,6 +201,20 @@ def validate_parameters(parameters: Any, strict_combinators: bool) -> None:
         _Walker(parameters, strict_combinators).node(parameters, "root")
     except SchemaProblem as problem:
         raise _wrapped(problem.path, problem.reason) from None
+
+
+def validate_response_schema(schema: Any, strict_combinators: bool) -> None:
+    """§5.1 [O] OAS: a strict ``response_format.json_schema.schema`` must be MFJS (§8.6), checked
+    as tool parameters are, except that no root type is demanded (none is documented)."""
+    field = "response_format.json_schema.schema"
+    if not isinstance(schema, dict):
+        raise invalid_request(f"Invalid request: {field} must be an object")  # invented
+    try:
+        if len(orjson.dumps(schema)) > MAX_SCHEMA_BYTES:
+            raise SchemaProblem("root", "schema exceeds maximum allowed size")
+        _Walker(schema, strict_combinators).node(schema, "root")
+    except SchemaProblem as problem:
+        raise _wrapped(problem.path, problem.reason, field) from None
 
 
 def validate_tool_name(name: Any) -> None:

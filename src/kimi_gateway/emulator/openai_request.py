@@ -101,6 +101,7 @@ def parse_chat_request(
     rules.check_stop(body.get("stop"))
     max_tokens = rules.check_max_tokens(body)
     offered = _tool_names(body.get("tools"), config, kimi_code)
+    rules.check_response_format(body.get("response_format"), config.reject_type_beside_anyof_ref)
     form = rules.tool_choice_form(body.get("tool_choice"))
     rules.check_tool_choice(
         family, profile.id, form, thinking, config.tool_choice_thinking_rejected

@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from kimi_gateway.emulator import mfjs
 from kimi_gateway.emulator.errors import invalid_request
 
 
@@ -136,6 +137,9 @@ def check_sampling(family: FamilyRules, body: dict[str, Any], thinking: bool) ->
     if temperature is not None and not 0.0 <= temperature <= 1.0:
         # §4.2 [O] range [0,1]; the rejection text is invented.
         raise invalid_request(f"invalid temperature: {_fmt(temperature)}, must be in [0, 1]")
+    _check_range("top_p", body.get("top_p"), 0.0, 1.0)  # §4.2 [O] [0,1]
+    _check_range("presence_penalty", body.get("presence_penalty"), -2.0, 2.0)  # §4.2 [O] [-2,2]
+    _check_range("frequency_penalty", body.get("frequency_penalty"), -2.0, 2.0)
     n = body.get("n")
     if n is None:
         return
@@ -148,6 +152,40 @@ def check_sampling(family: FamilyRules, body: dict[str, Any], thinking: bool) ->
         raise invalid_request(
             "invalid n: when temperature is very close to 0 only 1 result can be returned"
         )
+
+
+def _check_range(name: str, value: Any, low: float, high: float) -> None:
+    """A ranged sampling value (§4.2 [O] OAS ranges); the rejection text is invented, in the
+    style of the temperature one."""
+    if value is None:
+        return
+    given = _num(value)
+    if given is None or not low <= given <= high:
+        shown = _fmt(given) if given is not None else repr(value)
+        raise invalid_request(f"invalid {name}: {shown}, must be in [{_fmt(low)}, {_fmt(high)}]")
+
+
+RESPONSE_FORMATS = ("text", "json_object", "json_schema")  # §5.1 [O] OAS
+
+
+def check_response_format(value: Any, strict_combinators: bool) -> None:
+    """§5.1 [O] OAS: ``{"type": "text" | "json_object"}`` or ``{"type": "json_schema",
+    "json_schema": {"name", "strict" (default true), "schema"}}``; with strict on the schema
+    must be MFJS (§8.6). The rejection texts are invented (none is published)."""
+    if value is None:
+        return
+    kind = value.get("type") if isinstance(value, dict) else None
+    if kind not in RESPONSE_FORMATS:
+        allowed = ", ".join(RESPONSE_FORMATS)
+        raise invalid_request(f"Invalid request: response_format.type must be one of {allowed}")
+    if kind != "json_schema":
+        return
+    spec = value.get("json_schema")
+    if not isinstance(spec, dict):
+        raise invalid_request("Invalid request: response_format.json_schema is required")
+    # No source says a schema is required (OpenAI's is optional): a missing one is not checked.
+    if "schema" in spec and spec.get("strict", True) is not False:
+        mfjs.validate_response_schema(spec["schema"], strict_combinators)
 
 
 def check_stop(stop: Any) -> None:
