@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from kimi_gateway.settings_files import FILE_PURPOSES, FilePurpose
 from kimi_gateway.settings_ledger import LedgerSettings
 from kimi_gateway.settings_reliability import ReasoningMemory, ReliabilitySettings
 from kimi_gateway.settings_responses import ResponsesSettings
@@ -33,7 +34,6 @@ from kimi_gateway.settings_server import ServerSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8787
-FilePurpose = Literal["file-extract", "image", "video", "batch", "auto"]  # file_purpose.py
 
 # Environment variable names, per field (DESIGN.md §6). The first name is the documented one.
 ENV_NAMES: Mapping[str, tuple[str, ...]] = {
@@ -144,7 +144,6 @@ class QuirkSettings(_Frozen):
     n_with_low_temperature: Literal["fan_out", "raise_temperature", "reject"] = "fan_out"
     min_temperature_for_n: float = Field(default=0.3, ge=0, le=1)
     n_on_single_choice_models: Literal["fan_out", "omit"] = "fan_out"
-    n_on_single_choice_models: Literal["fan_out", "omit"] = "fan_out"
     forced_tool_choice: Literal["disable_thinking", "nudge", "reject"] = "disable_thinking"
     nudge_text: str = "Please select a tool to handle the current issue."
     nudge_named_text: str = "Please use the {name} tool to handle the current issue."
@@ -158,9 +157,7 @@ class QuirkSettings(_Frozen):
     max_tokens_floor: int = Field(default=1024, ge=1)
     effort_budget_low: int = Field(default=4096, ge=0)
     effort_budget_high: int = Field(default=32768, ge=0)
-    file_purposes: dict[str, FilePurpose] = Field(
-        default_factory=lambda: dict(assistants="file-extract", user_data="auto", vision="image")
-    )
+    file_purposes: dict[str, FilePurpose] = Field(default_factory=FILE_PURPOSES.copy)
     # Issue 9 items 4, 5, 7 (engine/forced_tools.py, engine/hidden_thinking.py,
     # upstreams/kimi/quirks_thinking.py): Kimi's thinking shown to Anthropic clients that did
     # not ask for it; re-asks for a forced tool call the reply lacks; Anthropic thinking blocks
