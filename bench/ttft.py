@@ -86,6 +86,7 @@ def report(results: dict[tuple[str, int], list[float]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=400, help="per cell")
+    parser.add_argument("--workers", type=int, default=1, help="serve --workers N")
     args = parser.parse_args()
     results: dict[tuple[str, int], list[float]] = {}
     streamkit.prepare_client()
@@ -93,7 +94,9 @@ def main() -> None:
         upstream = streamkit.start_upstream(work)
         gateway = None
         try:
-            gateway = streamkit.start_gateway(work, upstream, streamkit.gateway_config(work, 100))
+            config = streamkit.gateway_config(work, 100)
+            workers = ("--workers", str(args.workers))
+            gateway = streamkit.start_gateway(work, upstream, config, *workers)
             for _ in range(ROUNDS):  # interleaved: a busy machine disturbs both alike
                 for concurrency in (1, 32):
                     for name, proc in (("direct", upstream), ("gateway", gateway)):
