@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import Diagnostic, Request
+from kimi_gateway.settings_files import FILE_PURPOSES
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile
 
 if TYPE_CHECKING:  # schema_memo imports schema_mfjs; nothing here needs it at run time
@@ -25,8 +26,6 @@ if TYPE_CHECKING:  # schema_memo imports schema_mfjs; nothing here needs it at r
 UpstreamDialect = Literal["openai_chat", "anthropic_messages"]
 SamplingParam = Literal["temperature", "top_p", "n", "presence_penalty", "frequency_penalty"]
 SamplingAction = Literal["omit", "force", "clamp", "pass"]
-
-FILE_PURPOSES = {"assistants": "file-extract", "user_data": "auto", "vision": "image"}
 
 ReasoningLookup: TypeAlias = Callable[[str], "str | None"]
 """Reasoning text a caller stored for an assistant turn, keyed by one of its tool-call ids."""
