@@ -70,8 +70,10 @@ clean:
 chaos: $(STAMP)
 	$(BIN)/kimi-gateway chaos $(CHAOS_ARGS)
 
-# Side-by-side benchmark vs LiteLLM and a bare relay floor (issue 5): bench/run.py.
-# Installs nginx/wrk/LiteLLM if missing; BENCH_ARGS=--profile adds a py-spy profile.
+# Side-by-side benchmark (issues 5, 12-15): bench/run.py. The gateway plain, bare and with its
+# production features (in memory; Redis + PostgreSQL), the SDK in-process, Portkey,
+# claude-code-router, LiteLLM and a bare relay floor. Installs nginx/wrk (apt), LiteLLM (pip)
+# and the Node peers (npm) if missing; BENCH_ARGS=--profile adds a py-spy profile.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
