@@ -108,3 +108,20 @@ def test_n_on_a_model_that_gives_one_answer_is_fanned_out(gateway: GatewayServer
     ]
     assert [r["body"].get("n") for r in gateway.emulator.requests()[before:]] == [None, None]
     assert "fanned_out" in raw.headers["x-kimi-gateway-diagnostics"]
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_fanned_out_call_that_fails_fails_the_request(
+    gateway_factory: Any, kimi_emulator_factory: Any, stream: bool
+) -> None:
+    """One of the n calls refused (Kimi's content filter, never retried): the client gets that
+    error in its dialect, not fewer choices (the other call's reply is dropped)."""
+    emulator = kimi_emulator_factory(faults=[{"kind": "content_filter", "every": 2}])
+    gateway = gateway_factory(emulator=emulator)
+    kwargs: dict[str, Any] = {"model": MODEL, "messages": ASK, "n": 2, "temperature": 0}
+    with pytest.raises(openai.BadRequestError) as caught:  # before any byte, streams too
+        _client(gateway).chat.completions.create(**kwargs, stream=stream)
+    assert caught.value.status_code == 400
+    [line] = gateway.access_log(wait_for=1)
+    assert (line["status"], line["error"]) == (400, "content_filter")
+    assert [r["status"] for r in emulator.requests()] == [200, 400]
