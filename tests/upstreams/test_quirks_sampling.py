@@ -218,7 +218,7 @@ def test_max_tokens_default_and_model_cap() -> None:
     assert set_max_tokens(request(), ctx()).max_tokens is None
     raw = request("kimi-k3", max_tokens=2_000_000)
     capped = set_max_tokens(raw, ctx("kimi-k3"))
-    assert capped.max_tokens == 1048576 - estimate_prompt_tokens(raw)  # context minus prompt
+    assert capped.max_tokens == 1048576 - estimate_prompt_tokens(raw) // 2  # minus the prompt
     uncapped = set_max_tokens(raw, ctx("kimi-k3", clamp_max_tokens_to_context=False))
     assert uncapped.max_tokens == 1048576  # the model's output cap still holds
     assert [d.code for d in capped.diagnostics] == ["changed_param"]
@@ -233,17 +233,17 @@ def test_max_tokens_is_required_on_the_anthropic_wire() -> None:
 def test_max_tokens_clamped_to_the_context_by_default() -> None:
     raw = request("moonshot-v1-8k", user("x" * 3000), max_tokens=8000)
     fixed = set_max_tokens(raw, ctx("moonshot-v1-8k"))
-    assert fixed.max_tokens == 8192 - (1000 + 16 + 8 * 2)
+    assert fixed.max_tokens == 8192 - (1000 + 16 + 8 * 2) // 2  # half the high estimate
     assert [d.code for d in fixed.diagnostics] == ["changed_param"]
     off = ctx("moonshot-v1-8k", clamp_max_tokens_to_context=False)
     assert set_max_tokens(raw, off).max_tokens == 8000
 
 
 def test_max_tokens_clamp_keeps_a_floor_when_the_estimate_fills_the_window() -> None:
-    raw = request("moonshot-v1-8k", user("x" * 30000), max_tokens=32000)
+    raw = request("moonshot-v1-8k", user("x" * 60000), max_tokens=32000)
     assert set_max_tokens(raw, ctx("moonshot-v1-8k")).max_tokens == 1024
     assert set_max_tokens(raw, ctx("moonshot-v1-8k", max_tokens_floor=2000)).max_tokens == 2000
-    small = request("moonshot-v1-8k", user("x" * 30000), max_tokens=500)
+    small = request("moonshot-v1-8k", user("x" * 60000), max_tokens=500)
     assert set_max_tokens(small, ctx("moonshot-v1-8k")) == small
 
 

@@ -88,8 +88,9 @@ class QuirkPolicy:
     trim_tools: bool = False  # over the tool cap: off = refuse; on = keep the first N
     derive_prompt_cache_key: bool = True  # Kimi Code requires one (§13.1)
     default_max_tokens: int | None = None  # KIMI_MAX_TOKENS, when the request sets none
-    # max_tokens over the context minus a high prompt estimate is lowered to fit (§2.2, §4.1),
-    # never below max_tokens_floor (the estimate errs high; near the window Kimi judges).
+    # max_tokens over the context minus a low prompt estimate is lowered to fit (§2.2, §4.1),
+    # never below max_tokens_floor (a request that fits is never cut; near the window Kimi
+    # judges).
     clamp_max_tokens_to_context: bool = True
     max_tokens_floor: int = 1024
     # Anthropic thinking budget → k3 reasoning_effort: ≤ low → "low", ≤ high → "high", else max.

@@ -230,10 +230,11 @@ def set_max_tokens(request: Request, ctx: QuirkContext) -> Request:
 
 
 def _context_room(request: Request, context: int, floor: int, cap: int | None) -> int:
-    """The context minus the (high) prompt estimate, but never under ``floor`` (nor the
-    context itself): a prompt the estimate puts that near the window is Kimi's to judge, and a
-    client asking for thousands of tokens must not silently get one."""
-    room = context - estimate_prompt_tokens(request)
+    """The context minus a low prompt estimate (half the high one: about 6 characters a
+    token, which real text rarely exceeds), never under ``floor`` nor over the context. Low, so
+    a request that fits is never cut (the SDK's conversations fill the window to the token by
+    Kimi's own count); one the estimate cannot settle is Kimi's to judge."""
+    room = context - estimate_prompt_tokens(request) // 2
     room = min(context, max(room, floor))
     return room if cap is None else min(cap, room)
 
