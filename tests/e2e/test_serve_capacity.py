@@ -155,3 +155,21 @@ def test_workers_refuse_budgets_each_would_count_alone(tmp_path: Path) -> None:
         "memory: each worker would count them on its own, allowing 3 times what is "
         "configured. Set redis_url (state shared by the workers) or use one worker.",
     )
+
+
+def test_workers_say_when_the_port_is_taken(tmp_path: Path) -> None:
+    taken = socket.socket()  # no SO_REUSEPORT: the workers cannot share it
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIMI_", "MOONSHOT_"))}
+    env["KIMI_GATEWAY_DATA_DIR"] = str(tmp_path)
+    command = [sys.executable, "-m", "kimi_gateway", "serve", "--workers", "2", "--port", str(port)]
+    try:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        taken.close()
+    said = f"kimi-gateway: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert done.returncode == 1
+    assert done.stderr.splitlines().count(said) == 2  # each worker, no traceback
+    assert "Traceback" not in done.stderr

@@ -80,7 +80,12 @@ def _worker(serve: Serve, settings: Settings, first: bool) -> None:
     os.setpgrp()
     signal.signal(signal.SIGINT, signal.SIG_DFL)  # uvicorn installs its own handlers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    sock = listening_socket(settings.host, settings.port)
+    try:
+        sock = listening_socket(settings.host, settings.port)
+    except OSError as exc:  # e.g. the port taken by a process that did not share it
+        where = f"{settings.host}:{settings.port}"
+        print(f"kimi-gateway: cannot listen on {where}: {exc.strerror}", file=sys.stderr)
+        sys.exit(1)
     serve(settings, [sock], first)
 
 
