@@ -125,3 +125,17 @@ def test_a_fanned_out_call_that_fails_fails_the_request(
     [line] = gateway.access_log(wait_for=1)
     assert (line["status"], line["error"]) == (400, "content_filter")
     assert [r["status"] for r in emulator.requests()] == [200, 400]
+
+
+def test_fan_out_of_one_body_replies(gateway_pool: Any) -> None:
+    """``upstream_stream: match``: Kimi answers a non-streaming client's calls in one body each;
+    the gateway joins them as choices."""
+    gateway = gateway_pool.get(upstream_stream="match")
+    before = len(gateway.emulator.requests())
+    reply = _client(gateway).chat.completions.create(model=MODEL, messages=ASK, n=2, temperature=0)
+    assert [(c.index, c.message.content) for c in reply.choices] == [
+        (0, "one answer"),
+        (1, "one answer"),
+    ]
+    sent = [r["body"] for r in gateway.emulator.requests()[before:]]
+    assert [(b.get("n"), b.get("stream")) for b in sent] == [(None, None)] * 2
