@@ -18,7 +18,19 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from typing import Literal
 
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.core.events import Done, MessageStart, PartStart, StreamError, UsageReport
+from kimi_gateway.core.events import (
+    Done,
+    Finish,
+    MessageStart,
+    PartEnd,
+    PartStart,
+    SignatureDelta,
+    StreamError,
+    TextDelta,
+    ThinkingDelta,
+    ToolArgumentsDelta,
+    UsageReport,
+)
 from kimi_gateway.core.fold import Folder
 from kimi_gateway.core.model import Diagnostic, Request, Response, ToolCallPart
 from kimi_gateway.core.outcome import Outcome
@@ -227,6 +239,8 @@ class Generation:
             if watch is not None:
                 batch = watch.feed(batch)
             for event in batch:
+                if type(event) in _PASSING:  # deltas, most of a stream: nothing to note
+                    continue
                 if isinstance(event, UsageReport):
                     usage = usage.merge(event.usage)
                     outcome.usage, outcome.usage_seen = usage, True
@@ -294,6 +308,12 @@ class Generation:
             await self.opened.aclose()
         finally:
             self._engine.ended(self.outcome)
+
+
+# Events Generation.batches passes on without a look (exact types: the event classes are final).
+_PASSING = frozenset(
+    {TextDelta, ThinkingDelta, SignatureDelta, ToolArgumentsDelta, PartEnd, Finish}
+)
 
 
 def _count_tool_call(outcome: Outcome, name: str | None, kind: str) -> None:

@@ -132,11 +132,20 @@ class GatewayProtocol(HttpToolsProtocol):
         self._began = True
 
     def on_url(self, url: bytes) -> None:
-        self._count_head(len(url), 0)
+        self._head_parsed += len(url)
+        if self._head_parsed > self.LIMITS.max_header_bytes:
+            self._over_head()
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(len(name) + len(value) + 4, 1)
+        # Inline, not a helper call: this runs for every header line of every request.
+        self._head_fields += 1
+        self._head_parsed += len(name) + len(value) + 4
+        limits = self.LIMITS
+        if self._head_parsed > limits.max_header_bytes or (
+            self._head_fields > limits.max_header_count
+        ):
+            self._over_head()
         super().on_header(name, value)
 
     def on_headers_complete(self) -> None:
@@ -180,15 +189,13 @@ class GatewayProtocol(HttpToolsProtocol):
         self._phase = phase
         self._phase_at = self._last_data = self.loop.time()
 
-    def _count_head(self, size: int, fields: int) -> None:
-        self._head_fields += fields
-        self._head_parsed += size
+    def _over_head(self) -> None:
+        """The head is over a limit: note the refusal and stop the parser."""
         if self._head_fields > self.LIMITS.max_header_count:
             self._refusal = (431, "too many request header fields")
-            raise _Refused
-        if self._head_parsed > self.LIMITS.max_header_bytes:
+        else:
             self._refusal = (431, "request header fields too large")
-            raise _Refused
+        raise _Refused
 
     def check_time(self, now: float) -> None:
         """The sweep's call: end a head or a body that is too slow."""
