@@ -4,8 +4,10 @@ whose soft limit the test lowers first, as a shell's default of 1,024 (or less) 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -18,6 +20,8 @@ from typing import Any
 import httpx
 import openai
 import pytest
+
+from kimi_gateway.server.workers import SETTLE_SECONDS
 
 LOW = 256  # the child's soft limit on open files at start
 
@@ -173,3 +177,26 @@ def test_workers_say_when_the_port_is_taken(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.splitlines().count(said) == 2  # each worker, no traceback
     assert "Traceback" not in done.stderr
+
+
+def test_a_worker_that_dies_is_replaced(serve: Any) -> None:
+    served = serve("--workers", "2")
+    served.ready()
+    pids: set[int] = set()
+    while len(pids) < 2:
+        pids.add(httpx.get(served.url + "/readyz").json()["pid"])
+    time.sleep(SETTLE_SECONDS + 0.5)  # one that dies sooner is not replaced (it would repeat)
+    killed = min(pids)
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 90
+    now: set[int] = set()
+    while len(now - pids) < 1 and time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            now.add(httpx.get(served.url + "/readyz").json()["pid"])
+        time.sleep(0.02)
+    assert len(now - pids) == 1  # a new worker answers
+    new = (now - pids).pop()
+    assert _parent(new) == served.process.pid
+    log = served.stop()
+    assert f"kimi-gateway: worker {killed} ended (-9); starting another" in log.splitlines()
+    assert served.process.returncode == 0

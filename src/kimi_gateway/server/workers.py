@@ -3,9 +3,11 @@
 Each worker is a whole gateway (its own event loop, upstream pool, ledger writer), forked from
 the command's process once the start checks have passed and the database is migrated, and
 listening on its own socket bound with SO_REUSEPORT, so the kernel spreads new connections
-over the workers (Linux: by a hash of the connection's addresses). The parent only waits: a
-SIGINT or SIGTERM it receives is passed to every worker, which drains as a single process
-does (server/drain_server.py), and it exits once they have, non-zero if any worker failed.
+over the workers (Linux: by a hash of the connection's addresses). The parent only
+supervises: a worker that dies (a crash, an out-of-memory kill) is replaced, unless it died
+within seconds of its start; a SIGINT or SIGTERM it receives is passed to every worker, which
+drains as a single process does (server/drain_server.py), and it exits once they have,
+non-zero if any worker failed.
 
 What must be one across workers goes through the database or Redis (README "Workers"): keys,
 the ledger, stored responses and file owners are in the database (SQLite in WAL mode takes
@@ -19,16 +21,21 @@ per worker with a warning.
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Callable
 from types import FrameType
 
 from kimi_gateway.settings import Settings
 
 Serve = Callable[[Settings, list[socket.socket], bool], None]
+SETTLE_SECONDS = 5.0  # a worker that dies sooner after its start is not replaced
+# How a worker asked to stop ends: drained (0), or by the signal uvicorn re-raises.
+_STOPPED = frozenset({0, -signal.SIGINT, -signal.SIGTERM, 128 + signal.SIGINT})
 
 
 def per_worker_state(settings: Settings) -> str | None:
@@ -89,31 +96,68 @@ def _worker(serve: Serve, settings: Settings, first: bool) -> None:
     serve(settings, [sock], first)
 
 
-def run_workers(settings: Settings, serve: Serve) -> int:
-    """Fork ``settings.server.workers`` processes that each run ``serve`` on their own
-    SO_REUSEPORT socket; pass stop signals on; the exit status (0 when all ended cleanly).
-    ``serve``'s last argument says whether this worker announces (the first one)."""
-    context = multiprocessing.get_context("fork")  # started after the checks, nothing running
-    workers = [
-        context.Process(target=_worker, args=(serve, settings, index == 0), daemon=False)
-        for index in range(settings.server.workers)
-    ]
-    for worker in workers:
-        worker.start()
+class _Supervisor:
+    """The parent: starts the workers, passes stop signals on, replaces a worker that dies
+    (a crash or an out-of-memory kill) unless it died within ``SETTLE_SECONDS`` of starting,
+    which would only repeat (a port that cannot be bound, a broken config)."""
 
-    def forward(sig: int, _frame: FrameType | None) -> None:
-        for worker in workers:
+    def __init__(self, settings: Settings, serve: Serve) -> None:
+        self.settings = settings
+        self.serve = serve
+        self.context = multiprocessing.get_context("fork")  # after the checks: nothing runs
+        self.alive: dict[multiprocessing.process.BaseProcess, float] = {}  # → started at
+        self.ended: list[int] = []
+        self.stopping = False
+
+    def start(self, first: bool) -> None:
+        worker = self.context.Process(
+            target=_worker, args=(self.serve, self.settings, first), daemon=False
+        )
+        worker.start()
+        self.alive[worker] = time.monotonic()
+
+    def forward(self, sig: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+        for worker in self.alive:
             if worker.pid is not None and worker.exitcode is None:
                 os.kill(worker.pid, sig)
 
-    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    def run(self) -> int:
+        for index in range(self.settings.server.workers):
+            self.start(index == 0)
+        while self.alive:
+            ready = multiprocessing.connection.wait([w.sentinel for w in self.alive])
+            for worker in [w for w in self.alive if w.sentinel in ready]:
+                self._ended(worker)
+        failed = [code for code in self.ended if code not in _STOPPED]
+        if failed:
+            print(f"kimi-gateway: workers ended with {failed}", file=sys.stderr)
+        return 1 if failed else 0
+
+    def _ended(self, worker: multiprocessing.process.BaseProcess) -> None:
+        worker.join()
+        started = self.alive.pop(worker)
+        code = worker.exitcode if worker.exitcode is not None else 1
+        if self.stopping or time.monotonic() - started < SETTLE_SECONDS:
+            self.ended.append(code if self.stopping or code else 1)
+            return
+        print(
+            f"kimi-gateway: worker {worker.pid} ended ({code}); starting another",
+            file=sys.stderr,
+        )
+        self.start(first=False)
+
+
+def run_workers(settings: Settings, serve: Serve) -> int:
+    """Fork ``settings.server.workers`` processes that each run ``serve`` on their own
+    SO_REUSEPORT socket, keep that many running, pass stop signals on; the exit status (0
+    when all ended because they were asked to). ``serve``'s last argument says whether this
+    worker announces (the first one)."""
+    supervisor = _Supervisor(settings, serve)
+    signals = (signal.SIGINT, signal.SIGTERM)
+    previous = {sig: signal.signal(sig, supervisor.forward) for sig in signals}
     try:
-        for worker in workers:
-            worker.join()
+        return supervisor.run()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    failed = [w.exitcode for w in workers if w.exitcode != 0]
-    if failed:
-        print(f"kimi-gateway: workers ended with {failed}", file=sys.stderr)
-    return 1 if failed else 0
