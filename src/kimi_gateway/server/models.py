@@ -49,18 +49,18 @@ async def get_model(ex: Exchange) -> None:
 
 def _openai_entry(model: ListedModel) -> dict[str, Any]:
     envelope = {"id": model.id, "object": "model", "created": 0, "owned_by": "kimi-gateway"}
-    return {**model.info, **envelope}
+    return {**envelope, **{k: v for k, v in model.info.items() if k not in envelope}}
 
 
 def _anthropic_entry(model: ListedModel) -> dict[str, Any]:
     display = model.info.get("display_name")
-    return {
-        **model.info,
+    envelope = {
         "type": "model",
         "id": model.id,
         "display_name": display if isinstance(display, str) and display else model.id,
         "created_at": "1970-01-01T00:00:00Z",
     }
+    return {**envelope, **{k: v for k, v in model.info.items() if k not in envelope}}
 
 
 async def _models(ex: Exchange) -> list[ListedModel]:
