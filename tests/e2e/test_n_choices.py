@@ -139,3 +139,31 @@ def test_fan_out_of_one_body_replies(gateway_pool: Any) -> None:
     ]
     sent = [r["body"] for r in gateway.emulator.requests()[before:]]
     assert [(b.get("n"), b.get("stream")) for b in sent] == [(None, None)] * 2
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_each_choice_stops_at_a_stop_sequence_the_gateway_watches(
+    gateway: GatewayServer, stream: bool
+) -> None:
+    """Six stop sequences (Kimi takes five, docs/kimi.md §5.1): the gateway watches the sixth in
+    each answer, so each call has one choice and every choice stops where the client asked."""
+    client = _client(gateway)
+    before = len(gateway.emulator.requests())
+    ask: list[ChatCompletionMessageParam] = [
+        {"role": "user", "content": "Write @@text:alpha beta gamma@@"}
+    ]
+    stops = ["s1", "s2", "s3", "s4", "s5", "beta"]
+    kwargs: dict[str, Any] = {"model": MODEL, "messages": ask, "n": 2, "temperature": 0.7}
+    texts: dict[int, str] = defaultdict(str)
+    finishes: dict[int, str | None] = {}
+    if stream:
+        for chunk in client.chat.completions.create(**kwargs, stop=stops, stream=True):
+            for choice in chunk.choices:
+                texts[choice.index] += choice.delta.content or ""
+                finishes[choice.index] = choice.finish_reason or finishes.get(choice.index)
+    else:
+        for c in client.chat.completions.create(**kwargs, stop=stops).choices:
+            texts[c.index], finishes[c.index] = c.message.content or "", c.finish_reason
+    assert (dict(texts), finishes) == ({0: "alpha ", 1: "alpha "}, {0: "stop", 1: "stop"})
+    sent = [r["body"] for r in gateway.emulator.requests()[before:]]
+    assert [(b.get("n"), b["stop"]) for b in sent] == [(None, stops[:5])] * 2

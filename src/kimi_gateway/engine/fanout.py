@@ -8,7 +8,9 @@ and finish carry its position as their choice (core/events.py), one MessageStart
 call's), one Done (after every call's), and usage summed (each call is billed its own prompt,
 so the total is what Kimi charges). A call that fails before its first batch fails the whole
 (the others are closed); after that, the first StreamError ends the stream. The diagnostic
-``fanned_out`` says it happened (header and access log).
+``fanned_out`` says it happened (header and access log). Stop sequences the gateway enforces
+(core/stops.py) are watched per call, before the merge, and a call cut at a match is closed
+(its answer is complete; the merged stream goes on with the others).
 
 What does not belong here: deciding when a request needs it (upstreams/kimi/quirks_sampling.py).
 """
@@ -36,6 +38,7 @@ from kimi_gateway.core.events import (
     UsageReport,
 )
 from kimi_gateway.core.model import Choice, Diagnostic, Request, Response
+from kimi_gateway.core.stops import StopWatch, cut_response
 from kimi_gateway.core.upstream import Batch, CallContext, Opened, Upstream
 from kimi_gateway.core.usage import Usage
 
@@ -75,25 +78,35 @@ def _merged(opened: list[Opened], note: Diagnostic) -> Opened:
         "request_id": first.request_id,
         "diagnostics": (*first.diagnostics, note),
         "attempts": sum(o.attempts for o in opened),
-        "enforce_stop": first.enforce_stop,
-        "finish": _each(o.finish for o in opened),
     }
     completes = [o.complete for o in opened if o.complete is not None]
     if len(completes) == len(opened):
-        return Opened(**head, complete=_joined(completes), aclose=_each(o.aclose for o in opened))
+        replies = [
+            cut_response(r, o.enforce_stop) if o.enforce_stop else r
+            for r, o in zip(completes, opened, strict=True)
+        ]
+        return Opened(
+            **head,
+            complete=_joined(replies),
+            finish=_each(o.finish for o in opened),
+            aclose=_each(o.aclose for o in opened),
+        )
     if completes:
         raise GatewayError("server", "the fanned-out calls answered in different forms")
-    merge = _Merge(len(opened))
+    merge = _Merge(opened)
     batch = [event for k, o in enumerate(opened) for event in merge.map(k, o.first)]
-    rest = merge.rest([o.rest for o in opened])
+    rest = merge.rest()
+
+    async def finish() -> None:
+        await _each(o.finish for k, o in enumerate(opened) if k not in merge.cut)()
 
     async def aclose() -> None:
         try:
             await rest.aclose()
         finally:
-            await _each(o.aclose for o in opened)()
+            await _each(o.aclose for k, o in enumerate(opened) if k not in merge.closed)()
 
-    return Opened(**head, first=batch, rest=rest, aclose=aclose)
+    return Opened(**head, first=batch, rest=rest, finish=finish, aclose=aclose)
 
 
 def _each(calls: Any) -> Callable[[], Awaitable[None]]:
@@ -140,13 +153,22 @@ class _Merge:
     """Maps each call's events into the one stream: part indexes renumbered across calls,
     choice = the call's position, usage summed, MessageStart and Done once."""
 
-    def __init__(self, calls: int) -> None:
-        self._calls = calls
+    def __init__(self, opened: list[Opened]) -> None:
+        self._opened = opened
+        self._calls = len(opened)
         self._index: dict[tuple[int, int], int] = {}
-        self._usage = [Usage()] * calls
+        self._usage = [Usage()] * self._calls
         self._done = 0
+        self._watches = [StopWatch(o.enforce_stop) if o.enforce_stop else None for o in opened]
+        self.cut: set[int] = set()  # calls a stop sequence ended (closed, not drained)
+        self.closed: set[int] = set()  # calls already closed here (never closed twice)
 
     def map(self, call: int, batch: Batch) -> Batch:
+        watch = self._watches[call]
+        if watch is not None:
+            batch = watch.feed(batch)
+            if watch.done:
+                self.cut.add(call)
         return [mapped for e in batch if (mapped := self._event(call, e)) is not None]
 
     def _event(self, call: int, event: StreamEvent) -> StreamEvent | None:
@@ -169,15 +191,24 @@ class _Merge:
             return None
         return event  # the first call's MessageStart, a StreamError
 
-    async def rest(self, rests: list[AsyncIterator[Batch]]) -> AsyncGenerator[Batch, None]:
-        """Every call's further batches as they arrive, mapped; ends at the first error."""
+    async def _close(self, call: int) -> None:
+        self.closed.add(call)
+        await self._opened[call].aclose()
+
+    async def rest(self) -> AsyncGenerator[Batch, None]:
+        """Every call's further batches as they arrive, mapped; ends at the first error. A
+        call cut at a stop sequence is closed and read no further."""
+        rests: list[AsyncIterator[Batch]] = [o.rest for o in self._opened]
         pending: dict[asyncio.Future[Batch | None], int] = {}
 
         def pull(call: int) -> None:
             pending[asyncio.ensure_future(anext(rests[call], None))] = call
 
-        for call in range(len(rests)):
-            pull(call)
+        for call in range(self._calls):
+            if call in self.cut:
+                await self._close(call)
+            else:
+                pull(call)
         try:
             while pending:
                 done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
@@ -191,7 +222,10 @@ class _Merge:
                         yield mapped
                     if any(isinstance(e, StreamError) for e in mapped):
                         return
-                    pull(call)
+                    if call in self.cut:
+                        await self._close(call)
+                    else:
+                        pull(call)
         finally:
             for future in pending:
                 future.cancel()

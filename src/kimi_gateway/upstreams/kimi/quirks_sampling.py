@@ -181,6 +181,9 @@ def limit_stop(request: Request, ctx: QuirkContext) -> Request:
             "stop",
         )
     if ctx.policy.stop_overflow == "enforce":
+        if request.n is not None and request.n > 1:
+            # The gateway's watch cuts one answer's stream: one call per choice (engine/fanout.py).
+            raise OneChoicePerCall(request.n, "the gateway watches for stop sequences per answer")
         kept = tuple(s for s in stop if len(s.encode()) <= MAX_STOP_BYTES)[:MAX_STOP_ENTRIES]
         watched = [s for s in stop if s not in kept]
         detail = f"stop {watched!r} enforced by the gateway: Kimi takes ≤ 5 entries of ≤ 32 bytes"
