@@ -76,7 +76,7 @@ def test_openai_error_when_the_call_never_comes(
             tools=OPENAI_TOOLS,
             tool_choice="required",
         )
-    assert caught.value.status_code == 500
+    assert caught.value.status_code == 502
     assert "tool_choice requires a tool" in caught.value.message
     assert "2 time(s)" in caught.value.message
     assert len(_sent(kimi_emulator)) == 2  # the default: one re-ask
@@ -131,6 +131,7 @@ def test_anthropic_error_when_the_call_never_comes(
             tool_choice={"type": "tool", "name": "get_weather"},
             messages=[{"role": "user", "content": TEXT_ONLY}],
         )
+    assert caught.value.status_code == 502
     body = caught.value.body
     assert isinstance(body, dict)
     assert body["error"]["type"] == "api_error"

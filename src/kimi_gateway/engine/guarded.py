@@ -96,9 +96,9 @@ async def _forced(
             await current.opened.aclose()
             current = None
             current = await _reopen(engine, generation, request, choice, reopen, options, attempt)
-        error = GatewayError(
-            "server", forced_tools.missing_call_message(choice, options.forced_tool_retries + 1)
-        )
+        # 502: the gateway works, its upstream's reply broke the client's contract.
+        message = forced_tools.missing_call_message(choice, options.forced_tool_retries + 1)
+        error = GatewayError("server", message, status=502)
         outcome.error = error.kind
         raise error
     except BaseException as exc:

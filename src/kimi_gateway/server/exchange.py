@@ -30,8 +30,9 @@ from kimi_gateway.server.request_body import decode_object, parse_request
 from kimi_gateway.server.runtime import Runtime
 
 # Statuses the gateway itself decides that no error kind carries (a dialect renders "timeout" as
-# its own 504): kept whatever the dialect.
-_OWN_STATUSES = frozenset({408, 415})
+# its own 504): kept whatever the dialect. 502: the upstream could not be reached or broke off,
+# or its reply broke the client's contract (a forced tool call that never came).
+_OWN_STATUSES = frozenset({408, 415, 502})
 
 
 def check_json_type(value: str | None) -> None:
