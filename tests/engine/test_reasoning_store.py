@@ -129,3 +129,23 @@ def test_missing_ids_are_the_tool_turns_without_reasoning() -> None:
         ),
     )
     assert missing_ids(request) == ["a", "c"]
+
+
+def test_a_tap_used_again_for_a_reasked_reply_starts_afresh() -> None:
+    store = MemoryReasoningStore(60, 100, 10_000)
+    tap = ReasoningTap(store, "k")
+
+    def reply(why: str) -> Response:
+        parts = (ThinkingPart(why), ToolCallPart("f:0", "f", "{}"))
+        return Response("r", "m", parts, "tool_use", Usage())
+
+    async def body() -> None:
+        ids = []
+        for why in ("first", "second"):
+            opened = await tap.tapped(Opened("u", "m", None, (), complete=reply(why)))
+            assert opened.complete is not None
+            ids += [p.id for p in opened.complete.parts if isinstance(p, ToolCallPart)]
+        assert len(set(ids)) == 2
+        assert await store.recall("k", ids) == {ids[0]: "first", ids[1]: "second"}
+
+    asyncio.run(body())

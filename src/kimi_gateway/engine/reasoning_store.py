@@ -171,9 +171,11 @@ class ReasoningTap:
         self._choice_of: dict[int, int] = {}  # thinking part index → its choice
         self._reasoning: dict[int, list[str]] = {}  # choice → reasoning pieces
         self._calls: list[tuple[str, int]] = []  # (minted id, choice)
+        self._minted = 0
 
     def _mint(self, choice: int) -> str:
-        minted = f"call_{self._nonce}_{len(self._calls)}"
+        minted = f"call_{self._nonce}_{self._minted}"
+        self._minted += 1
         self._calls.append((minted, choice))
         return minted
 
@@ -212,7 +214,11 @@ class ReasoningTap:
         self._calls.clear()
 
     async def tapped(self, opened: Opened) -> Opened:
-        """``opened`` with its events (or its one body) passed through this tap."""
+        """``opened`` with its events (or its one body) passed through this tap (again for a
+        re-asked reply: engine/forced_tools.py; it starts afresh)."""
+        self._choice_of.clear()
+        self._reasoning.clear()
+        self._calls.clear()
         if opened.complete is not None:
             complete = self.response(opened.complete)
             await self.flush()
