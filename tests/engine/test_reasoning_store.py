@@ -24,7 +24,12 @@ from kimi_gateway.core.model import (
 )
 from kimi_gateway.core.upstream import Batch, Opened
 from kimi_gateway.core.usage import Usage
-from kimi_gateway.engine.reasoning_store import MemoryReasoningStore, ReasoningTap, missing_ids
+from kimi_gateway.engine.reasoning_store import (
+    MemoryReasoningStore,
+    ReasoningTap,
+    RedisReasoningStore,
+    missing_ids,
+)
 
 
 class Clock:
@@ -147,5 +152,16 @@ def test_a_tap_used_again_for_a_reasked_reply_starts_afresh() -> None:
             ids += [p.id for p in opened.complete.parts if isinstance(p, ToolCallPart)]
         assert len(set(ids)) == 2
         assert await store.recall("k", ids) == {ids[0]: "first", ids[1]: "second"}
+
+    asyncio.run(body())
+
+
+def test_redis_down_means_nothing_remembered_never_an_error() -> None:
+    store = RedisReasoningStore("redis://127.0.0.1:1/0", "kgw-test:", 60)
+
+    async def body() -> None:
+        await store.remember("k", {"a": "why"})
+        assert await store.recall("k", ["a"]) == {}
+        await store.aclose()
 
     asyncio.run(body())
