@@ -46,9 +46,10 @@ from kimi_gateway.dialects.registry import DIALECTS as REGISTRY
 from kimi_gateway.emulator.server import EmulatorServer
 from kimi_gateway.engine import Engine, build_engine
 from kimi_gateway.server.request_body import parse_request
-from kimi_gateway.settings import RouteConfig, Settings, UpstreamConfig
+from kimi_gateway.settings import QuirkSettings, RouteConfig, Settings, UpstreamConfig
 from kimi_gateway.settings_reliability import (
     BreakerSettings,
+    ReasoningMemory,
     ReliabilitySettings,
     RetrySettings,
 )
@@ -268,6 +269,9 @@ def _settings(server: EmulatorServer, upstream: Upstream) -> Settings:
         upstream_stream="match",
         access_log="off",
         reliability=off,
+        # Nor the reasoning memory's own tool-call ids (engine/reasoning_store.py): the cases
+        # pin the ids each dialect maps; tests/e2e/test_reasoning_memory.py covers the memory.
+        quirks=QuirkSettings(remember_reasoning=ReasoningMemory(enabled=False)),
     )
 
 
