@@ -28,10 +28,20 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
 import anthropic  # noqa: E402
 import openai  # noqa: E402
+import orjson  # noqa: E402
 from gateway_server import GatewayServer, settings_for, start_gateway  # noqa: E402
-from prefix_replay import TURNS, Session, claude_code_session, openai_session  # noqa: E402
+from prefix_replay import (  # noqa: E402
+    OPENAI_TOOLS,
+    TURNS,
+    Session,
+    TurnUsage,
+    claude_code_opening,
+    claude_code_session,
+    openai_session,
+)
 
 from kimi_gateway.core.usage import Usage  # noqa: E402
+from kimi_gateway.emulator import tokens  # noqa: E402
 from kimi_gateway.emulator.config import EmulatorConfig  # noqa: E402
 from kimi_gateway.emulator.server import EmulatorServer  # noqa: E402
 from kimi_gateway.ledger.prices import PriceBook  # noqa: E402
@@ -143,18 +153,37 @@ def _dropped_reasoning_runs(bench: Bench) -> None:
         )
 
 
+def _schema_tokens(session: str) -> int:
+    """Tokens of the tools' descriptions and schemas, which the emulator does not count (it
+    counts a tool by its name): sent every turn, the same every turn."""
+    tools = claude_code_opening()["tools"] if session.startswith("Claude") else OPENAI_TOOLS
+    return tokens.count_text_tokens(orjson.dumps(tools).decode())
+
+
+def _with_schemas(session: Session, extra: int) -> Session:
+    """The session as if each turn also carried `extra` tool tokens, cached after turn one (no
+    turn here changed the tools, the head of the prefix)."""
+    turns = [
+        TurnUsage(t.prompt + extra, t.cached + (extra if i else 0), t.output)
+        for i, t in enumerate(session.turns)
+    ]
+    return Session(session.name, session.model, turns)
+
+
 def _table(rows: list[Row], book: PriceBook) -> list[str]:
     lines = [
         "| session | path | turns | input tokens | cached | cached share | cost (USD) "
-        "| cost with no cache (USD) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|",
+        "| cost with no cache (USD) | share, schemas counted | cost, schemas counted (USD) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         s = row.result
         cost, uncached = _cost(book, s.model, s), _cost(book, s.model, s, cached=False)
+        full = _with_schemas(s, _schema_tokens(row.session))
         lines.append(
             f"| {row.session} | {row.path} ({s.model}) | {len(s.turns)} | {s.prompt:,} "
-            f"| {s.cached:,} | {s.ratio:.3f} | {cost:.6f} | {uncached:.6f} |"
+            f"| {s.cached:,} | {s.ratio:.3f} | {cost:.6f} | {uncached:.6f} "
+            f"| {full.ratio:.3f} | {_cost(book, s.model, full):.6f} |"
         )
     return lines
 
@@ -185,8 +214,8 @@ NOTES = [
     "- Cost = uncached input × cache-miss price + cached input × cache-hit price + output × output",
     "  price (ledger/prices.py: kimi-k2.5 $0.60 / $0.10 / $3.00 per million; Kimi Code is a plan",
     "  billed in credits, priced 0). The token counts are the emulator's, which count a tool by",
-    "  its name only: Claude Code's 24 tool schemas (23 KB) cost far more on Kimi, and all of it",
-    "  is in the cached prefix, so real shares are higher.",
+    "  its name only; the last two columns add the tools' descriptions and schemas (Claude",
+    "  Code's 24 tools are 23 KB), sent every turn and cached after the first, as Kimi bills them.",
     "- Paths with the same client and the same upstream face render the same bytes as the",
     "  direct client, turn after turn: the same share. The translated path sends the history",
     "  to the OpenAI face (another rendering, so other token counts), and still finds each",
