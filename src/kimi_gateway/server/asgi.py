@@ -117,7 +117,9 @@ class DisconnectWatch:
         self.disconnected = False
         self._finished = False
         self._owner = asyncio.current_task()
-        self._task = asyncio.get_running_loop().create_task(self._watch(receive))
+        self._task: asyncio.Task[None] | None = asyncio.get_running_loop().create_task(
+            self._watch(receive)
+        )
 
     async def _watch(self, receive: Receive) -> None:
         while True:
@@ -130,4 +132,10 @@ class DisconnectWatch:
 
     def finish(self) -> None:
         self._finished = True
-        self._task.cancel()
+        if self._task is not None:
+            self._task.cancel()
+            # The cancelled task keeps its CancelledError, whose traceback holds _watch's frame
+            # and so this watch: without this the task, the request's own task (_owner) and
+            # its connection stayed in a reference cycle until a full collection, so a burst
+            # of streams kept its memory (bench/STREAMS.md).
+            self._task = None
