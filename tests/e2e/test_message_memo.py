@@ -1,7 +1,8 @@
-"""The message memo through the real server (issue 15 item 3): a Claude-Code-like session
-(Anthropic SDK, tool rounds) sent turn by turn to a gateway with the memo (the default) and to
-one without it (``message_memo_bytes: 0``) reaches Kimi as the same bodies and answers the
-same, while the first gateway looks the resent messages up."""
+"""The memos through the real server (issue 15 item 3): a Claude-Code-like session (Anthropic
+SDK, tool rounds) sent turn by turn to a gateway with the message and tool-schema memos (the
+default) and to one without them (``message_memo_bytes: 0``, ``quirks.schema_memo_bytes: 0``)
+reaches Kimi as the same bodies and answers the same, while the first gateway looks the resent
+messages up."""
 
 from __future__ import annotations
 
@@ -46,7 +47,9 @@ def test_a_session_reaches_kimi_the_same_with_and_without_the_memo(
     gateway_factory: GatewayFactory, kimi_emulator: EmulatorServer
 ) -> None:
     with_memo = gateway_factory(anthropic_route="translate")
-    without = gateway_factory(anthropic_route="translate", message_memo_bytes=0)
+    without = gateway_factory(
+        anthropic_route="translate", message_memo_bytes=0, quirks={"schema_memo_bytes": 0}
+    )
     for messages in _turns():
         assert _send(with_memo.url, messages, kimi_emulator) == _send(
             without.url, messages, kimi_emulator
