@@ -59,8 +59,8 @@ def test_what_the_template_reads_breaks_the_prefix(kimi_emulator: EmulatorServer
     assert baseline < renamed["cached_tokens"] < renamed["prompt_tokens"] - 50
     spaced = _chat(kimi_emulator, _history("get_weather:0", '{"city": "Paris"}'))
     assert spaced["cached_tokens"] < spaced["prompt_tokens"] - 50
-    function = dict(WEATHER_TOOL["function"])
-    function["parameters"] = dict(reversed(list(function["parameters"].items())))
+    function: dict[str, Any] = dict(WEATHER_TOOL["function"])
+    function["parameters"] = dict(reversed(list(WEATHER_TOOL["function"]["parameters"].items())))
     tool = {"type": "function", "function": function}
     moved = _chat(kimi_emulator, _history("get_weather:0"), tools=[tool])
     assert moved["cached_tokens"] < moved["prompt_tokens"] // 10
