@@ -65,7 +65,7 @@ def test_the_estimate_drives_the_context_clamp() -> None:
     tool = Tool("f", "d" * 6000, SCHEMA)
     raw = request(RANGED, user("x" * 30), tools=(tool,), max_tokens=8000)
     fixed = set_max_tokens(raw, ctx(RANGED))
-    room = 8192 - ((30 + 18 + 6000) // 3 + _markup(1, 1))
+    room = 8192 - ((30 + 18 + 6000) // 3 + _markup(1, 1)) // 2  # half: a low estimate
     assert (fixed.max_tokens, fixed.diagnostics) == (
         room,
         (
