@@ -85,3 +85,14 @@ def test_local_gate_account_and_key_limits() -> None:
         assert await gate.try_acquire("a", 90) == (0.0, "account")
 
     asyncio.run(run())
+
+
+def test_adding_expires_the_log_so_admission_may_skip_it() -> None:
+    # Admission tests only ``total + amount <= limit`` while that holds (the total only
+    # shrinks as entries expire), so adding must expire: the log stays one window long.
+    window = Window(limit=10**9, span=60)
+    for second in range(600):
+        window.add(float(second), 1)
+    assert window.total == len(window._log) == 60
+    assert window.wait(600.0, 10**9 - 59) == 0.0  # the entry of second 540 has left
+    assert window.wait(600.0, 10**9 - 58) == 1.0  # over the limit: the next must leave too

@@ -62,21 +62,32 @@ class MemoryCounters:
     async def reserve(
         self, slots: Sequence[str], limits: Sequence[int], ttls: Sequence[int], amount: int
     ) -> tuple[int, list[int]]:
+        return self.reserve_now(slots, limits, amount)
+
+    def reserve_now(
+        self, slots: Sequence[str], limits: Sequence[int], amount: int
+    ) -> tuple[int, list[int]]:
+        """:meth:`reserve` without an await (the budget guard calls it directly)."""
         values = self.values
         for index, (slot, limit) in enumerate(zip(slots, limits, strict=True)):
             if values.get(slot, 0) + amount > limit:
                 return index, []
         after = []
         for slot in slots:
-            values[slot] = values.get(slot, 0) + amount
-            after.append(values[slot])
+            values[slot] = value = values.get(slot, 0) + amount
+            after.append(value)
         return -1, after
 
     async def adjust(self, slots: Sequence[str], delta: int) -> list[int]:
+        return self.adjust_now(slots, delta)
+
+    def adjust_now(self, slots: Sequence[str], delta: int) -> list[int]:
+        """:meth:`adjust` without an await."""
+        values = self.values
         after = []
         for slot in slots:
-            self.values[slot] = self.values.get(slot, 0) + delta
-            after.append(self.values[slot])
+            values[slot] = value = values.get(slot, 0) + delta
+            after.append(value)
         return after
 
     async def seed(self, slot: str, value: int, ttl: int) -> None:

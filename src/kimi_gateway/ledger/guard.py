@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import ROUND_UP, Decimal
 from typing import Literal
 
@@ -39,8 +40,8 @@ from kimi_gateway.ledger.budgets import (
     spent_in,
     stored_budgets,
 )
-from kimi_gateway.ledger.counters import Counters
-from kimi_gateway.ledger.prices import PriceBook, from_nano, to_nano
+from kimi_gateway.ledger.counters import Counters, MemoryCounters
+from kimi_gateway.ledger.prices import PriceBook, from_nano
 
 _LOG = logging.getLogger("kimi_gateway.ledger")
 _MICRO = Decimal("0.000001")  # USD shown to the micro-dollar in messages
@@ -49,10 +50,36 @@ LevelHook = Callable[[Slot, int, bool], None]  # (slot, nano-USD spent or held, 
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """What a request reserved: the slots charged and the amount (nano-USD)."""
+    """What a request reserved: the slots charged (and their counters) and the amount
+    (nano-USD)."""
 
     slots: tuple[Slot, ...]
     amount: int
+    names: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class _Scope:
+    """The budgets of one key in their current windows, valid while ``since <= now < until``
+    (the request path reuses it rather than working out dates and names each time)."""
+
+    slots: tuple[Slot, ...]
+    names: tuple[str, ...]
+    limits: tuple[int, ...]
+    since: float
+    until: float
+    seeded: bool = False
+
+    @classmethod
+    def of(cls, slots: tuple[Slot, ...]) -> _Scope:
+        ends = [s.resets_at.timestamp() for s in slots if s.resets_at is not None]
+        return cls(
+            slots,
+            tuple(s.name for s in slots),
+            tuple(s.budget.limit_nano for s in slots),
+            max(s.start for s in slots),
+            min(ends, default=math.inf),
+        )
 
 
 class BudgetGuard:
@@ -82,6 +109,9 @@ class BudgetGuard:
         self._seeded: set[str] = set()
         self._alerted: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._scopes: dict[str | None, _Scope] = {}
+        self._local = counters if isinstance(counters, MemoryCounters) else None
+        self._day_start, self._today = math.inf, date.min
         self._index(self.configured)
 
     @property
@@ -93,6 +123,7 @@ class BudgetGuard:
         for budget in budgets:
             by_key.setdefault(budget.key_id, []).append(budget)
         self._by_key = by_key
+        self._scopes = {}
 
     async def refresh(self) -> None:
         """Reload the stored budgets (``keys create --budget``) beside the configured ones."""
@@ -124,22 +155,23 @@ class BudgetGuard:
     async def reserve(
         self, request: Request, key_id: str | None, upstream: str, model: str, outcome: Outcome
     ) -> None:
-        budgets = self.applicable(key_id)
-        if not budgets:
-            return
         now = self.clock()
-        slots = tuple(slot_of(budget, now) for budget in budgets)
+        scope = self._scope(key_id, now)
+        if scope is None:
+            return
         amount = self._estimate(request, upstream, model, now)
         if amount is None:
             return
+        slots = scope.slots
         try:
-            await self._seed(slots, now)
-            index, after = await self.counters.reserve(
-                [s.name for s in slots],
-                [s.budget.limit_nano for s in slots],
-                [s.ttl_seconds(now) for s in slots],
-                amount,
-            )
+            if not scope.seeded:
+                await self._seed(slots, now)
+                scope.seeded = True
+            if self._local is not None:  # in memory: no await, no list per request
+                index, after = self._local.reserve_now(scope.names, scope.limits, amount)
+            else:
+                ttls = [s.ttl_seconds(now) for s in slots]
+                index, after = await self.counters.reserve(scope.names, scope.limits, ttls, amount)
         except Exception:
             # Fail closed: a budget that cannot be checked is not spent blindly.
             _LOG.exception("budget: the counters could not be read")
@@ -152,17 +184,34 @@ class BudgetGuard:
             ) from None
         if index >= 0:
             raise _before_dispatch(self._exhausted(slots[index], amount))
-        outcome.hold = Hold(slots, amount)
+        outcome.hold = Hold(slots, amount, scope.names)
         self._levels(slots, after)
+
+    def _scope(self, key_id: str | None, now: float) -> _Scope | None:
+        """The slots that apply to ``key_id`` at ``now``, made once per period window."""
+        scope = self._scopes.get(key_id)
+        if scope is None or not scope.since <= now < scope.until:
+            budgets = self.applicable(key_id)
+            if not budgets:
+                return None
+            scope = self._scopes[key_id] = _Scope.of(tuple(slot_of(b, now) for b in budgets))
+        return scope
+
+    def _day(self, now: float) -> date:
+        """The UTC date of ``now`` (prices change by date), made once per day."""
+        if not self._day_start <= now < self._day_start + 86400:
+            self._day_start = now - now % 86400
+            self._today = datetime.fromtimestamp(now, UTC).date()
+        return self._today
 
     def _estimate(self, request: Request, upstream: str, model: str, now: float) -> int | None:
         """The most the request can cost, in nano-USD; None to let an unpriced one through."""
         output = (request.max_tokens or self.reserve_output_tokens) * max(1, request.n or 1)
-        day = datetime.fromtimestamp(now, UTC).date()
-        tools = builtin_offered(request)
-        cost = self.prices.max_cost(upstream, model, day, input_bound(request), output, tools)
+        tools = builtin_offered(request) if request.tools else ()
+        day = self._day(now)
+        cost = self.prices.nano_cost(upstream, model, day, input_bound(request), 0, output, tools)
         if cost is not None:
-            return to_nano(cost)
+            return cost
         if self.unpriced == "allow":
             return None
         raise _before_dispatch(
@@ -202,16 +251,27 @@ class BudgetGuard:
 
     def settle(self, outcome: Outcome) -> None:
         """The after-hook: replace the reservation with the actual cost (off the hot path:
-        the counter update runs as its own task)."""
+        with Redis the counter update runs as its own task)."""
         hold = outcome.hold
         if not isinstance(hold, Hold):
             return
         outcome.hold = None
         model = outcome.upstream_model or outcome.model
-        day = datetime.fromtimestamp(self.clock(), UTC).date()
-        cost = self.prices.cost(outcome.upstream, model, day, outcome.usage, outcome.builtin_tools)
-        delta = (to_nano(cost) if cost is not None else 0) - hold.amount
+        usage = outcome.usage
+        cost = self.prices.nano_cost(
+            outcome.upstream,
+            model,
+            self._day(self.clock()),
+            usage.input_uncached + usage.input_cache_write,
+            usage.input_cache_read,
+            usage.output,
+            outcome.builtin_tools,
+        )
+        delta = (cost or 0) - hold.amount
         if delta == 0:
+            return
+        if self._local is not None:
+            self._levels(hold.slots, self._local.adjust_now(hold.names, delta))
             return
         task = asyncio.get_running_loop().create_task(self._adjust(hold, delta))
         self._tasks.add(task)
@@ -219,13 +279,14 @@ class BudgetGuard:
 
     async def _adjust(self, hold: Hold, delta: int) -> None:
         try:
-            after = await self.counters.adjust([s.name for s in hold.slots], delta)
+            after = await self.counters.adjust(hold.names, delta)
         except Exception:
             _LOG.exception("budget: settling a reservation failed")
             return
         self._levels(hold.slots, after)
 
     def _levels(self, slots: Sequence[Slot], after: Sequence[int]) -> None:
+        on_level = self.on_level
         for slot, spent in zip(slots, after, strict=False):
             crossed = spent >= slot.budget.limit_nano * self.alert_fraction
             if crossed and slot.name not in self._alerted:
@@ -238,8 +299,8 @@ class BudgetGuard:
                 )
             elif crossed:
                 crossed = False
-            if self.on_level is not None:
-                self.on_level(slot, spent, crossed)
+            if on_level is not None:
+                on_level(slot, spent, crossed)
 
     async def aclose(self) -> None:
         if self._tasks:

@@ -110,6 +110,7 @@ class PriceBook:
         for price in self.prices:
             self._by_model.setdefault(price.model, []).append(price)
         self._cache: dict[tuple[str | None, str, date], ModelPrice | None] = {}
+        self._units: dict[tuple[str | None, str, date], tuple[int, int, int, int] | None] = {}
 
     @classmethod
     def with_overrides(
@@ -165,6 +166,38 @@ class PriceBook:
             total += self.tool_fee(tool, day) or 0
         return total
 
+    def nano_cost(
+        self,
+        upstream: str | None,
+        model: str,
+        day: date,
+        uncached: int,
+        cache_read: int,
+        output: int,
+        builtin_tools: Sequence[str] = (),
+    ) -> int | None:
+        """``to_nano(cost(...))`` for these token counts (``uncached`` includes cache writes),
+        in integer arithmetic on the request path: each price is turned once into an integer
+        count of 1/scale nano-USD per token, so the result is the same exact, half-up rounded
+        figure with no Decimal work per request. None when ``model`` has no price."""
+        if builtin_tools:  # per-call fees: rare, and exact through the Decimal path
+            usage = Usage(input_uncached=uncached, input_cache_read=cache_read, output=output)
+            cost = self.cost(upstream, model, day, usage, builtin_tools)
+            return None if cost is None else to_nano(cost)
+        key = (upstream, model, day)
+        try:
+            units = self._units[key]
+        except KeyError:
+            price = self.price(upstream, model, day)
+            units = None if price is None else _nano_units(price)
+            if len(self._units) < 4096:
+                self._units[key] = units
+        if units is None:
+            return None
+        hit, miss, out, scale = units
+        total = uncached * miss + cache_read * hit + output * out
+        return total if scale == 1 else (total + scale // 2) // scale
+
     def max_cost(
         self,
         upstream: str | None,
@@ -178,6 +211,16 @@ class PriceBook:
         used, each offered built-in tool called once (None: no price)."""
         usage = Usage(input_uncached=input_tokens, output=output_tokens)
         return self.cost(upstream, model, day, usage, builtin_calls)
+
+
+def _nano_units(price: ModelPrice) -> tuple[int, int, int, int]:
+    """(cache hit, cache miss, output, scale): each price per token in 1/scale nano-USD, with
+    scale the power of ten that makes all three integers (a price per million tokens with at
+    most three decimals is a whole number of nano-USD per token: scale 1)."""
+    prices = (price.cache_hit, price.cache_miss, price.output)
+    digits = max(0, *(-int(p.as_tuple().exponent) - 3 for p in prices))
+    hit, miss, out = (int(p.scaleb(3 + digits)) for p in prices)
+    return hit, miss, out, 10**digits
 
 
 def to_nano(usd: Decimal) -> int:

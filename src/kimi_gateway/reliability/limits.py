@@ -121,7 +121,9 @@ class Window:
             self.total -= int(log.popleft()[1])
 
     def wait(self, now: float, amount: int) -> float:
-        """Seconds until ``amount`` fits (0: now). More than the limit fits an empty window."""
+        """Seconds until ``amount`` fits (0: now). More than the limit fits an empty window.
+        (The total only shrinks as entries expire, so when it fits unexpired it fits; callers
+        test that first, and :meth:`add` expires.)"""
         self._expire(now)
         excess = self.total + amount - self.limit
         if excess <= 0 or self.total == 0:
@@ -134,6 +136,8 @@ class Window:
 
     def add(self, now: float, amount: int) -> None:
         log = self._log
+        if log and log[0][0] <= now - self.span:
+            self._expire(now)
         if log and self.grain and now - log[-1][0] < self.grain:
             log[-1][0] = now  # the bucket expires with its latest entry (the safe side)
             log[-1][1] += amount
@@ -162,7 +166,9 @@ class _Meter:
             return INF
         longest = 0.0
         for window, by_tokens in self.windows:
-            longest = max(longest, window.wait(now, tokens if by_tokens else 1))
+            amount = tokens if by_tokens else 1
+            if window.total + amount > window.limit:  # else it fits: the fast path
+                longest = max(longest, window.wait(now, amount))
         return longest
 
     def take(self, now: float, tokens: int) -> None:

@@ -15,7 +15,6 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from kimi_gateway.ledger.budgets import Slot
-from kimi_gateway.ledger.prices import from_nano
 
 _SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 _TOKEN_KINDS = ("input_uncached", "input_cache_read", "input_cache_write", "output", "reasoning")
@@ -25,6 +24,7 @@ class LedgerMetrics:
     def __init__(self, registry: CollectorRegistry, priced_models: Collection[str]) -> None:
         self.priced_models = frozenset(priced_models)
         self._children: dict[tuple[object, ...], Any] = {}
+        self._remaining: dict[str, Any] = {}  # budget id → its budget_remaining child
 
         def counter(name: str, doc: str, *labels: str) -> Counter:
             return Counter(name, doc, labels, registry=registry)
@@ -123,9 +123,19 @@ class LedgerMetrics:
         return found
 
     def budget_level(self, slot: Slot, spent_nano: int, alert: bool) -> None:
+        """The budget guard's report after each reservation and settlement (the request
+        path): the gauge's child is kept per budget, the USD left is a float division."""
         budget = slot.budget
-        labels = (budget.id, budget.key_id or "global", budget.period)
-        left = max(0, budget.limit_nano - spent_nano)
-        self.budget_remaining.labels(*labels).set(float(from_nano(left)))
+        remaining = self._remaining.get(budget.id)
+        if remaining is None:
+            remaining = self._remaining[budget.id] = self.budget_remaining.labels(
+                *_budget_labels(slot)
+            )
+        remaining.set(max(0, budget.limit_nano - spent_nano) / 1e9)
         if alert:
-            self.budget_alerts.labels(*labels).inc()
+            self.budget_alerts.labels(*_budget_labels(slot)).inc()
+
+
+def _budget_labels(slot: Slot) -> tuple[str, str, str]:
+    budget = slot.budget
+    return budget.id, budget.key_id or "global", budget.period
