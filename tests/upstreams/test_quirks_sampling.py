@@ -198,6 +198,15 @@ def test_stop_beyond_kimis_limits_is_left_to_the_gateway() -> None:
     assert limit_stop(at_32, ctx()) == at_32
 
 
+def test_watched_stops_with_several_choices_need_one_call_per_choice() -> None:
+    raw = request("moonshot-v1-8k", n=2, stop=tuple("abcdef"))
+    with pytest.raises(OneChoicePerCall) as caught:
+        limit_stop(raw, ctx("moonshot-v1-8k"))
+    assert caught.value.n == 2
+    fitting = request("moonshot-v1-8k", n=2, stop=tuple("abcde"))
+    assert limit_stop(fitting, ctx("moonshot-v1-8k")) == fitting
+
+
 def test_stop_can_be_truncated_to_five_entries_of_32_bytes() -> None:
     long = "é" * 20  # 40 bytes: cut on a character boundary
     raw = request("kimi-k2.6", stop=("a", "b", long, "c", "d", "e", "f"))
