@@ -20,24 +20,30 @@ What does not belong here: which dialects use it (their request parsers), where 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeAlias
+from typing import Any, TypeAlias, TypeVar, cast
 
 import orjson
 
 from kimi_gateway.core.memo import BytesLRU
-from kimi_gateway.core.model import Diagnostic, Message
+from kimi_gateway.core.model import Diagnostic
 
-MessageMemo: TypeAlias = BytesLRU[tuple[Message, tuple[Diagnostic, ...]]]
+# What one message parses to (a Message; for an OpenAI ``tool`` message, its ToolResultPart)
+# and the diagnostics its parse noted. The tag in the key says which.
+MessageMemo: TypeAlias = BytesLRU[tuple[Any, tuple[Diagnostic, ...]]]
+T = TypeVar("T")
 # Bytes of memory an entry holds per byte of its key: the parsed objects plus the key itself,
 # measured with tracemalloc on the captured Claude Code and OpenClaw histories (bench/LARGE.md).
 ENTRY_COST = 4  # 4.0 on the 150 KB Claude Code history
 
-ParseMessage: TypeAlias = Callable[[int, Any, list[Diagnostic]], Message]
-
 
 def memoised(
-    memo: MessageMemo, tag: bytes, i: int, item: Any, diags: list[Diagnostic], parse: ParseMessage
-) -> Message:
+    memo: MessageMemo,
+    tag: bytes,
+    i: int,
+    item: Any,
+    diags: list[Diagnostic],
+    parse: Callable[[int, Any, list[Diagnostic]], T],
+) -> T:
     """``parse(i, item, diags)``, or what it returned for the same ``tag``, ``i`` and JSON."""
     try:
         key = b"%s:%d:%s" % (tag, i, orjson.dumps(item))
@@ -46,7 +52,7 @@ def memoised(
     hit = memo.get(key)
     if hit is not None:
         diags.extend(hit[1])
-        return hit[0]
+        return cast(T, hit[0])
     found: list[Diagnostic] = []
     message = parse(i, item, found)
     memo.put(key, (message, tuple(found)), len(key) * ENTRY_COST)

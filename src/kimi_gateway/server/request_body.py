@@ -34,7 +34,7 @@ import orjson
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import Request
-from kimi_gateway.dialects import anthropic_messages
+from kimi_gateway.dialects import anthropic_messages, openai_chat
 from kimi_gateway.dialects.message_memo import MessageMemo
 from kimi_gateway.dialects.registry import Dialect
 
@@ -113,6 +113,7 @@ def parse_request(
 # The dialects whose parsers look messages up in a MessageMemo (dialects/message_memo.py).
 _MEMO_PARSERS: dict[str, Callable[[dict[str, Any], MessageMemo], Request]] = {
     "anthropic_messages": lambda body, memo: anthropic_messages.parse_request(body, memo=memo),
+    "openai_chat": lambda body, memo: openai_chat.parse_request(body, memo=memo),
 }
 
 

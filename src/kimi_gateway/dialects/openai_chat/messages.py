@@ -35,6 +35,7 @@ from kimi_gateway.core.model import (
     ToolCallPart,
     ToolResultPart,
 )
+from kimi_gateway.dialects.message_memo import MessageMemo, memoised
 from kimi_gateway.dialects.openai_chat.content import parse_content, render_content
 from kimi_gateway.dialects.openai_chat.tools import parse_tool, render_tool
 from kimi_gateway.dialects.openai_chat.wire import (
@@ -76,7 +77,7 @@ class ParsedMessages:
     diagnostics: tuple[Diagnostic, ...]
 
 
-def parse_messages(value: Any) -> ParsedMessages:
+def parse_messages(value: Any, memo: MessageMemo | None = None) -> ParsedMessages:
     items = as_list(value, "messages")
     if not items:
         raise TranslationError("'messages' must contain at least one message.", param="messages")
@@ -99,7 +100,10 @@ def parse_messages(value: Any) -> ParsedMessages:
         diagnostics.extend(_unknown_keys(msg, param))
         partial = _partial(msg, param, is_last=i == len(items) - 1) or partial
         if role in ("tool", "function"):
-            result = _tool_result(msg, param, diagnostics, legacy)
+            if memo is None or role == "function":  # function: ids from earlier messages
+                result = _tool_result(msg, param, diagnostics, legacy)
+            else:
+                result = memoised(memo, b"openai_chat/tool", i, msg, diagnostics, _tool_result_at)
             if in_tool_run:
                 out[-1] = Message("user", (*out[-1].parts, result))
             else:
@@ -107,7 +111,10 @@ def parse_messages(value: Any) -> ParsedMessages:
             in_tool_run = True
             continue
         in_tool_run = False
-        message = _message(msg, param, role, diagnostics)
+        if memo is None:
+            message = _message(msg, param, role, diagnostics)
+        else:
+            message = memoised(memo, b"openai_chat/message", i, msg, diagnostics, _message_at)
         last = message.parts[-1] if message.parts else None
         if msg.get("function_call") is not None and isinstance(last, ToolCallPart):
             legacy.setdefault(last.name, []).append(last.id)  # _assistant_parts puts it last
@@ -116,6 +123,14 @@ def parse_messages(value: Any) -> ParsedMessages:
         else:
             out.append(message)
     return ParsedMessages(system, tuple(out), partial, tuple(diagnostics))
+
+
+def _message_at(i: int, msg: Any, diags: list[Diagnostic]) -> Message:  # of i and msg only
+    return _message(msg, f"messages[{i}]", msg["role"], diags)
+
+
+def _tool_result_at(i: int, msg: Any, diags: list[Diagnostic]) -> ToolResultPart:
+    return _tool_result(msg, f"messages[{i}]", diags, {})  # a tool message: of i and msg only
 
 
 def _is_plain_system(message: Message) -> bool:

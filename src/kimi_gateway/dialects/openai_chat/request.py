@@ -25,6 +25,7 @@ from typing import Any
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.json_copy import json_copy
 from kimi_gateway.core.model import Diagnostic, OpenAIChatFields, Request, ThinkingConfig
+from kimi_gateway.dialects.message_memo import MessageMemo
 from kimi_gateway.dialects.openai_chat.messages import parse_messages, render_messages
 from kimi_gateway.dialects.openai_chat.tools import (
     parse_tool_choice,
@@ -73,10 +74,12 @@ _MAPPED = frozenset(
 _THINKING_TYPES = ("enabled", "disabled", "adaptive")
 
 
-def parse_request(body: Mapping[str, Any]) -> Request:
-    """A client's Chat Completions body → canonical Request. Raises TranslationError."""
+def parse_request(body: Mapping[str, Any], *, memo: MessageMemo | None = None) -> Request:
+    """A client's Chat Completions body → canonical Request. Raises TranslationError.
+    ``memo`` (a body decoded from JSON only): messages parsed before are looked up
+    (dialects/message_memo.py; ``function`` messages, whose ids come from earlier ones, never)."""
     body = as_object(body, "body")
-    parsed = parse_messages(body.get("messages"))
+    parsed = parse_messages(body.get("messages"), memo)
     tools, tool_diags = parse_tools(body)
     choice, choice_diags = parse_tool_choice(body, bool(tools))
     stream = bool(opt_bool(body.get("stream"), "stream"))
