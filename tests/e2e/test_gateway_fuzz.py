@@ -143,7 +143,10 @@ def client(gateway: Any) -> Iterator[httpx.Client]:
 
 
 def check(reply: httpx.Response, path: str) -> None:
-    assert reply.status_code < 500, reply.text[:500]
+    # The one 5xx the gateway means: a forced tool call the (emulated) model never made, after
+    # the bounded re-ask (engine/guarded.py) - the emulator answers text unless scripted.
+    forced_call_missing = reply.status_code == 502 and "tool_choice requires" in reply.text
+    assert reply.status_code < 500 or forced_call_missing, reply.text[:500]
     assert "Traceback" not in reply.text
     if reply.status_code < 400 or reply.request.method == "HEAD":
         return
