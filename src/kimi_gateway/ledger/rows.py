@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from kimi_gateway.core.outcome import Outcome
-from kimi_gateway.ledger.prices import PriceBook, to_nano
+from kimi_gateway.ledger.prices import PriceBook
 
 _STATUS_OF_ERROR = {"client_closed": "client_closed", "timeout": "timeout"}
 
@@ -34,12 +34,26 @@ def _day(days: int) -> date:
     return datetime.fromtimestamp(days * 86400, UTC).date()
 
 
+def _nano_cost(outcome: Outcome, model: str, day: date, prices: PriceBook) -> int | None:
+    usage = outcome.usage
+    uncached = usage.input_uncached + usage.input_cache_write
+    return prices.nano_cost(
+        outcome.upstream,
+        model,
+        day,
+        uncached,
+        usage.input_cache_read,
+        usage.output,
+        outcome.builtin_tools,
+    )
+
+
 def build_row(outcome: Outcome, wall: float, prices: PriceBook) -> dict[str, Any]:
     """The ``usage`` row of ``outcome``, which ended at unix time ``wall``."""
     day = _day(int(wall // 86400))
     usage = outcome.usage
     model = outcome.upstream_model or outcome.model
-    cost = prices.cost(outcome.upstream, model, day, usage, outcome.builtin_tools)
+    cost = _nano_cost(outcome, model, day, prices)
     attempts = outcome.attempts
     fallbacks = int(
         outcome.routed_upstream is not None
@@ -76,7 +90,7 @@ def build_row(outcome: Outcome, wall: float, prices: PriceBook) -> dict[str, Any
         "retries": max(0, attempts - 1 - fallbacks),
         "fallbacks": fallbacks,
         "priced": cost is not None,
-        "cost_nano_usd": to_nano(cost) if cost is not None else None,
+        "cost_nano_usd": cost,
         "upstream_request_id": outcome.upstream_request_id,
         "diagnostics": diagnostics[:1000] or None,
     }

@@ -16,6 +16,7 @@ mode; a committed batch survives a process crash.
 from __future__ import annotations
 
 import logging
+import operator
 import queue
 import threading
 import time
@@ -70,7 +71,9 @@ class LedgerWriter:
             .compile(dialect=engine.dialect)
         )
         self._sql = str(compiled)
-        self._order = list(compiled.positiontup or ()) if compiled.positional else None
+        order = list(compiled.positiontup or ()) if compiled.positional else None
+        # a row's values in the statement's order, taken by one C call (not a loop per row)
+        self._values = operator.itemgetter(*order) if order else None
 
     def record(self, outcome: Outcome) -> None:
         """The engine's after-hook: queue the finished outcome (no other work here)."""
@@ -153,10 +156,8 @@ class LedgerWriter:
                 _LOG.exception("ledger: the rows callback failed")
 
     def _parameters(self, rows: Rows) -> Any:
-        order = self._order
-        if order is None:
-            return rows
-        return [tuple([row[name] for name in order]) for row in rows]
+        values = self._values
+        return rows if values is None else list(map(values, rows))
 
     def _maybe_sweep(self) -> None:
         """Delete rows past the retention period (hourly; 0 days keeps everything)."""

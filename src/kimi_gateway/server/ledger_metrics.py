@@ -5,83 +5,100 @@ Fed from the ledger's writer thread with each written batch (``observe_rows``), 
 request task; budget levels from the budget guard. Labels stay low-cardinality: upstream names
 come from the config, a model is labelled only when it has a price (otherwise ``other``), a
 budget by its id.
+
+Cost (issues 13, 15: the ledger within 10 % of the plain path): the numbers are plain dicts and
+lists updated per row, exposed by this object as a registry collector at scrape time. Labelled
+``Counter``/``Histogram`` children cost a lock and several calls per update (a histogram
+observation was the writer's biggest item per row); the exposition is the same families,
+samples and ``_created`` series.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+import bisect
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Gauge
+from prometheus_client.metrics_core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 
 from kimi_gateway.ledger.budgets import Slot
 
 _SECONDS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 _TOKEN_KINDS = ("input_uncached", "input_cache_read", "input_cache_write", "output", "reasoning")
+_LE = (*(repr(float(b)) for b in _SECONDS), "+Inf")  # as prometheus_client writes them
+Labels = tuple[str, ...]
+# name, documentation, label names (counters)
+_COUNTERS = (
+    ("kimi_gateway_spend_usd", "USD spent (ledger rows), by upstream and model.", "model"),
+    ("kimi_gateway_generations", "Generations in the ledger, by upstream and status.", "status"),
+    ("kimi_gateway_generation_errors", "Generations ended by an error, by kind.", "error"),
+    ("kimi_gateway_ledger_tokens", "Tokens in the ledger, by upstream and kind.", "kind"),
+    (
+        "kimi_gateway_unpriced_generations",
+        "Generations of models with no price (recorded without a cost).",
+        "",
+    ),
+)
+_HISTOGRAMS = (
+    ("kimi_gateway_generation_seconds", "Generation latency."),
+    ("kimi_gateway_time_to_first_token_seconds", "Time to first event."),
+)
+_BUDGET = ("budget", "scope", "period")
+
+
+class _Sums:
+    """A counter family's values (and creation times) by label set."""
+
+    def __init__(self) -> None:
+        self.values: dict[Labels, float] = {}
+        self.created: dict[Labels, float] = {}
+
+    def add(self, labels: Labels, amount: float) -> None:
+        values = self.values
+        if labels in values:
+            values[labels] += amount
+        else:
+            values[labels] = amount
+            self.created[labels] = time.time()
+
+
+class _Histogram:
+    """A histogram family's bucket counts (not cumulative), sums and creation times."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[Labels, list[int]] = {}
+        self.sums: dict[Labels, float] = {}
+        self.created: dict[Labels, float] = {}
+
+    def observe(self, labels: Labels, value: float) -> None:
+        counts = self.buckets.get(labels)
+        if counts is None:
+            counts = self.buckets[labels] = [0] * len(_LE)
+            self.sums[labels] = 0.0
+            self.created[labels] = time.time()
+        counts[bisect.bisect_left(_SECONDS, value)] += 1  # the first bound ≥ value (le)
+        self.sums[labels] += value
 
 
 class LedgerMetrics:
     def __init__(self, registry: CollectorRegistry, priced_models: Collection[str]) -> None:
         self.priced_models = frozenset(priced_models)
-        self._children: dict[tuple[object, ...], Any] = {}
-        self._remaining: dict[str, Any] = {}  # budget id → its budget_remaining child
-
-        def counter(name: str, doc: str, *labels: str) -> Counter:
-            return Counter(name, doc, labels, registry=registry)
-
-        def seconds(name: str, doc: str) -> Histogram:
-            return Histogram(name, doc, ("upstream",), buckets=_SECONDS, registry=registry)
-
-        self.spend = counter(
-            "kimi_gateway_spend_usd",
-            "USD spent (ledger rows), by upstream and model.",
-            "upstream",
-            "model",
-        )
-        self.generations = counter(
-            "kimi_gateway_generations",
-            "Generations in the ledger, by upstream and status.",
-            "upstream",
-            "status",
-        )
-        self.errors = counter(
-            "kimi_gateway_generation_errors",
-            "Generations ended by an error, by kind.",
-            "upstream",
-            "error",
-        )
-        self.tokens = counter(
-            "kimi_gateway_ledger_tokens",
-            "Tokens in the ledger, by upstream and kind.",
-            "upstream",
-            "kind",
-        )
-        self.unpriced = counter(
-            "kimi_gateway_unpriced_generations",
-            "Generations of models with no price (recorded without a cost).",
-            "upstream",
-        )
-        self.latency = seconds("kimi_gateway_generation_seconds", "Generation latency.")
-        self.ttft = seconds("kimi_gateway_time_to_first_token_seconds", "Time to first event.")
-        self._budget_metrics(registry)
-        self.rows_written = counter(
-            "kimi_gateway_ledger_rows_written", "Ledger rows written to the database."
-        )
-
-    def _budget_metrics(self, registry: CollectorRegistry) -> None:
-        budget = ("budget", "scope", "period")
-        self.budget_remaining = Gauge(
-            "kimi_gateway_budget_remaining_usd",
-            "USD left in a budget's current period (reservations in flight count as spent).",
-            budget,
-            registry=registry,
-        )
-        self.budget_alerts = Counter(
-            "kimi_gateway_budget_alerts",
-            "Budgets that crossed their soft alert threshold.",
-            budget,
-            registry=registry,
-        )
+        self._lock = threading.Lock()  # the writer thread adds, a scrape reads
+        self._counters = {name: _Sums() for name, _, _ in _COUNTERS}
+        self._histograms = {name: _Histogram() for name, _ in _HISTOGRAMS}
+        self._alerts = _Sums()
+        self._remaining: dict[str, tuple[Slot, int]] = {}  # budget id → (slot, nano-USD spent)
+        self._rows_written = 0
+        self._started = time.time()
+        registry.register(self)
 
     def writer_health(self, dropped: Callable[[], int], registry: CollectorRegistry) -> None:
         gauge = Gauge(
@@ -93,49 +110,93 @@ class LedgerMetrics:
 
     def observe_rows(self, rows: list[dict[str, Any]]) -> None:
         """One written batch (the writer thread calls this)."""
-        for row in rows:
-            upstream = row["upstream"] or "-"
-            status, error = row["status"], row["error"]
-            child = self._child
-            child(self.generations, upstream, status).inc()
-            if error is not None:
-                child(self.errors, upstream, error).inc()
-            for kind in _TOKEN_KINDS:
-                if row[kind]:
-                    child(self.tokens, upstream, kind).inc(row[kind])
-            if not row["priced"]:
-                child(self.unpriced, upstream).inc()
-            elif row["cost_nano_usd"]:
-                model = row["upstream_model"]
-                label = model if model in self.priced_models else "other"
-                child(self.spend, upstream, label).inc(row["cost_nano_usd"] / 1e9)
-            child(self.latency, upstream).observe(row["latency_ms"] / 1000)
-            if row["ttft_ms"] is not None:
-                child(self.ttft, upstream).observe(row["ttft_ms"] / 1000)
-        self.rows_written.inc(len(rows))
-
-    def _child(self, metric: Any, *labels: str) -> Any:
-        """A labelled child, looked up once per label set (``labels()`` is not cheap)."""
-        key = (id(metric), *labels)
-        found = self._children.get(key)
-        if found is None:
-            found = self._children[key] = metric.labels(*labels)
-        return found
+        spend, generations, errors, tokens, unpriced = self._counters.values()
+        latency, ttft = self._histograms.values()
+        priced = self.priced_models
+        with self._lock:
+            for row in rows:
+                upstream = row["upstream"] or "-"
+                generations.add((upstream, row["status"]), 1)
+                if row["error"] is not None:
+                    errors.add((upstream, row["error"]), 1)
+                for kind in _TOKEN_KINDS:
+                    if row[kind]:
+                        tokens.add((upstream, kind), row[kind])
+                if not row["priced"]:
+                    unpriced.add((upstream,), 1)
+                elif row["cost_nano_usd"]:
+                    model = row["upstream_model"]
+                    label = model if model in priced else "other"
+                    spend.add((upstream, label), row["cost_nano_usd"] / 1e9)
+                latency.observe((upstream,), row["latency_ms"] / 1000)
+                if row["ttft_ms"] is not None:
+                    ttft.observe((upstream,), row["ttft_ms"] / 1000)
+            self._rows_written += len(rows)
 
     def budget_level(self, slot: Slot, spent_nano: int, alert: bool) -> None:
-        """The budget guard's report after each reservation and settlement (the request
-        path): the gauge's child is kept per budget, the USD left is a float division."""
-        budget = slot.budget
-        remaining = self._remaining.get(budget.id)
-        if remaining is None:
-            remaining = self._remaining[budget.id] = self.budget_remaining.labels(
-                *_budget_labels(slot)
-            )
-        remaining.set(max(0, budget.limit_nano - spent_nano) / 1e9)
+        """The budget guard's report after each reservation and settlement (the request path:
+        one dict store; the gauge's value is worked out at scrape time)."""
+        self._remaining[slot.budget.id] = (slot, spent_nano)
         if alert:
-            self.budget_alerts.labels(*_budget_labels(slot)).inc()
+            with self._lock:
+                self._alerts.add(_budget_labels(slot), 1)
+
+    def collect(self) -> Iterator[Metric]:
+        """The registry's scrape: every family, as the labelled metrics would expose it."""
+        with self._lock:
+            for (name, doc, label), sums in zip(_COUNTERS, self._counters.values(), strict=True):
+                labels = ["upstream", label] if label else ["upstream"]
+                yield _counter(name, doc, labels, sums)
+            for (name, doc), histogram in zip(_HISTOGRAMS, self._histograms.values(), strict=True):
+                yield _histogram(name, doc, histogram)
+            yield from self._budget_families()
+            written = _Sums()
+            written.values[()] = self._rows_written
+            written.created[()] = self._started
+            yield _counter(
+                "kimi_gateway_ledger_rows_written",
+                "Ledger rows written to the database.",
+                [],
+                written,
+            )
+
+    def _budget_families(self) -> Iterator[Metric]:
+        remaining = GaugeMetricFamily(
+            "kimi_gateway_budget_remaining_usd",
+            "USD left in a budget's current period (reservations in flight count as spent).",
+            labels=_BUDGET,
+        )
+        for slot, spent in list(self._remaining.values()):
+            left = max(0, slot.budget.limit_nano - spent) / 1e9
+            remaining.add_metric(_budget_labels(slot), left)
+        yield remaining
+        yield _counter(
+            "kimi_gateway_budget_alerts",
+            "Budgets that crossed their soft alert threshold.",
+            list(_BUDGET),
+            self._alerts,
+        )
 
 
-def _budget_labels(slot: Slot) -> tuple[str, str, str]:
+def _budget_labels(slot: Slot) -> Labels:
     budget = slot.budget
     return budget.id, budget.key_id or "global", budget.period
+
+
+def _counter(name: str, doc: str, labels: list[str], sums: _Sums) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, doc, labels=labels)
+    for key, value in sums.values.items():
+        family.add_metric(key, value, created=sums.created[key])
+    return family
+
+
+def _histogram(name: str, doc: str, histogram: _Histogram) -> Metric:
+    family = HistogramMetricFamily(name, doc, labels=["upstream"])
+    for key, counts in histogram.buckets.items():
+        cumulative, total = [], 0
+        for le, count in zip(_LE, counts, strict=True):
+            total += count
+            cumulative.append((le, float(total)))
+        family.add_metric(key, cumulative, histogram.sums[key])
+        family.add_sample(name + "_created", {"upstream": key[0]}, histogram.created[key])
+    return family
