@@ -12,7 +12,8 @@ from . import sdk_view
 from .case_model import Case
 from .cases import CASES, CASES_BY_NAME
 from .conftest import Converse
-from .pipeline import ALL_PAIRS, UPSTREAMS, Pair, Upstream
+from .pipeline import ALL_PAIRS, Pair
+from .surfaces import UPSTREAMS, Upstream
 from .usage_view import client_usages, shown_to, upstream_usage
 
 MODES = [pytest.param(False, id="json"), pytest.param(True, id="sse")]

@@ -7,7 +7,7 @@ reasoning under ``reasoning`` (vLLM ≥ 0.16), and switch thinking via ``chat_te
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -61,15 +61,10 @@ class GatewayPool(Protocol):  # conftest.GatewayPool
 
 
 def vllm_entry(server: VllmLike, **changes: Any) -> dict[str, Any]:
-    entry = {
-        "name": "vllm",
-        "kind": "openai_compatible",
-        "base_url": server.openai_url,
-        "api_key": VLLM_KEY,
-        "models": {"kimi-local": HOST_MODEL},
-        "options": {"preset": "vllm"},
-    }
-    return {**entry, **changes}
+    entry: dict[str, Any] = {"name": "vllm", "kind": "openai_compatible"}
+    entry |= {"base_url": server.openai_url, "api_key": VLLM_KEY}
+    entry |= {"models": {"kimi-local": HOST_MODEL}}
+    return {**entry, "options": {"preset": "vllm"}, **changes}
 
 
 @pytest.fixture(scope="session")
@@ -158,11 +153,8 @@ def test_anthropic_client_text(gateway: GatewayServer, vllm: VllmLike, stream: b
 
 
 def _native_call(idx: int, arguments: str) -> dict[str, Any]:
-    return {
-        "id": f"functions.get_weather:{idx}",
-        "type": "function",
-        "function": {"name": "get_weather", "arguments": arguments},
-    }
+    function = {"name": "get_weather", "arguments": arguments}
+    return {"id": f"functions.get_weather:{idx}", "type": "function", "function": function}
 
 
 def host_history(first_content: str | None) -> list[dict[str, Any]]:
@@ -234,7 +226,8 @@ def _assert_client_safe_and_unique(turns: list[Turn]) -> None:
 
 # Per client dialect: how it runs the loop, its two stop reasons, the first assistant turn's
 # content as the host gets it (the OpenAI SDK sends "" beside the call), the body's extra fields.
-LOOPS = {
+Loop = Callable[[GatewayServer, bool], list[Turn]]
+LOOPS: dict[str, tuple[Loop, tuple[str, str], str | None, dict[str, Any]]] = {
     "openai": (_openai_loop, ("tool_calls", "stop"), "", {"tools": OPENAI_TOOLS}),
     "anthropic": (
         _anthropic_loop,
