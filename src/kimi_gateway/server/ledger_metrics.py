@@ -55,37 +55,37 @@ _BUDGET = ("budget", "scope", "period")
 
 
 class _Sums:
-    """A counter family's values (and creation times) by label set."""
+    """A counter family's values and creation times by label set (the writer adds to
+    ``values`` inline and stamps the new label sets once per batch)."""
 
     def __init__(self) -> None:
         self.values: dict[Labels, float] = {}
         self.created: dict[Labels, float] = {}
 
     def add(self, labels: Labels, amount: float) -> None:
-        values = self.values
-        if labels in values:
-            values[labels] += amount
-        else:
-            values[labels] = amount
-            self.created[labels] = time.time()
+        self.values[labels] = self.values.get(labels, 0) + amount
+        self.stamp(time.time())
+
+    def stamp(self, now: float) -> None:
+        if len(self.created) != len(self.values):
+            for labels in self.values:
+                self.created.setdefault(labels, now)
 
 
 class _Histogram:
-    """A histogram family's bucket counts (not cumulative), sums and creation times."""
+    """A histogram family by label set: bucket counts (not cumulative) then the sum."""
 
     def __init__(self) -> None:
-        self.buckets: dict[Labels, list[int]] = {}
-        self.sums: dict[Labels, float] = {}
+        self.series: dict[Labels, list[float]] = {}
         self.created: dict[Labels, float] = {}
 
     def observe(self, labels: Labels, value: float) -> None:
-        counts = self.buckets.get(labels)
-        if counts is None:
-            counts = self.buckets[labels] = [0] * len(_LE)
-            self.sums[labels] = 0.0
+        series = self.series.get(labels)
+        if series is None:
+            series = self.series[labels] = [0] * (len(_LE) + 1)
             self.created[labels] = time.time()
-        counts[bisect.bisect_left(_SECONDS, value)] += 1  # the first bound ≥ value (le)
-        self.sums[labels] += value
+        series[bisect.bisect_left(_SECONDS, value)] += 1  # the first bound ≥ value (le)
+        series[-1] += value
 
 
 class LedgerMetrics:
@@ -110,28 +110,36 @@ class LedgerMetrics:
 
     def observe_rows(self, rows: list[dict[str, Any]]) -> None:
         """One written batch (the writer thread calls this)."""
-        spend, generations, errors, tokens, unpriced = self._counters.values()
+        counters = self._counters.values()
+        spend, generations, errors, tokens, unpriced = (sums.values for sums in counters)
         latency, ttft = self._histograms.values()
         priced = self.priced_models
         with self._lock:
             for row in rows:
                 upstream = row["upstream"] or "-"
-                generations.add((upstream, row["status"]), 1)
+                key: Labels = (upstream, row["status"])
+                generations[key] = generations.get(key, 0) + 1
                 if row["error"] is not None:
-                    errors.add((upstream, row["error"]), 1)
+                    key = (upstream, row["error"])
+                    errors[key] = errors.get(key, 0) + 1
                 for kind in _TOKEN_KINDS:
-                    if row[kind]:
-                        tokens.add((upstream, kind), row[kind])
+                    if amount := row[kind]:
+                        key = (upstream, kind)
+                        tokens[key] = tokens.get(key, 0) + amount
                 if not row["priced"]:
-                    unpriced.add((upstream,), 1)
+                    key = (upstream,)
+                    unpriced[key] = unpriced.get(key, 0) + 1
                 elif row["cost_nano_usd"]:
                     model = row["upstream_model"]
-                    label = model if model in priced else "other"
-                    spend.add((upstream, label), row["cost_nano_usd"] / 1e9)
+                    key = (upstream, model if model in priced else "other")
+                    spend[key] = spend.get(key, 0) + row["cost_nano_usd"] / 1e9
                 latency.observe((upstream,), row["latency_ms"] / 1000)
                 if row["ttft_ms"] is not None:
                     ttft.observe((upstream,), row["ttft_ms"] / 1000)
             self._rows_written += len(rows)
+            now = time.time()
+            for sums in counters:
+                sums.stamp(now)
 
     def budget_level(self, slot: Slot, spent_nano: int, alert: bool) -> None:
         """The budget guard's report after each reservation and settlement (the request path:
@@ -192,11 +200,11 @@ def _counter(name: str, doc: str, labels: list[str], sums: _Sums) -> CounterMetr
 
 def _histogram(name: str, doc: str, histogram: _Histogram) -> Metric:
     family = HistogramMetricFamily(name, doc, labels=["upstream"])
-    for key, counts in histogram.buckets.items():
-        cumulative, total = [], 0
-        for le, count in zip(_LE, counts, strict=True):
+    for key, series in histogram.series.items():
+        cumulative, total = [], 0.0
+        for le, count in zip(_LE, series, strict=False):
             total += count
-            cumulative.append((le, float(total)))
-        family.add_metric(key, cumulative, histogram.sums[key])
+            cumulative.append((le, total))
+        family.add_metric(key, cumulative, series[-1])
         family.add_sample(name + "_created", {"upstream": key[0]}, histogram.created[key])
     return family
