@@ -148,7 +148,7 @@ class Engine:
         from kimi_gateway.engine.guarded import guard_reply  # it subclasses Generation
 
         async def reopen(again: Request) -> Opened:
-            reopened = await target.upstream.open(again, ctx)
+            reopened = await open_choices(target.upstream, again, ctx)  # n, as the first
             return reopened if tap is None else await tap.tapped(reopened)
 
         return await guard_reply(self, generation, outgoing, reopen, replies)

@@ -83,19 +83,22 @@ def calls_required(names: Sequence[str], choice: ToolChoice) -> bool:
     return bool(names)
 
 
+_CUT = ("max_tokens", "stop_sequence")  # a reply ended where the client's limits said
+
+
 def settled(batches: Sequence[Batch] | None, response: Response | None, choice: ToolChoice) -> bool:
     """Whether a whole reply (its batches, or one body) may go to the client as it is: it has
-    the required call, failed (the error is the answer), or was cut by max_tokens (re-asking
-    would be cut again)."""
+    the required call, failed (the error is the answer), or was cut by max_tokens or a stop
+    sequence of the client's (re-asking would be cut again; the client's API ends it there)."""
     if response is not None:
         called = [p.name for p in response.parts if isinstance(p, ToolCallPart)]
-        return response.stop_reason == "max_tokens" or calls_required(called, choice)
+        return response.stop_reason in _CUT or calls_required(called, choice)
     names: list[str] = []
     for batch in batches or ():
         for event in batch:
             if isinstance(event, StreamError):
                 return True
-            if isinstance(event, Finish) and event.stop_reason == "max_tokens":
+            if isinstance(event, Finish) and event.stop_reason in _CUT:
                 return True
             if isinstance(event, PartStart) and event.kind == "tool_call":
                 names.append(event.tool_name or "")

@@ -176,6 +176,7 @@ _K27_CODE = replace(
     thinking="always",  # §4.1/§4.2 [O]: only type=enabled; disabled → 400 (§2.3 [3M])
     keep_values=("all",),  # §4.2 [O]: keep only "all" (null/absent mean all)
     sampling=_FIXED_K27,
+    image_input=False,  # [?] §4.1 lists no image input for the coding model: do not claim it
     video_input=False,  # [?] not documented for the coding model: do not claim it
 )
 
@@ -230,7 +231,8 @@ def _on_kimi_code(profile: ModelProfile, name: str) -> ModelProfile:
 # under thinking are unmeasured on Kimi Code: take the k2.x rule (reject) [?].
 _KC_FOR_CODING = _on_kimi_code(_K26, "kimi-for-coding")
 _KC_K3 = _on_kimi_code(_K3, "k3")
-_KC_K27 = _on_kimi_code(_K27_CODE, "kimi-k2.7")
+# Kimi Code takes images on its models (§13 [O] KCDOCS: base64 or ms://).
+_KC_K27 = replace(_on_kimi_code(_K27_CODE, "kimi-k2.7"), image_input=True)
 
 # Unknown names: touch as little as possible but never send what no Kimi model accepts.
 # Sampling keeps the documented [0,1] temperature range (§4.2 [O], every ranged model); thinking
@@ -296,7 +298,7 @@ _KIMI_CODE_TABLE: dict[str, ModelProfile] = {
     "k3-256k": _on_kimi_code(_K3, "k3-256k"),
     "kimi-k3": _on_kimi_code(_K3, "kimi-k3"),
     "kimi-k2.7": _KC_K27,
-    "k2.7": _on_kimi_code(_K27_CODE, "k2.7"),
+    "k2.7": replace(_KC_K27, name="k2.7"),
     "kimi-k2.5": _on_kimi_code(_K25, "kimi-k2.5"),
 }
 
