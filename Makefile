@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: serve emulate test lint venv clean bench bench-streams lock chaos
+.PHONY: serve emulate test lint venv clean bench bench-streams lock chaos test-property
 
 # The venv holds exactly the versions in requirements-dev.lock (hash-checked), then the package
 # itself without dependencies. Rebuilt when pyproject.toml or either lock file changes.
@@ -64,6 +64,13 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+
+# The "zero preventable Kimi 400s" property test (issue 9) with more examples than CI's 500 per
+# dialect: PROPERTY_EXAMPLES=20000, PROPERTY_SEED=<n> for a random run instead of the fixed one.
+PROPERTY_EXAMPLES ?= 5000
+test-property: $(STAMP)
+	KIMI_PROPERTY_EXAMPLES=$(PROPERTY_EXAMPLES) KIMI_PROPERTY_SEED=$(PROPERTY_SEED) \
+		$(BIN)/pytest -p no:cacheprovider tests/e2e/test_no_preventable_400s.py $(PYTEST_ARGS)
 
 # The chaos suite in full (issue 12): emulator faults and limits under concurrent load, one and
 # two gateway processes (Redis on 127.0.0.1:6379 for two; CHAOS_ARGS=--redis-url= skips them).

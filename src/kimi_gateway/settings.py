@@ -151,6 +151,7 @@ class QuirkSettings(_Frozen):
     reasoning_placeholder: str = " "
     stop_overflow: Literal["enforce", "truncate", "reject"] = "enforce"
     empty_tool_result_text: str = "(empty)"
+    empty_user_message_text: str = "(empty)"
     trim_tools: bool = False
     derive_prompt_cache_key: bool = True
     clamp_max_tokens_to_context: bool = True

@@ -37,7 +37,7 @@ from kimi_gateway.settings import ENV_NAMES
 
 DIAGNOSTICS = "x-kimi-gateway-diagnostics"
 EXAMPLES = int(os.environ.get("KIMI_PROPERTY_EXAMPLES", "500"))
-SEED = os.environ.get("KIMI_PROPERTY_SEED")
+SEED = os.environ.get("KIMI_PROPERTY_SEED") or None  # set: random from that seed
 PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -184,8 +184,6 @@ def _silent_adjustments(body: dict[str, Any], done: Exchange) -> list[str]:
 # them pass (noted as a hypothesis event) so that it catches every other one.
 KNOWN = {
     "exceeded model token limit": "max_tokens near the context window (the clamp's low estimate)",
-    "must not be empty": "an empty user message (OpenAI takes it, Kimi does not)",
-    "text content is empty": "an empty user message (OpenAI takes it, Kimi does not)",
 }
 
 
@@ -277,16 +275,15 @@ def test_max_tokens_at_the_context_window_is_not_a_kimi_400(stack: Stack) -> Non
     assert problems(body, done) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: an empty user message, valid for OpenAI, goes to Kimi as is and gets "
-    "'must not be empty' (docs/kimi.md §5.1)",
-)
-@pytest.mark.parametrize("content", ["", [{"type": "text", "text": ""}]])
+@pytest.mark.parametrize("content", ["", " ", [{"type": "text", "text": ""}]])
 def test_an_empty_user_message_is_not_a_kimi_400(stack: Stack, content: Any) -> None:
+    """Valid for OpenAI, refused by Kimi ("must not be empty", docs/kimi.md §5.1): sent as
+    ``quirks.empty_user_message_text``, and the client is told."""
     body = {"model": "kimi-k2.6", "messages": [{"role": "user", "content": content}]}
     done = exchange(stack, "/v1/chat/completions", body)
     assert problems(body, done) == []
+    assert "filled_empty_message" in done.headers[DIAGNOSTICS]
+    assert done.upstream[0]["body"]["messages"] == [{"role": "user", "content": "(empty)"}]
 
 
 @pytest.mark.parametrize("model", ["moonshot-v1-128k", "via-code-anthropic/kimi-k2.7"])

@@ -85,6 +85,9 @@ class QuirkPolicy:
     )
     # Kimi rejects a tool message without content (docs/kimi.md §5.1 [O]; docs/kimi.md §F2.9).
     empty_tool_result_text: str = "(empty)"
+    # An empty user message (valid for OpenAI clients) becomes this text: Kimi rejects empty
+    # messages ("must not be empty", docs/kimi.md §5.1 [O], §2.3).
+    empty_user_message_text: str = "(empty)"
     trim_tools: bool = False  # over the tool cap: off = refuse; on = keep the first N
     derive_prompt_cache_key: bool = True  # Kimi Code requires one (§13.1)
     default_max_tokens: int | None = None  # KIMI_MAX_TOKENS, when the request sets none

@@ -63,6 +63,7 @@ PIPELINE: tuple[Quirk, ...] = (
     messages.omit_empty_text,
     messages.drop_empty_assistant_turns,
     messages.fill_empty_tool_results,
+    messages.fill_empty_user_messages,
     messages.clean_reasoning_details,
     messages.check_images,
     tools.mark_builtin_tools,

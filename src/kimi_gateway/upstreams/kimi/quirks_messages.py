@@ -125,6 +125,30 @@ def _says_nothing(message: Message) -> bool:
     return all(_blank(p) or isinstance(p, ThinkingPart) for p in message.parts)
 
 
+def fill_empty_user_messages(request: Request, ctx: QuirkContext) -> Request:
+    """§5.1 [O]: a message's content must not be empty ("the message at position N with role
+    'user' must not be empty"; an all-blank one: "text content is empty", §8.2). OpenAI takes
+    an empty user message; it goes as the policy's stated placeholder, with a diagnostic."""
+    empty = [
+        i
+        for i, m in enumerate(request.messages)
+        if m.role == "user" and all(_blank(p) for p in m.parts)
+    ]
+    if not empty:
+        return request
+    text = ctx.policy.empty_user_message_text
+    messages = list(request.messages)
+    for i in empty:
+        messages[i] = replace(messages[i], parts=(TextPart(text),))
+    where = ", ".join(f"messages[{i}]" for i in empty)
+    detail = f"{where}: empty user message(s) sent as {text!r} (Kimi rejects empty messages)"
+    return replace(
+        request,
+        messages=tuple(messages),
+        diagnostics=ctx.note(request, "filled_empty_message", detail, f"messages[{empty[0]}]"),
+    )
+
+
 def fill_empty_tool_results(request: Request, ctx: QuirkContext) -> Request:
     """docs/kimi.md §F2.9 (claude-code-router #245): Kimi rejects a tool message without
     content ("must not be empty", §2.3). An empty result becomes the policy's stated
