@@ -286,21 +286,26 @@ class BudgetGuard:
         self._levels(hold.slots, after)
 
     def _levels(self, slots: Sequence[Slot], after: Sequence[int]) -> None:
-        on_level = self.on_level
+        on_level, fraction = self.on_level, self.alert_fraction
         for slot, spent in zip(slots, after, strict=False):
-            crossed = spent >= slot.budget.limit_nano * self.alert_fraction
-            if crossed and slot.name not in self._alerted:
-                self._alerted.add(slot.name)
-                _LOG.warning(
-                    "budget alert: the %s is %s%% used ($%s spent or reserved)",
-                    slot.budget.describe(),
-                    round(100 * spent / max(1, slot.budget.limit_nano)),
-                    from_nano(spent).quantize(_MICRO),
-                )
-            elif crossed:
-                crossed = False
-            if on_level is not None:
-                on_level(slot, spent, crossed)
+            if spent >= slot.budget.limit_nano * fraction:
+                self._alert(slot, spent)
+            elif on_level is not None:
+                on_level(slot, spent, False)
+
+    def _alert(self, slot: Slot, spent: int) -> None:
+        """A level at or past the soft alert threshold: logged (and counted) once per slot."""
+        crossed = slot.name not in self._alerted
+        if crossed:
+            self._alerted.add(slot.name)
+            _LOG.warning(
+                "budget alert: the %s is %s%% used ($%s spent or reserved)",
+                slot.budget.describe(),
+                round(100 * spent / max(1, slot.budget.limit_nano)),
+                from_nano(spent).quantize(_MICRO),
+            )
+        if self.on_level is not None:
+            self.on_level(slot, spent, crossed)
 
     async def aclose(self) -> None:
         if self._tasks:
