@@ -167,6 +167,9 @@ def messages_bodies(draw: st.DrawFn) -> Body:
         body["thinking"] = {"type": "disabled"}
     tool_names = draw(_tools(body, thinking))
     body["messages"] = draw(_messages(takes_images(model), tool_names, thinking))
+    forced = body.get("tool_choice", {}).get("type") in ("any", "tool")
+    if not thinking and not forced and draw(st.integers(0, 5)) == 0:  # a prefill
+        body["messages"].append({"role": "assistant", "content": draw(words).rstrip()})
     if draw(st.booleans()):
         body["system"] = draw(_system())
     draw(_sampling(body, thinking))

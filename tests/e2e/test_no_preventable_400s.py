@@ -114,13 +114,14 @@ def _forced_name(body: dict[str, Any]) -> str | None:
 def comply(body: dict[str, Any]) -> dict[str, Any]:
     """A forced tool choice the gateway cannot send as is becomes a request in words (a nudge,
     issue 9 item 4); a real model follows it, the emulator's scripted one only with its
-    ``@@tool:…@@`` marker, so the last message carries one (text Kimi reads as any other)."""
+    ``@@tool:…@@`` marker, so the last message not the assistant's (a prefill may follow)
+    carries one: text Kimi reads as any other."""
     name = _forced_name(body)
     if name is None:
         return body
     body = orjson.loads(orjson.dumps(body))  # hypothesis may run the same example again
     marker = f" @@tool:{name} {{}}@@"
-    last = body["messages"][-1]
+    last = next(m for m in reversed(body["messages"]) if m["role"] != "assistant")
     if isinstance(last.get("content"), str):
         last["content"] += marker
     elif isinstance(last.get("content"), list):
