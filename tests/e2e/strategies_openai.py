@@ -186,6 +186,8 @@ def chat_bodies(draw: st.DrawFn) -> Body:
     tool_names = draw(_tools(body))
     legacy = "functions" in body
     body["messages"] = draw(_history(takes_images(model), tool_names, legacy))
+    if "tool_choice" not in body and "function_call" not in body and draw(st.integers(0, 5)) == 0:
+        body["messages"].append({"role": "assistant", "content": draw(words)})  # ends with it
     for key in draw(st.lists(st.sampled_from(sorted(_OPTIONS)), max_size=5, unique=True)):
         body[key] = draw(_OPTIONS[key])
     if "max_tokens" in body and "max_completion_tokens" in body:
