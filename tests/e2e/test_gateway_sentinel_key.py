@@ -111,7 +111,8 @@ def test_upstream_keys_never_leave_the_gateway(
         replies = _flows(client, gateway)
 
     statuses = {reply.status_code for reply in replies}
-    assert {200, 201, 401, 404, 429, 500}.issubset(statuses)  # success and failure flows ran
+    # success and failure flows ran (a stream cut before its end is a 502 on every face)
+    assert {200, 201, 401, 404, 429, 502}.issubset(statuses)
     plain = [r for r in replies if r.request.url.path == "/v1/chat/completions"]
     assert plain[0].status_code == 200  # the emulator accepted the sentinel key
     for reply in replies:
