@@ -161,6 +161,9 @@ def _lacks_reasoning(message: Message) -> bool:
     return not any(isinstance(p, ThinkingPart) and not p.redacted for p in message.parts)
 
 
+_TAPPED = frozenset({PartStart, ThinkingDelta})  # the events the tap reads or changes
+
+
 class ReasoningTap:
     """One reply's tool calls, given ids of their own (``call_<nonce>_<n>``), and its
     reasoning per choice, remembered under each of those ids when the reply is done."""
@@ -182,6 +185,9 @@ class ReasoningTap:
     def feed(self, batch: Batch) -> Batch:
         out: Batch = []
         for event in batch:
+            if type(event) not in _TAPPED:  # most events: one set look-up (final classes)
+                out.append(event)
+                continue
             if isinstance(event, PartStart) and event.kind == "thinking":
                 self._choice_of[event.index] = event.choice
             elif isinstance(event, ThinkingDelta) and event.index in self._choice_of:

@@ -53,6 +53,9 @@ def _broken(message: str) -> GatewayError:
     return GatewayError("server", message, status=502)
 
 
+_PLAIN_INDEX = 1 << 31  # a choice index below this needs no range check
+
+
 @dataclass(slots=True)
 class _Choice:
     """What the parser knows of one choice."""
@@ -131,7 +134,11 @@ class StreamParser:
         for position, value in enumerate([] if raw is None else as_list(raw, "choices")):
             param = f"choices[{position}]"
             choice = as_object(value, param)
-            number = opt_int(choice.get("index"), f"{param}.index") or 0
+            index = choice.get("index")
+            if type(index) is int and 0 <= index < _PLAIN_INDEX:  # per chunk: the common case
+                number = index
+            else:
+                number = opt_int(index, f"{param}.index") or 0
             state = self._choices.setdefault(number, _Choice())
             if usage is None and (own := parse_usage(choice.get("usage"))) is not None:
                 state.usage, choice_usage = own, True
