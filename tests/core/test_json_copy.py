@@ -30,3 +30,22 @@ def test_what_orjson_cannot_encode_is_still_copied() -> None:
     copied = json_copy(body)
     assert copied == body
     assert copied["s"] is not body["s"]
+
+
+def test_in_the_offload_worker_strings_are_shared_not_copied() -> None:
+    """There a copy must not be one long C call (it would hold the GIL): deepcopy shares the
+    strings, where orjson's round trip makes new ones."""
+    import contextvars
+
+    from kimi_gateway.core.offloaded import OFFLOADED
+
+    text = "x" * 1000
+    body = {"messages": [{"content": text}]}
+
+    def copied() -> object:
+        OFFLOADED.set(True)
+        return json_copy(body)["messages"][0]["content"]
+
+    assert contextvars.copy_context().run(copied) is text
+    assert json_copy(body)["messages"][0]["content"] is not text  # on the loop: orjson
+    assert OFFLOADED.get() is False

@@ -41,6 +41,7 @@ class GatewayServer:
         deadline = time.monotonic() + timeout
         while True:
             text = self.log_path.read_text() if self.log_path.exists() else ""
+            text = text[: text.rfind("\n") + 1]  # whole lines only: one may be mid-write
             lines = [orjson.loads(line) for line in text.splitlines() if line.strip()]
             if len(lines) >= wait_for or time.monotonic() > deadline:
                 return lines

@@ -16,10 +16,11 @@ What does not belong here: encoding bodies for the wire (the upstreams do that).
 from __future__ import annotations
 
 import copy
-import threading
 from typing import TypeVar
 
 import orjson
+
+from kimi_gateway.core.offloaded import offloaded
 
 T = TypeVar("T")
 
@@ -27,12 +28,11 @@ T = TypeVar("T")
 def json_copy(value: T) -> T:
     """A deep copy of ``value`` (JSON data: dicts, lists, strings, numbers, booleans, None).
 
-    Off the main thread it is ``copy.deepcopy``: a large body is translated in a worker thread
-    (upstreams/offload.py) while the event loop serves everyone else, and one orjson call over
-    tens of MB holds the GIL long enough to stall the loop (the 32 MiB bodies of
-    tests/e2e/test_security_load.py: /healthz p99 over 100 ms), where deepcopy shares strings
-    and lets the loop run between its steps."""
-    if threading.current_thread() is not threading.main_thread():
+    In the offload worker it is ``copy.deepcopy``: one orjson call over tens of MB holds the
+    GIL long enough to stall the loop (the 32 MiB bodies of tests/e2e/test_security_load.py:
+    /healthz p99 over 100 ms), where deepcopy shares strings and lets the loop run between its
+    steps (core/offloaded.py)."""
+    if offloaded():
         return copy.deepcopy(value)
     try:
         copied: T = orjson.loads(orjson.dumps(value))

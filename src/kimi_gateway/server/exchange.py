@@ -108,7 +108,9 @@ class Exchange:
         if len(raw) < limits.offload_bytes:
             return parse_request(raw, self.dialect, fill, limits.max_json_values, memo)
         self.heavy = True
-        args = (raw, self.dialect, fill, limits.max_json_values, memo)
+        # No message memo for a large body: a key is one orjson.dumps of a message that may be
+        # many MB, which holds the GIL long enough to stall the loop (core/offloaded.py).
+        args = (raw, self.dialect, fill, limits.max_json_values, None)
         del raw
         return await asyncio.to_thread(parse_request, *args)
 

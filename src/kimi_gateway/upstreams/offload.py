@@ -9,9 +9,11 @@ costs more than translating them.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+from kimi_gateway.core.offloaded import OFFLOADED
 from kimi_gateway.core.upstream import CallContext
 from kimi_gateway.upstreams.http import SlicedBody
 
@@ -23,8 +25,14 @@ T = TypeVar("T")
 async def off_loop(ctx: CallContext, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``work(*args, **kwargs)``: in a worker thread when ``ctx`` is heavy, else right here."""
     if ctx.heavy:
-        return await asyncio.to_thread(work, *args, **kwargs)
+        return await asyncio.to_thread(_marked, functools.partial(work, *args, **kwargs))
     return work(*args, **kwargs)
+
+
+def _marked(work: Callable[[], T]) -> T:
+    """``work()`` with core/offloaded.py's flag set, in the worker's own copy of the context."""
+    OFFLOADED.set(True)
+    return work()
 
 
 def outgoing_body(ctx: CallContext, body: bytes, headers: dict[str, str]) -> bytes | SlicedBody:
