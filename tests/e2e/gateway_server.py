@@ -41,8 +41,7 @@ class GatewayServer:
         deadline = time.monotonic() + timeout
         while True:
             text = self.log_path.read_text() if self.log_path.exists() else ""
-            text = text[: text.rfind("\n") + 1]  # whole lines only: one may be mid-write
-            lines = [orjson.loads(line) for line in text.splitlines() if line.strip()]
+            lines = _whole_lines(text)
             if len(lines) >= wait_for or time.monotonic() > deadline:
                 return lines
             time.sleep(0.01)
@@ -97,3 +96,15 @@ def start_gateway(settings: Settings, emulator: EmulatorServer) -> GatewayServer
     return GatewayServer(
         f"http://127.0.0.1:{port}", app, settings, emulator, log_path, server, thread
     )
+
+
+def _whole_lines(text: str) -> list[dict[str, Any]]:
+    """The access log's JSON lines; one still being written (no end yet, or not yet whole) is
+    left for the next read."""
+    lines = []
+    for line in text.splitlines():
+        try:
+            lines.append(orjson.loads(line))
+        except orjson.JSONDecodeError:
+            continue
+    return lines
