@@ -27,7 +27,7 @@ import httpx
 import orjson
 import pytest
 from gateway_server import GatewayServer, settings_for, start_gateway
-from hypothesis import HealthCheck, event, example, given, seed, settings
+from hypothesis import HealthCheck, example, given, seed, settings
 from request_strategies import DATA_URL, ROUTES
 from strategies_anthropic import messages_bodies
 from strategies_openai import chat_bodies
@@ -181,26 +181,10 @@ def _silent_adjustments(body: dict[str, Any], done: Exchange) -> list[str]:
     return [f"adjusted without a diagnostic: {'; '.join(changed)}"] if changed else []
 
 
-# Findings not fixed yet, each pinned by an xfail(strict=True) test below: the property lets
-# them pass (noted as a hypothesis event) so that it catches every other one.
-KNOWN = {
-    "exceeded model token limit": "max_tokens near the context window (the clamp's low estimate)",
-}
-
-
 def _check(stack: Stack, path: str, body: dict[str, Any]) -> None:
     done = exchange(stack, path, body)
     found = problems(body, done)
-    known = [name for text, name in KNOWN.items() if found and all(text in f for f in found)]
-    if found and (body.get("stop") or body.get("stop_sequences")):
-        known += [STOP_FINDING] if all("answered without calling" in f for f in found) else []
-    if known:
-        event(f"known finding: {known[0]}")
-        return
     assert not found, "\n".join([*found, "request: " + orjson.dumps(body).decode()[:3000]])
-
-
-STOP_FINDING = "a stop sequence Kimi took matched before the nudged forced call"
 
 
 # A forced call on a nudged model whose reply the gateway cut at the client's stop sequence
@@ -259,12 +243,6 @@ def test_an_image_to_a_model_without_image_input_is_the_gateways_clear_400(stack
     assert done.upstream == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: max_tokens near the context window is clamped by half a high prompt "
-    "estimate (upstreams/kimi/quirks_sampling._context_room), so a short prompt still "
-    "exceeds Kimi's 'model token limit' (docs/kimi.md §2.2); needs Kimi's count or a re-ask",
-)
 def test_max_tokens_at_the_context_window_is_not_a_kimi_400(stack: Stack) -> None:
     system = {"role": "system", "content": "What is the weather in Paris? Answer in JSON."}
     body = {
@@ -274,6 +252,39 @@ def test_max_tokens_at_the_context_window_is_not_a_kimi_400(stack: Stack) -> Non
     }
     done = exchange(stack, "/v1/chat/completions", body)
     assert problems(body, done) == []
+    # Refused once, counted by Kimi's estimate, sent again fitted (upstreams/kimi/context_fit.py).
+    paths = [e["path"].rsplit("/", 1)[-1] for e in done.upstream]
+    assert paths == ["completions", "estimate-token-count", "completions"], paths
+    counted = done.upstream[1]["body"]
+    assert "sent again as" in done.headers[DIAGNOSTICS]
+    assert counted["messages"]
+    assert done.upstream[2]["body"]["max_completion_tokens"] < 8192
+
+
+def test_max_tokens_at_the_context_window_on_kimi_code_is_fitted_by_the_estimate(
+    stack: Stack,
+) -> None:
+    """Kimi Code has no token-count endpoint: the gateway's high estimate fits the retry."""
+    body = {
+        "model": "via-code-anthropic/kimi-for-coding",
+        "max_tokens": 262144,
+        "messages": [{"role": "user", "content": "What is the weather in Paris? " * 20}],
+    }
+    done = exchange(stack, "/v1/messages", body)
+    assert problems(body, done) == []
+    assert done.upstream[0]["status"] == 400
+    assert "the gateway's high estimate" in done.headers[DIAGNOSTICS]
+
+
+def test_a_prompt_over_the_context_window_is_kimis_refusal_and_not_retried(stack: Stack) -> None:
+    body = {
+        "model": "moonshot-v1-8k",
+        "messages": [{"role": "user", "content": "word " * 40000}],
+        "max_tokens": 100,
+    }
+    done = exchange(stack, "/v1/chat/completions", body)
+    assert done.status == 400, done.text
+    assert len(done.upstream) == 1
 
 
 @pytest.mark.parametrize("content", ["", " ", [{"type": "text", "text": ""}]])
@@ -306,12 +317,6 @@ def test_n_with_a_nudged_forced_tool_is_re_asked_fanned_out(stack: Stack, model:
     assert len(done.upstream) == 4  # two calls, each asked twice
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: a forced tool choice the gateway nudges, and a stop sequence sent to Kimi "
-    "that matches text the model writes before the call: Kimi's finish is a plain 'stop', the "
-    "gateway cannot tell it from a reply without the call, re-asks and answers 502",
-)
 def test_a_stop_sequence_before_a_nudged_forced_call_is_not_a_502(stack: Stack) -> None:
     tools = [{"name": n, "input_schema": {"type": "object", "properties": {}}} for n in "AB"]
     call = {"type": "tool_use", "id": "toolu_0", "name": "A", "input": {}}

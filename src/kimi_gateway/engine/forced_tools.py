@@ -124,7 +124,7 @@ def reasked(choice: ToolChoice, attempt: int) -> Diagnostic:
 def missing_call_message(choice: ToolChoice, attempts: int) -> str:
     return (
         f"tool_choice requires {_describe(choice)}, and the model answered without calling it "
-        f"{attempts} time(s). It cannot take a forced tool_choice with thinking on, so the "
-        "gateway turned thinking off or asked for the call in a message; retry the request, "
-        "or send tool_choice auto and read the text reply"
+        f"{attempts} time(s). Kimi does not take a forced tool_choice for this model as sent "
+        "(with thinking on, or at all), so the gateway turned thinking off or asked for the "
+        "call in a message; retry the request, or send tool_choice auto and read the text reply"
     )

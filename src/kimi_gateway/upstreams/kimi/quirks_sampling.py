@@ -172,6 +172,8 @@ def limit_stop(request: Request, ctx: QuirkContext) -> Request:
     and drops (Kimi may stop early or late); ``reject`` refuses."""
     stop = request.stop
     too_long = [s for s in stop if len(s.encode()) > MAX_STOP_BYTES]
+    if stop and ctx.policy.stop_overflow == "enforce" and _asked_in_words(request):
+        return _watch_all(request)
     if len(stop) <= MAX_STOP_ENTRIES and not too_long:
         return request
     if ctx.policy.stop_overflow == "reject":
@@ -198,6 +200,24 @@ def limit_stop(request: Request, ctx: QuirkContext) -> Request:
     return replace(
         request, stop=kept, diagnostics=ctx.note(request, "changed_param", detail, "stop")
     )
+
+
+def _asked_in_words(request: Request) -> bool:
+    """Whether a forced tool call was dropped for a request in words (quirks_thinking.py
+    ``_nudge``): the engine then checks the reply for the call (engine/forced_tools.py)."""
+    return any(d.code == "nudged_tool_choice" for d in request.diagnostics)
+
+
+def _watch_all(request: Request) -> Request:
+    """Every stop sequence watched by the gateway, none sent: Kimi's own stop ends the reply
+    with a plain "stop", which the engine cannot tell from a reply that ignored the nudge, so a
+    stop matched in text before the call would be re-asked and answered 502; the gateway's cut
+    is reported as a stop sequence, and the cut reply is the answer."""
+    if request.n is not None and request.n > 1:
+        raise OneChoicePerCall(request.n, "the gateway watches for stop sequences per answer")
+    detail = f"stop {list(request.stop)!r} enforced by the gateway: the forced call is a nudge"
+    note = Diagnostic("stop_enforced", detail)
+    return replace(request, stop=(), diagnostics=(*request.diagnostics, note))
 
 
 def _cut_utf8(text: str, limit: int) -> str:

@@ -21,15 +21,17 @@ from pydantic import SecretStr
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.memo import BytesLRU
-from kimi_gateway.core.model import DialectName, Request
+from kimi_gateway.core.model import Diagnostic, DialectName, Request
 from kimi_gateway.core.upstream import CallContext, FilesAPI, ListedModel, Opened
 from kimi_gateway.dialects.registry import DIALECTS, Dialect
 from kimi_gateway.upstreams.http import UpstreamHttp
+from kimi_gateway.upstreams.kimi import context_fit
 from kimi_gateway.upstreams.kimi.adapter import KimiSurface, UpstreamCall, build_upstream_request
 from kimi_gateway.upstreams.kimi.files import KimiFiles
 from kimi_gateway.upstreams.kimi.listing import from_profile, from_wire
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy, ReasoningLookup
 from kimi_gateway.upstreams.kimi.profiles import known_models, profile_for
+from kimi_gateway.upstreams.kimi.quirks_sampling import estimate_prompt_tokens
 from kimi_gateway.upstreams.kimi.schema_memo import SchemaMemo
 from kimi_gateway.upstreams.kimi.signatures import IssuedSignatures
 from kimi_gateway.upstreams.offload import off_loop, outgoing_body
@@ -160,6 +162,40 @@ class KimiUpstream:
 
     async def open(self, request: Request, ctx: CallContext) -> Opened:
         call, body = await off_loop(ctx, self._encode, request, ctx)
+        try:
+            return await self._open(request, call, body, ctx)
+        except GatewayError as error:
+            again = await self._fit_context(request, call, error, ctx)
+            if again is None:
+                raise
+        call, body = await off_loop(ctx, self._encode, again[0], ctx)
+        result = await self._open(again[0], call, body, ctx)
+        return dataclasses.replace(result, diagnostics=(*result.diagnostics, again[1]))
+
+    async def _fit_context(
+        self, request: Request, call: UpstreamCall, error: GatewayError, ctx: CallContext
+    ) -> tuple[Request, Diagnostic] | None:
+        """``request`` with ``max_tokens`` fitted to the context window after Kimi refused
+        prompt + max_tokens (context_fit.py), or None when that cannot help."""
+        sent = context_fit.sent_max_tokens(call.body)
+        context = profile_for(request.model, product=self.surface.product).context_window
+        if not self._policy.clamp_max_tokens_to_context or self._policy.strict:
+            return None
+        if sent is None or context is None or not context_fit.may_fit(error):
+            return None
+        try:
+            prompt, counted_by = await self.count_tokens(request, ctx), "Kimi's own count"
+        except GatewayError:
+            prompt, counted_by = estimate_prompt_tokens(request), "the gateway's high estimate"
+        room = context_fit.fitted_max_tokens(error, sent, context, prompt)
+        if room is None:
+            return None
+        note = context_fit.fitted(sent, room, f"{prompt} tokens by {counted_by}")
+        return dataclasses.replace(request, max_tokens=room), note
+
+    async def _open(
+        self, request: Request, call: UpstreamCall, body: bytes, ctx: CallContext
+    ) -> Opened:
         response = await self._send(call, body, ctx)
         streamed = bool(call.body.get("stream"))
         result = await opened(
