@@ -209,9 +209,32 @@ STOP_BEFORE_FORCED_CALL = {
 }
 
 
+# Thinking turned off for a forced named tool on Kimi Code (not a nudge): the engine checks
+# that reply too, so the gateway watches the stop sequences there as well.
+STOP_BEFORE_CHECKED_CALL = {
+    "model": "via-code-anthropic/kimi-for-coding",
+    "tools": [{"type": "function", "function": {"name": "A", "parameters": {"type": "object"}}}],
+    "tool_choice": {"type": "function", "function": {"name": "A"}},
+    "messages": [
+        {"role": "user", "content": "?"},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "call_0", "type": "function", "function": {"name": "A", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "call_0", "content": "?"},
+    ],
+    "stop": "?",
+    "stream": True,
+}
+
+
 @PROPERTY
 @_seeded
 @given(body=chat_bodies())
+@example(body=STOP_BEFORE_CHECKED_CALL)
 def test_openai_chat_requests_never_meet_a_preventable_kimi_400(
     stack: Stack, body: dict[str, Any]
 ) -> None:

@@ -172,7 +172,7 @@ def limit_stop(request: Request, ctx: QuirkContext) -> Request:
     and drops (Kimi may stop early or late); ``reject`` refuses."""
     stop = request.stop
     too_long = [s for s in stop if len(s.encode()) > MAX_STOP_BYTES]
-    if stop and ctx.policy.stop_overflow == "enforce" and _asked_in_words(request):
+    if stop and ctx.policy.stop_overflow == "enforce" and _forced_call_checked(request):
         return _watch_all(request)
     if len(stop) <= MAX_STOP_ENTRIES and not too_long:
         return request
@@ -202,20 +202,26 @@ def limit_stop(request: Request, ctx: QuirkContext) -> Request:
     )
 
 
-def _asked_in_words(request: Request) -> bool:
-    """Whether a forced tool call was dropped for a request in words (quirks_thinking.py
-    ``_nudge``): the engine then checks the reply for the call (engine/forced_tools.py)."""
-    return any(d.code == "nudged_tool_choice" for d in request.diagnostics)
+def _forced_call_checked(request: Request) -> bool:
+    """Whether the forced tool call was relaxed (quirks_thinking.py: asked for in words, or
+    thinking turned off for it): the engine then checks the reply for the call
+    (engine/forced_tools.py ``relaxed_choice``, the same two diagnostics)."""
+    for diagnostic in request.diagnostics:
+        if diagnostic.code == "nudged_tool_choice":
+            return True
+        if diagnostic.code == "changed_thinking" and "tool_choice" in diagnostic.detail:
+            return True
+    return False
 
 
 def _watch_all(request: Request) -> Request:
     """Every stop sequence watched by the gateway, none sent: Kimi's own stop ends the reply
-    with a plain "stop", which the engine cannot tell from a reply that ignored the nudge, so a
+    with a plain "stop", which the engine cannot tell from a reply without the call, so a
     stop matched in text before the call would be re-asked and answered 502; the gateway's cut
     is reported as a stop sequence, and the cut reply is the answer."""
     if request.n is not None and request.n > 1:
         raise OneChoicePerCall(request.n, "the gateway watches for stop sequences per answer")
-    detail = f"stop {list(request.stop)!r} enforced by the gateway: the forced call is a nudge"
+    detail = f"stop {list(request.stop)!r} enforced by the gateway: it checks the forced call"
     note = Diagnostic("stop_enforced", detail)
     return replace(request, stop=(), diagnostics=(*request.diagnostics, note))
 
