@@ -20,6 +20,7 @@ from kimi_gateway.core.model import (
     Response,
     TextPart,
     ThinkingPart,
+    Tool,
     ToolCallPart,
 )
 from kimi_gateway.core.upstream import Batch, Opened
@@ -29,6 +30,7 @@ from kimi_gateway.engine.reasoning_store import (
     ReasoningTap,
     RedisReasoningStore,
     missing_ids,
+    offers_tools,
 )
 
 
@@ -165,3 +167,15 @@ def test_redis_down_means_nothing_remembered_never_an_error() -> None:
         await store.aclose()
 
     asyncio.run(body())
+
+
+def test_only_a_request_that_offers_a_tool_has_its_reply_tapped() -> None:
+    """No tool offered, no call to mint an id for: the engine skips the tap (its per-event
+    cost on every plain request was most of the feature's cost, bench/README.md)."""
+    user = Message("user", (TextPart("hi"),))
+    plain = Request("kimi-k2.6", (user,))
+    assert not offers_tools(plain)
+    tool = Tool("get_weather", "", {"type": "object"})
+    assert offers_tools(Request("kimi-k2.6", (user,), tools=(tool,)))
+    dynamic = Message("system", (), tools=(tool,))
+    assert offers_tools(Request("kimi-k2.6", (dynamic, user)))

@@ -43,7 +43,13 @@ from kimi_gateway.engine.forced_tools import ReplyOptions, needs_guard
 from kimi_gateway.engine.hooks import AfterHook, BeforeHook, Dispatch
 from kimi_gateway.engine.limits import RequestLimits, check_request
 from kimi_gateway.engine.model_list import merge_listings
-from kimi_gateway.engine.reasoning_store import ReasoningStore, ReasoningTap, missing_ids, scope_of
+from kimi_gateway.engine.reasoning_store import (
+    ReasoningStore,
+    ReasoningTap,
+    missing_ids,
+    offers_tools,
+    scope_of,
+)
 from kimi_gateway.engine.reliable import Reliability
 from kimi_gateway.engine.routing import Router, Target
 
@@ -167,7 +173,7 @@ class Engine:
         found = await store.recall(scope, wanted) if wanted else None
         if found:
             ctx = replace(ctx, reasoning=found)
-        return ReasoningTap(store, scope), ctx
+        return (ReasoningTap(store, scope) if offers_tools(request) else None), ctx
 
     async def count_tokens(
         self, request: Request, principal: Principal, outcome: Outcome, ctx: CallContext

@@ -157,11 +157,19 @@ def missing_ids(request: Request) -> list[str]:
     ]
 
 
+def offers_tools(request: Request) -> bool:
+    """Whether a reply to ``request`` may call a tool: one is offered (top-level, Kimi's
+    builtins among them, or a system message's dynamic tools). Without one there is no call to
+    give an id and nothing to remember, so the engine taps no reply (issue 8: the plain path
+    pays for no feature it does not use)."""
+    return bool(request.tools) or any(m.tools for m in request.messages)
+
+
 def _lacks_reasoning(message: Message) -> bool:
     return not any(isinstance(p, ThinkingPart) and not p.redacted for p in message.parts)
 
 
-_TAPPED = frozenset({PartStart, ThinkingDelta})  # the events the tap reads or changes
+_TAPPED = frozenset({PartStart, ThinkingDelta, Done})  # the events the tap reads or changes
 
 
 class ReasoningTap:
@@ -170,25 +178,32 @@ class ReasoningTap:
 
     def __init__(self, store: ReasoningStore, scope: str) -> None:
         self._store, self._scope = store, scope
-        self._nonce = secrets.token_hex(8)
+        self._nonce = ""  # made at the first call: most replies have none
         self._choice_of: dict[int, int] = {}  # thinking part index → its choice
         self._reasoning: dict[int, list[str]] = {}  # choice → reasoning pieces
         self._calls: list[tuple[str, int]] = []  # (minted id, choice)
         self._minted = 0
+        self.ended = False  # the last batch fed held the reply's Done
 
     def _mint(self, choice: int) -> str:
+        if not self._nonce:
+            self._nonce = secrets.token_hex(8)
         minted = f"call_{self._nonce}_{self._minted}"
         self._minted += 1
         self._calls.append((minted, choice))
         return minted
 
     def feed(self, batch: Batch) -> Batch:
+        """``batch`` with its tool calls' ids minted; notes
+        the reasoning, and whether the reply's end (Done) went through (``self.ended``)."""
         out: Batch = []
         for event in batch:
             if type(event) not in _TAPPED:  # most events: one set look-up (final classes)
                 out.append(event)
                 continue
-            if isinstance(event, PartStart) and event.kind == "thinking":
+            if type(event) is Done:
+                self.ended = True
+            elif isinstance(event, PartStart) and event.kind == "thinking":
                 self._choice_of[event.index] = event.choice
             elif isinstance(event, ThinkingDelta) and event.index in self._choice_of:
                 self._reasoning.setdefault(self._choice_of[event.index], []).append(event.text)
@@ -229,14 +244,15 @@ class ReasoningTap:
             complete = self.response(opened.complete)
             await self.flush()
             return dataclasses.replace(opened, complete=complete)
+        self.ended = False
         first = self.feed(opened.first)
-        if any(isinstance(e, Done) for e in first):
+        if self.ended:
             await self.flush()
         return dataclasses.replace(opened, first=first, rest=self._rest(opened.rest))
 
     async def _rest(self, rest: AsyncIterator[Batch]) -> AsyncIterator[Batch]:
         async for batch in rest:
             fed = self.feed(batch)
-            if any(isinstance(e, Done) for e in fed):
+            if self.ended:
                 await self.flush()  # before the reply's end reaches the client
             yield fed
