@@ -91,7 +91,8 @@ def _worker(serve: Serve, settings: Settings, first: bool) -> None:
         sock = listening_socket(settings.host, settings.port)
     except OSError as exc:  # e.g. the port taken by a process that did not share it
         where = f"{settings.host}:{settings.port}"
-        print(f"kimi-gateway: cannot listen on {where}: {exc.strerror}", file=sys.stderr)
+        line = f"kimi-gateway: cannot listen on {where}: {exc.strerror}\n"
+        os.write(2, line.encode())  # one write: sibling workers say the same at the same time
         sys.exit(1)
     serve(settings, [sock], first)
 
