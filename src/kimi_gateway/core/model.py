@@ -109,6 +109,27 @@ class Message:
     # A system message's tools, offered from its place in the conversation on: Kimi K3's
     # dynamic tools (a system message with ``tools`` and no content, docs/kimi.md §5.1).
     tools: tuple[Tool, ...] = ()
+    # What pure functions derived from this message, kept with it (see :func:`derived`); not
+    # part of its value: never compared, hashed, printed or copied by ``replace``.
+    _derived: dict[Any, Any] | None = field(
+        default=None, init=False, compare=False, repr=False, hash=False
+    )
+
+
+def derived(message: Message) -> dict[Any, Any]:
+    """A place to keep what a pure function of ``message`` computed, so that it is computed
+    once per message object (issue 15 item 3). The server's message memo hands back the same
+    Message for a message an agent resends unchanged, so on a long conversation each turn finds
+    its history's facts here (the quirk layer's checks, the prompt estimate, the render) and
+    does work for the new messages only. Keys name their function and every input besides the
+    message (a policy's text, say). A frozen value's cache, like ``functools.cached_property``:
+    the message itself never changes, and two threads computing one entry write equal values.
+    """
+    facts = message._derived
+    if facts is None:
+        facts = {}
+        object.__setattr__(message, "_derived", facts)
+    return facts
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@
 per request, a fifth of the gateway's Python work on a small request (bench/PROFILE.md). Here the
 field names are looked up once per class and the current values read in C
 (:func:`operator.attrgetter`); the class's own ``__init__`` still runs, so defaults, frozen-ness
-and ``__post_init__`` behave exactly as with ``replace``. Classes with ``InitVar`` or
-``init=False`` fields go to ``dataclasses.replace`` itself.
+and ``__post_init__`` behave exactly as with ``replace``. Classes with ``InitVar`` fields go to
+``dataclasses.replace`` itself.
 
 Unlike ``replace``, mypy does not check the keyword names here: a wrong one is a ``TypeError``
 from the class's ``__init__`` on the first call, which every test path reaches.
@@ -26,13 +26,14 @@ T = TypeVar("T")
 @functools.cache
 def _reader(cls: type) -> tuple[tuple[str, ...], Callable[[Any], tuple[Any, ...]]] | None:
     """The class's init field names and a C-level reader of their values; None when
-    ``dataclasses.replace`` must do it (InitVar or init=False fields, fewer than two fields:
-    ``attrgetter`` of one name returns the value, not a tuple)."""
+    ``dataclasses.replace`` must do it (InitVar fields, fewer than two init fields:
+    ``attrgetter`` of one name returns the value, not a tuple). An ``init=False`` field is not
+    copied, as with ``replace``: ``__init__`` gives the copy its default."""
     declared = cls.__dataclass_fields__  # type: ignore[attr-defined]
     fields = dataclasses.fields(cls)
-    if len(fields) != len(declared) or not all(f.init for f in fields) or len(fields) < 2:
+    names = tuple(f.name for f in fields if f.init)
+    if len(fields) != len(declared) or len(names) < 2:
         return None
-    names = tuple(f.name for f in fields)
     return names, operator.attrgetter(*names)
 
 

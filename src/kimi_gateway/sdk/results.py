@@ -25,7 +25,7 @@ from kimi_gateway.core.model import (
     ToolCallPart,
 )
 from kimi_gateway.core.usage import Usage
-from kimi_gateway.dialects.openai_chat.messages import render_reasoning, render_tool_call
+from kimi_gateway.dialects.openai_chat.message_render import render_reasoning, render_tool_call
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ from kimi_gateway.core.model import (
     Role,
     TextPart,
     ThinkingConfig,
+    derived,
 )
 from kimi_gateway.dialects.anthropic_messages import fields
 from kimi_gateway.dialects.anthropic_messages.content import check_keys, parse_cache, parse_content
@@ -239,15 +240,17 @@ def _objects(value: Any, param: str) -> tuple[dict[str, Any], ...]:
 
 
 def render_request(request: Request) -> dict[str, Any]:
-    """Canonical Request → an Anthropic Messages request body for an upstream."""
+    """Canonical Request → an Anthropic Messages request body for an upstream.
+
+    Each message's wire dict is made once per message object and kept with it (core/model.py
+    ``derived``: an agent's resent history costs a look-up per message), so the body shares
+    them: callers never change it in place (the wire fix-ups copy what they change)."""
     body: dict[str, Any] = {"model": request.model}
     if request.max_tokens is not None:
         body["max_tokens"] = request.max_tokens
     if request.system:
         body["system"] = render_content(request.system)
-    body["messages"] = [
-        {"role": m.role, "content": render_content(m.parts, role=m.role)} for m in request.messages
-    ]
+    body["messages"] = [_render_message(m) for m in request.messages]
     own = request.anthropic_messages or AnthropicMessagesFields()
     if request.tools or own.server_tools:
         body["tools"] = render_tools(request.tools, own.server_tools)
@@ -259,6 +262,15 @@ def render_request(request: Request) -> dict[str, Any]:
         body["metadata"] = dict(request.metadata)
     _render_own(own, body)
     return body
+
+
+def _render_message(message: Message) -> dict[str, Any]:
+    facts = derived(message)
+    rendered: dict[str, Any] | None = facts.get("anthropic_messages.render")
+    if rendered is None:
+        content = render_content(message.parts, role=message.role)
+        rendered = facts["anthropic_messages.render"] = {"role": message.role, "content": content}
+    return rendered
 
 
 def _render_own(own: AnthropicMessagesFields, body: dict[str, Any]) -> None:

@@ -12,12 +12,14 @@ from __future__ import annotations
 from kimi_gateway.core.model import (
     Diagnostic,
     ImagePart,
+    Message,
     OpaquePart,
     Request,
     Response,
     ThinkingPart,
     ToolCallPart,
     ToolResultPart,
+    derived,
 )
 
 
@@ -25,21 +27,25 @@ def request_losses(request: Request) -> tuple[Diagnostic, ...]:
     """What ``render_request(request)`` drops or merges."""
     out: list[Diagnostic] = []
     for i, message in enumerate(request.messages):
-        param = f"messages[{i}]"
-        thinking = [p for p in message.parts if isinstance(p, ThinkingPart)]
-        if any(p.redacted for p in thinking):
-            out.append(
-                Diagnostic("dropped_redacted_thinking", f"{param}: redacted thinking has no form")
-            )
-        if len([p for p in thinking if not p.redacted]) > 1:
-            out.append(
-                Diagnostic("merged_thinking", f"{param}: thinking blocks joined into one text")
-            )
-        for j, part in enumerate(message.parts):
-            if isinstance(part, ToolResultPart) and part.is_error:
-                out.append(
-                    Diagnostic("dropped_is_error", f"{param}.parts[{j}]: tool error flag dropped")
-                )
+        facts = derived(message)  # found once per message object (core/model.py)
+        found = facts.get("openai_chat.losses")
+        if found is None:
+            found = facts["openai_chat.losses"] = _message_losses(message)
+        out.extend(Diagnostic(code, f"messages[{i}]{detail}") for code, detail in found)
+    return tuple(out)
+
+
+def _message_losses(message: Message) -> tuple[tuple[str, str], ...]:
+    """One message's losses: (code, detail after its ``messages[i]``)."""
+    out: list[tuple[str, str]] = []
+    thinking = [p for p in message.parts if isinstance(p, ThinkingPart)]
+    if any(p.redacted for p in thinking):
+        out.append(("dropped_redacted_thinking", ": redacted thinking has no form"))
+    if len([p for p in thinking if not p.redacted]) > 1:
+        out.append(("merged_thinking", ": thinking blocks joined into one text"))
+    for j, part in enumerate(message.parts):
+        if isinstance(part, ToolResultPart) and part.is_error:
+            out.append(("dropped_is_error", f".parts[{j}]: tool error flag dropped"))
     return tuple(out)
 
 

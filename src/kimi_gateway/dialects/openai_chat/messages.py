@@ -36,8 +36,8 @@ from kimi_gateway.core.model import (
     ToolResultPart,
 )
 from kimi_gateway.dialects.message_memo import MessageMemo, memoised
-from kimi_gateway.dialects.openai_chat.content import parse_content, render_content
-from kimi_gateway.dialects.openai_chat.tools import parse_tool, render_tool
+from kimi_gateway.dialects.openai_chat.content import parse_content
+from kimi_gateway.dialects.openai_chat.tools import parse_tool
 from kimi_gateway.dialects.openai_chat.wire import (
     as_list,
     as_object,
@@ -66,7 +66,6 @@ _KNOWN_KEYS = frozenset(
 # Output-only fields that SDKs echo back when a reply message is appended to the history.
 _ECHOED_KEYS = frozenset({"annotations"})
 _ROLES = ("system", "developer", "user", "assistant", "tool", "function")
-THINKING_JOINER = "\n\n"  # between thinking blocks merged into one reasoning_content
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,118 +282,3 @@ def _tool_result(
         if part != TextPart(""):  # "" is an empty result, kept empty (quirks fill it)
             content.append(part)
     return ToolResultPart(call_id, tuple(content), name=name)
-
-
-# --- rendering -------------------------------------------------------------------------------
-
-
-def render_messages(
-    system: tuple[TextPart, ...], messages: tuple[Message, ...], *, partial: bool = False
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    if system:
-        out.append({"role": "system", "content": render_content(system, "system")})
-    for i, message in enumerate(messages):
-        param = f"messages[{i}]"
-        if message.role == "assistant":
-            out.append(_render_assistant(message, param))
-        elif message.role == "user":
-            out.extend(_render_user(message, param))
-        else:
-            out.append(_with_name({"role": "system"}, message, param))
-    if partial and out and out[-1]["role"] == "assistant":
-        out[-1]["partial"] = True
-    return out
-
-
-def _with_name(head: dict[str, Any], message: Message, param: str) -> dict[str, Any]:
-    if message.tools:  # a dynamic-tools message (§5.1): its content only when it has one
-        head["tools"] = [render_tool(t) for t in message.tools]
-        if message.parts:
-            head["content"] = render_content(message.parts, f"{param}.parts")
-    else:
-        head["content"] = render_content(message.parts, f"{param}.parts")
-    if message.name is not None:
-        head["name"] = message.name
-    return head
-
-
-def _render_user(message: Message, param: str) -> list[dict[str, Any]]:
-    """Tool results become ``tool`` messages; the content around them user messages, in order."""
-    out: list[dict[str, Any]] = []
-    run: list[Part] = []
-    for j, part in enumerate(message.parts):
-        if isinstance(part, ThinkingPart | ToolCallPart):
-            raise TranslationError(
-                f"A user message cannot contain a {type(part).__name__}.",
-                param=f"{param}.parts[{j}]",
-            )
-        if not isinstance(part, ToolResultPart):
-            run.append(part)
-            continue
-        if run:
-            out.append(_user_text(run, message, param))
-            run = []
-        out.append(render_tool_result(part, f"{param}.parts[{j}]"))
-    if run or not out:
-        out.append(_user_text(run, message, param))
-    return out
-
-
-def _user_text(run: list[Part], message: Message, param: str) -> dict[str, Any]:
-    return _with_name({"role": "user"}, Message("user", tuple(run), message.name), param)
-
-
-def render_tool_result(part: ToolResultPart, param: str) -> dict[str, Any]:
-    tool: dict[str, Any] = {
-        "role": "tool",
-        "content": render_content(part.content, f"{param}.content"),
-        "tool_call_id": part.tool_call_id,
-    }
-    if part.name is not None:
-        tool["name"] = part.name
-    return tool
-
-
-def _render_assistant(message: Message, param: str) -> dict[str, Any]:
-    content = tuple(p for p in message.parts if isinstance(p, TextPart | ImagePart | OpaquePart))
-    thinking = [p for p in message.parts if isinstance(p, ThinkingPart) and not p.redacted]
-    calls = [p for p in message.parts if isinstance(p, ToolCallPart)]
-    for j, part in enumerate(message.parts):
-        if isinstance(part, ToolResultPart):
-            raise TranslationError(
-                "An assistant message cannot contain a tool result.", param=f"{param}.parts[{j}]"
-            )
-    out: dict[str, Any] = {"role": "assistant"}
-    out["content"] = None if calls and not content else render_content(content, param)
-    if message.name is not None:
-        out["name"] = message.name
-    out.update(render_reasoning(thinking))
-    if calls:
-        out["tool_calls"] = [render_tool_call(call) for call in calls]
-    return out
-
-
-def render_reasoning(thinking: list[ThinkingPart]) -> dict[str, Any]:
-    """The reasoning keys of an assistant message, in requests and replies alike: the blocks
-    joined into ``reasoning_content``, plus any ``reasoning_details`` they carried; {} if none."""
-    if not thinking:
-        return {}
-    out: dict[str, Any] = {"reasoning_content": THINKING_JOINER.join(p.text for p in thinking)}
-    found = [
-        details
-        for p in thinking
-        if p.provider_data is not None
-        and isinstance(details := p.provider_data.get("reasoning_details"), list)
-    ]
-    if found:
-        out["reasoning_details"] = [entry for details in found for entry in details]
-    return out
-
-
-def render_tool_call(call: ToolCallPart) -> dict[str, Any]:
-    return {
-        "id": call.id,
-        "type": call.kind,
-        "function": {"name": call.name, "arguments": call.arguments},
-    }

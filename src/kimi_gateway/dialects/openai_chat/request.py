@@ -26,7 +26,8 @@ from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.json_copy import json_copy
 from kimi_gateway.core.model import Diagnostic, OpenAIChatFields, Request, ThinkingConfig
 from kimi_gateway.dialects.message_memo import MessageMemo
-from kimi_gateway.dialects.openai_chat.messages import parse_messages, render_messages
+from kimi_gateway.dialects.openai_chat.message_render import render_messages
+from kimi_gateway.dialects.openai_chat.messages import parse_messages
 from kimi_gateway.dialects.openai_chat.tools import (
     parse_tool_choice,
     parse_tools,

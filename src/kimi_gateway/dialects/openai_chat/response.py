@@ -29,12 +29,8 @@ from kimi_gateway.core.model import (
 from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_chat.content import parse_content
 from kimi_gateway.dialects.openai_chat.errors import error_from_payload
-from kimi_gateway.dialects.openai_chat.messages import (
-    parse_reasoning,
-    parse_tool_call,
-    render_reasoning,
-    render_tool_call,
-)
+from kimi_gateway.dialects.openai_chat.message_render import render_reasoning, render_tool_call
+from kimi_gateway.dialects.openai_chat.messages import parse_reasoning, parse_tool_call
 from kimi_gateway.dialects.openai_chat.usage import (
     parse_finish,
     parse_usage,

@@ -44,7 +44,7 @@ from kimi_gateway.core.events import (
 from kimi_gateway.core.sse import encode_event
 from kimi_gateway.core.usage import Usage
 from kimi_gateway.dialects.openai_chat.errors import render_error
-from kimi_gateway.dialects.openai_chat.messages import THINKING_JOINER
+from kimi_gateway.dialects.openai_chat.message_render import THINKING_JOINER
 from kimi_gateway.dialects.openai_chat.usage import render_finish, render_usage
 
 DONE = encode_event("[DONE]")

@@ -23,7 +23,9 @@ from kimi_gateway.core.model import (
     TextPart,
     ThinkingPart,
     Tool,
+    ToolCallPart,
     ToolResultPart,
+    derived,
 )
 from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
@@ -37,6 +39,42 @@ _KIMI_OPENAI_BLOCKS = frozenset({"video_url"})
 
 def _blank(part: Part) -> bool:
     return isinstance(part, TextPart) and not part.text.strip()
+
+
+def plain(message: Message) -> bool:
+    """Whether every content fix-up here leaves ``message`` as it is, whatever the model and
+    policy: it has content, and no blank text, opaque block, image, empty or image-carrying
+    tool result, or replayed ``reasoning_details`` (an assistant turn: something besides
+    thinking). Most of an agent's history; known once per message object (core/model.py
+    ``derived``), so the fix-ups below pass a long history with one look-up per message."""
+    facts = derived(message)
+    known = facts.get("kimi.plain")
+    if known is None:
+        known = facts["kimi.plain"] = _plain(message)
+    return bool(known)
+
+
+def _plain(message: Message) -> bool:
+    substance = False
+    for part in message.parts:
+        if isinstance(part, TextPart):
+            if not part.text.strip():
+                return False
+            substance = True
+        elif isinstance(part, ThinkingPart):
+            data = part.provider_data
+            if data is not None and data.get("reasoning_details") is not None:
+                return False
+        elif isinstance(part, ToolResultPart):
+            texts = [p.text for p in part.content if isinstance(p, TextPart)]
+            if len(texts) != len(part.content) or not any(t.strip() for t in texts):
+                return False  # an image inside, or blank (filled)
+            substance = True
+        elif isinstance(part, ToolCallPart):
+            substance = True
+        else:  # an image or an opaque block
+            return False
+    return substance
 
 
 def place_dynamic_tools(request: Request, ctx: QuirkContext) -> Request:
@@ -93,6 +131,8 @@ def omit_empty_text(request: Request, ctx: QuirkContext) -> Request:
 
 
 def _without_blank(message: Message) -> Message:
+    if plain(message):
+        return message
     kept = tuple(p for p in message.parts if not _blank(p))
     if not kept or len(kept) == len(message.parts):
         return message  # all blank: drop_empty_assistant_turns or Kimi decides
@@ -106,7 +146,7 @@ def drop_empty_assistant_turns(request: Request, ctx: QuirkContext) -> Request:
     kept: list[Message] = []
     dropped: list[int] = []
     for i, message in enumerate(request.messages):
-        if message.role == "assistant" and _says_nothing(message):
+        if message.role == "assistant" and not plain(message) and _says_nothing(message):
             dropped.append(i)
         else:
             kept.append(message)
@@ -132,7 +172,7 @@ def fill_empty_user_messages(request: Request, ctx: QuirkContext) -> Request:
     empty = [
         i
         for i, m in enumerate(request.messages)
-        if m.role == "user" and all(_blank(p) for p in m.parts)
+        if m.role == "user" and not plain(m) and all(_blank(p) for p in m.parts)
     ]
     if not empty:
         return request
@@ -174,6 +214,8 @@ def _map_parts(request: Request, change: Any) -> Request:
 
 
 def _changed(message: Message, change: Any) -> Message:
+    if plain(message):
+        return message
     parts = tuple(change(p) for p in message.parts)
     if all(new is old for new, old in zip(parts, message.parts, strict=True)):
         return message
@@ -187,6 +229,9 @@ def flatten_opaque_parts(request: Request, ctx: QuirkContext) -> Request:
     notes: list[str] = []
     messages: list[Message] = []
     for i, message in enumerate(request.messages):
+        if plain(message):
+            messages.append(message)
+            continue
         parts: list[Part] = []
         flattened = len(notes)
         for j, part in enumerate(message.parts):
@@ -218,6 +263,8 @@ def opaque_text(part: OpaquePart) -> str:
 def _images(request: Request) -> list[tuple[str, ImagePart]]:
     found: list[tuple[str, ImagePart]] = []
     for i, message in enumerate(request.messages):
+        if plain(message):
+            continue
         for j, part in enumerate(message.parts):
             if isinstance(part, ImagePart):
                 found.append((f"messages[{i}].content[{j}]", part))

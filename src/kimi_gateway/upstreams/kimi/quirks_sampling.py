@@ -11,7 +11,15 @@ import math
 from typing import Any
 
 from kimi_gateway.core.errors import OneChoicePerCall
-from kimi_gateway.core.model import Diagnostic, ImagePart, Request, TextPart, ToolResultPart
+from kimi_gateway.core.model import (
+    Diagnostic,
+    ImagePart,
+    Message,
+    Request,
+    TextPart,
+    ToolResultPart,
+    derived,
+)
 from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, SamplingParam, refuse
 from kimi_gateway.upstreams.kimi.profiles import Fixed, Range, SamplingRule, Unsupported
@@ -274,15 +282,12 @@ def estimate_prompt_tokens(request: Request) -> int:
     chars = sum(len(p.text) for p in request.system)
     images = 0
     for message in request.messages:
-        for part in message.parts:
-            inner = part.content if isinstance(part, ToolResultPart) else (part,)
-            for piece in inner:
-                if isinstance(piece, ImagePart):
-                    images += 1
-                elif isinstance(piece, TextPart):
-                    chars += len(piece.text)
-                else:
-                    chars += len(str(piece))
+        facts = derived(message)  # counted once per message object (core/model.py)
+        counted = facts.get("kimi.prompt_size")
+        if counted is None:
+            counted = facts["kimi.prompt_size"] = _message_size(message)
+        chars += counted[0]
+        images += counted[1]
     tools = [*request.tools, *(t for m in request.messages for t in m.tools)]  # §5.1 dynamic
     for tool in tools:
         chars += len(str(tool.parameters or "")) + len(tool.description or "")
@@ -290,3 +295,18 @@ def estimate_prompt_tokens(request: Request) -> int:
         _BASE_TOKENS + _MESSAGE_TOKENS * (len(request.messages) + 1) + _TOOL_TOKENS * len(tools)
     )
     return chars // _CHARS_PER_TOKEN + images * _IMAGE_TOKENS + markup
+
+
+def _message_size(message: Message) -> tuple[int, int]:
+    """A message's characters and images, as :func:`estimate_prompt_tokens` counts them."""
+    chars = images = 0
+    for part in message.parts:
+        inner = part.content if isinstance(part, ToolResultPart) else (part,)
+        for piece in inner:
+            if isinstance(piece, ImagePart):
+                images += 1
+            elif isinstance(piece, TextPart):
+                chars += len(piece.text)
+            else:
+                chars += len(str(piece))
+    return chars, images

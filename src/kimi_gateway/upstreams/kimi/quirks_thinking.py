@@ -12,6 +12,8 @@ and the reasoning Kimi demands on earlier tool-call turns.
 
 from __future__ import annotations
 
+from typing import cast
+
 from kimi_gateway.core.model import (
     Message,
     Part,
@@ -21,6 +23,7 @@ from kimi_gateway.core.model import (
     ThinkingPart,
     ToolCallPart,
     ToolChoice,
+    derived,
 )
 from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
@@ -272,9 +275,21 @@ def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
         if restored is None:
             missing.append(i)
         else:
-            messages[i] = replace(message, parts=(ThinkingPart(restored), *message.parts))
+            messages[i] = _with_reasoning(message, restored)
     request = replace(request, messages=tuple(messages))
     return _missing_reasoning(request, ctx, missing) if missing else request
+
+
+def _with_reasoning(message: Message, text: str) -> Message:
+    """``message`` with ``text`` as its reasoning: the same object for the same message and
+    text, turn after turn, so what is derived from it is kept too (core/model.py ``derived``;
+    the placeholder made a new message of each tool round of a long history every turn)."""
+    facts = derived(message)
+    key = ("kimi.with_reasoning", text)
+    made = facts.get(key)
+    if made is None:
+        made = facts[key] = replace(message, parts=(ThinkingPart(text), *message.parts))
+    return cast(Message, made)
 
 
 def _lacks_reasoning(message: Message) -> bool:
@@ -308,10 +323,9 @@ def _missing_reasoning(request: Request, ctx: QuirkContext, missing: list[int]) 
         )
     if action == "disable_thinking" and _can_disable(ctx):
         return disable_thinking(request, ctx, f"{where} lack reasoning")
-    placeholder = ThinkingPart(ctx.policy.reasoning_placeholder)
     messages = list(request.messages)
     for i in missing:
-        messages[i] = replace(messages[i], parts=(placeholder, *messages[i].parts))
+        messages[i] = _with_reasoning(messages[i], ctx.policy.reasoning_placeholder)
     detail = f"{where}: missing reasoning sent as a placeholder"
     return replace(
         request,
