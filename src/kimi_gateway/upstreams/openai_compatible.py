@@ -155,13 +155,22 @@ def render_for_host(
         body[key] = {**prior, **value} if isinstance(prior, dict) else value
     field = profile.reasoning_field
     if field != "reasoning_content":
-        for message in body["messages"]:
-            reasoning = message.pop("reasoning_content", None)
-            if field == "omit":
-                message.pop("reasoning_details", None)  # a strict host refuses unknown keys
-            elif reasoning is not None:
-                message[field] = reasoning
+        body["messages"] = [_reasoning_as(m, field) for m in body["messages"]]
     return body, diagnostics
+
+
+def _reasoning_as(message: dict[str, Any], field: str) -> dict[str, Any]:
+    """``message`` with its reasoning under the host's ``field`` (a copy: the rendered
+    messages are shared, dialects/openai_chat/request.py)."""
+    if "reasoning_content" not in message and "reasoning_details" not in message:
+        return message
+    out = {k: v for k, v in message.items() if k != "reasoning_content"}
+    reasoning = message.get("reasoning_content")
+    if field == "omit":
+        out.pop("reasoning_details", None)  # a strict host refuses unknown keys
+    elif reasoning is not None:
+        out[field] = reasoning
+    return out
 
 
 class UniqueToolIds:

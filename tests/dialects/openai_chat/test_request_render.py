@@ -271,20 +271,3 @@ def test_parts_that_have_no_place_raise(message: Message, param: str) -> None:
     with pytest.raises(TranslationError) as caught:
         render_request(Request("m", (message,)))
     assert caught.value.param == param
-
-
-def test_rendered_body_shares_nothing_with_the_request() -> None:
-    schema = {"type": "object", "properties": {"a": {"type": "string"}}}
-    request = Request(
-        "m",
-        (Message("user", (TextPart("hi"),)),),
-        tools=(Tool("f", parameters=schema),),
-        openai_chat=OpenAIChatFields(passthrough={"logit_bias": {"1": 2}}),
-    )
-    body = render_request(request)
-    body["tools"][0]["function"]["parameters"]["properties"]["a"]["type"] = "integer"
-    body["logit_bias"]["1"] = 3
-    assert (schema["properties"], request.openai_chat) == (
-        {"a": {"type": "string"}},
-        OpenAIChatFields(passthrough={"logit_bias": {"1": 2}}),
-    )

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
-from kimi_gateway.core.json_copy import json_copy
 from kimi_gateway.core.model import Diagnostic, OpenAIChatFields, Request, ThinkingConfig
 from kimi_gateway.dialects.message_memo import MessageMemo
 from kimi_gateway.dialects.openai_chat.message_render import render_messages
@@ -195,7 +194,13 @@ def render_thinking(thinking: ThinkingConfig) -> dict[str, Any]:
 
 
 def render_request(request: Request) -> dict[str, Any]:
-    """Canonical Request → Chat Completions body (plain OpenAI wire; Kimi fix-ups are quirks)."""
+    """Canonical Request → Chat Completions body (plain OpenAI wire; Kimi fix-ups are quirks).
+
+    The body shares values with ``request`` (tool schemas, metadata, passthrough fields) and
+    each message's wire dicts are kept with the message (message_render.py), so it is never
+    changed in place: callers copy what they change (upstreams/kimi/quirks_wire.py). A copy of
+    the whole body cost as much as the rest of the render on a 150 KB history (bench/LARGE.md).
+    """
     own = request.openai_chat or OpenAIChatFields()
     body: dict[str, Any] = {
         "model": request.model,
@@ -227,8 +232,7 @@ def render_request(request: Request) -> dict[str, Any]:
     for key, value in own.passthrough.items():
         if key not in body:  # a canonical field wins over a passthrough of the same name
             body[key] = value
-    # A copy: callers (the quirk layer) may edit the body without touching the frozen Request.
-    return json_copy(body)
+    return body
 
 
 def _put(body: dict[str, Any], key: str, value: Any) -> None:
