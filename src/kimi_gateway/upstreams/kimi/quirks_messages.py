@@ -77,6 +77,17 @@ def _plain(message: Message) -> bool:
     return substance
 
 
+def fix_content(request: Request, ctx: QuirkContext) -> Request:
+    """The content fix-ups below, in order; a conversation whose messages are all
+    :func:`plain` needs none of them but the system prompt's."""
+    if all(plain(m) for m in request.messages):
+        system = tuple(p for p in request.system if p.text)
+        return request if len(system) == len(request.system) else replace(request, system=system)
+    for fix in _CONTENT_FIXES:
+        request = fix(request, ctx)
+    return request
+
+
 def place_dynamic_tools(request: Request, ctx: QuirkContext) -> Request:
     """§5.1 [O] OAS ``KimiK3DynamicToolMessage``: K3 on the platform's OpenAI face takes a
     system message with ``tools`` and no content anywhere in the conversation; it goes as sent.
@@ -331,3 +342,14 @@ def _merged(details: list[Any]) -> list[Any]:
             else:
                 seen.setdefault(key, value)
     return out
+
+
+_CONTENT_FIXES = (
+    flatten_opaque_parts,
+    omit_empty_text,
+    drop_empty_assistant_turns,
+    fill_empty_tool_results,
+    fill_empty_user_messages,
+    clean_reasoning_details,
+    check_images,
+)

@@ -295,6 +295,14 @@ def _with_reasoning(message: Message, text: str) -> Message:
 def _lacks_reasoning(message: Message) -> bool:
     if message.role != "assistant":
         return False
+    facts = derived(message)
+    known = facts.get("kimi.lacks_reasoning")
+    if known is None:
+        known = facts["kimi.lacks_reasoning"] = _lacks(message)
+    return bool(known)
+
+
+def _lacks(message: Message) -> bool:
     calls = any(isinstance(p, ToolCallPart) for p in message.parts)
     shown = any(isinstance(p, ThinkingPart) and not p.redacted for p in message.parts)
     return calls and not shown
