@@ -10,7 +10,8 @@ stream from Kimi) and, with ``--modes …,nomemo``, the default with the message
 
     .venv/bin/python bench/large_bodies.py [--seconds 5] [--warmup 1] [--concurrency 1]
                                            [--only claude-code,long-openai]
-                                           [--modes always,match,nomemo] [--rounds 3]
+                                           [--modes always,match,nomemo,portkey,ccr]
+                                           [--rounds 3]
                                            [--ref BEFORE,AFTER]
 
 ``--ref`` runs the gateway of each git REF instead of the working tree (a worktree under
@@ -27,16 +28,19 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchkit import baseline, large, procstat, wrk
+from benchkit import baseline, large, peers, procstat, wrk
 from benchkit.fixtures import MODEL
 from benchkit.runner import Plan, free_port, post, start_upstream, wait_port
 from benchkit.targets import (
     CLIENT_KEY,
+    ENDPOINTS,
+    Lineup,
     Process,
     boost,
     clean_env,
@@ -50,9 +54,15 @@ WORK = Path(__file__).resolve().parent / ".work"
 
 @dataclass(frozen=True, slots=True)
 class Gateway:
-    name: str  # "[<short sha>/]always" or "…/match": its code and its upstream_stream
+    name: str  # "[<short sha>/]always" or "…/match": its code and its upstream_stream; a peer
     proc: Process
     base: str
+    headers: Mapping[str, str] = field(default_factory=dict)  # a peer's routing headers
+    routes: tuple[str, ...] = ()  # the routes it serves (a peer: its paths); () all
+
+
+# Node peers (benchkit/peers.py) as --modes: Portkey on the OpenAI route, ccr on the Anthropic.
+PEERS = {"portkey": peers.portkey_spec, "ccr": peers.ccr_spec}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +110,26 @@ def start_gateway(plan: Plan, upstream: str, mode: str, ref: str) -> Gateway:
     return Gateway(name, proc, f"http://127.0.0.1:{port}")
 
 
+def start_peer(plan: Plan, upstream: str, name: str) -> Gateway:
+    """A Node peer, installed with npm under bench/.work as ``make bench`` does."""
+    peers.install_peers(WORK, [name], no_install=False)
+    lineup = Lineup(WORK, upstream, PROJECT_BIN / "python", None, MODEL)
+    spec = PEERS[name](lineup, free_port())
+    for file, text in spec.files.items():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        file.write_text(text)
+    proc = Process(spec.argv, spec.env, plan.work / f"{name}.log", plan.target_cpu)
+    problem = wait_port(spec.port, proc, spec.startup_seconds)
+    if problem:
+        proc.stop()
+        raise RuntimeError(f"{name}: {problem}")
+    routes = tuple(ENDPOINTS[path] for path in spec.paths)
+    return Gateway(name, proc, f"http://127.0.0.1:{spec.port}", dict(spec.headers), routes)
+
+
 def check(gateway: Gateway, body: large.LargeBody, file: Path) -> str | None:
-    status, reply = post(gateway.base + body.route, file.read_bytes(), headers(body.route))
+    sent = {**headers(body.route), **gateway.headers}
+    status, reply = post(gateway.base + body.route, file.read_bytes(), sent)
     if status != 200 or b"benchmark" not in reply:
         return f"{status}: {reply[:300]!r}"
     return None
@@ -114,7 +142,7 @@ def timed(
         argv = wrk.command(
             gateway.base + body.route,
             file,
-            headers(body.route),
+            {**headers(body.route), **gateway.headers},
             concurrency=conc,
             seconds=seconds,
             cpu=plan.driver_cpu,
@@ -181,6 +209,8 @@ def measure(
                 for gateway in gateways if n % 2 == 0 else gateways[::-1]:
                     if stream and gateway.name.endswith("match"):
                         continue  # a streaming client is streamed upstream either way
+                    if gateway.routes and body.route not in gateway.routes:
+                        continue  # a peer's other path
                     row = timed(plan, gateway, body, files[(body.name, stream)], stream, conc)
                     runs.setdefault((body.name, stream, gateway.name), []).append(row)
                     cpu = f"{row.cpu_ms:.3f}" if row.cpu_ms is not None else row.note
@@ -203,7 +233,8 @@ def main() -> None:
     parser.add_argument(
         "--modes",
         default="always,match",
-        help="gateway variants: always, match (upstream_stream), nomemo (always, memo off)",
+        help="gateway variants: always, match (upstream_stream), nomemo (always, memo off); "
+        "peers: portkey (OpenAI route), ccr (Anthropic route)",
     )
     parser.add_argument("--ref", default="", help="comma-separated git refs (default: tree)")
     args = parser.parse_args()
@@ -215,8 +246,10 @@ def main() -> None:
     nginx, upstream = start_upstream(plan)
     gateways: list[Gateway] = []
     try:
+        for name in [m for m in args.modes.split(",") if m in PEERS]:
+            gateways.append(start_peer(plan, upstream, name))
         for ref in args.ref.split(","):
-            for mode in args.modes.split(","):
+            for mode in [m for m in args.modes.split(",") if m not in PEERS]:
                 try:
                     gateways.append(start_gateway(plan, upstream, mode, ref))
                 except RuntimeError as exc:  # e.g. nomemo on a ref older than the setting
