@@ -102,6 +102,16 @@ def ensure_py_spy(work: Path) -> Path:
     return exe
 
 
+def ensure_valgrind(work: Path) -> None:
+    """valgrind and callgrind_control on PATH (Debian package), for bench/instructions.py."""
+    if shutil.which("valgrind") and shutil.which("callgrind_control"):
+        return
+    env = ["env", "DEBIAN_FRONTEND=noninteractive"]
+    _sh([*_apt_prefix(), *env, "apt-get", "install", "-y", "-qq", "valgrind"], work / "install.log")
+    if not shutil.which("callgrind_control"):
+        raise InstallError("apt-get ran but valgrind is still missing")
+
+
 def ensure_strace(work: Path) -> Path | None:
     """strace for syscall counts (Debian package); None if it cannot be had."""
     found = shutil.which("strace")
