@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUNTIME_STAMP := $(VENV)/.installed-runtime
 
-.PHONY: serve emulate test lint venv clean bench bench-streams lock chaos test-property
+.PHONY: serve emulate test lint venv clean bench bench-streams bench-instructions lock chaos test-property
 
 # The venv holds exactly the versions in requirements-dev.lock (hash-checked), then the package
 # itself without dependencies. Rebuilt when pyproject.toml or either lock file changes.
@@ -83,6 +83,11 @@ chaos: $(STAMP)
 # and the Node peers (npm) if missing; BENCH_ARGS=--profile adds a py-spy profile.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Instructions per request under callgrind (deterministic, unlike CPU time on a shared VM):
+# INSTR_ARGS='--ref d52a093' adds an older tree. Installs valgrind. bench/README.md.
+bench-instructions: $(STAMP)
+	$(BIN)/python bench/instructions.py $(INSTR_ARGS)
 
 # Long streams, workers, time to first token (issue 15 items 6-8): bench/STREAMS.md.
 # STREAMS_ARGS='--streams 1000 --seconds 10' for a quick run. Needs wrk (bench-workers).
