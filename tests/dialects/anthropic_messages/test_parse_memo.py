@@ -17,6 +17,7 @@ from kimi_gateway.core.memo import BytesLRU
 from kimi_gateway.dialects.anthropic_messages import parse_request
 from kimi_gateway.dialects.message_memo import MessageMemo
 
+from ..upstream_bodies import same_bodies_with_the_memo
 from .test_anthropic_fuzz import MESSAGE
 
 # Well-formed turns, some with a field the dialect notes as dropped (a diagnostic naming
@@ -99,3 +100,17 @@ def test_a_resent_message_is_looked_up_not_parsed_again() -> None:
     assert second == parse_request(_body([*turn, {"role": "assistant", "content": "done"}]))
     assert second.diagnostics == first.diagnostics  # the unknown "extra" field, noted again
     assert (memo.hits, memo.misses) == (3, 4)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first=st.lists(ANY_MESSAGE, max_size=4),
+    steps=st.lists(STEP, max_size=6),
+    memo_bytes=st.sampled_from([2_000, 64 << 20]),
+)
+def test_a_session_builds_the_same_upstream_bodies_with_the_memo(
+    first: list[Any], steps: list[tuple[Any, ...]], memo_bytes: int
+) -> None:
+    """What is derived from a memoised message, kept with it, is what a fresh parse derives
+    (tests/dialects/upstream_bodies.py)."""
+    same_bodies_with_the_memo(parse_request, first, steps, memo_bytes, _next)

@@ -17,6 +17,7 @@ from kimi_gateway.core.memo import BytesLRU
 from kimi_gateway.dialects.message_memo import MessageMemo
 from kimi_gateway.dialects.openai_chat import parse_request
 
+from ..upstream_bodies import same_bodies_with_the_memo
 from .wire_strategies import messages_json
 
 CALL = {"id": "c1", "type": "function", "function": {"name": "ls", "arguments": "{}"}}
@@ -88,3 +89,17 @@ def test_a_session_parses_the_same_with_the_memo(
         body = orjson.loads(orjson.dumps({"model": "kimi-k2.6", "messages": messages}))
         assert _outcome(body, memo) == _outcome(body, None)
         assert _outcome(body, memo) == _outcome(body, None)  # now from the memo
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    first=st.lists(ANY_MESSAGE, max_size=4),
+    steps=st.lists(STEP, max_size=6),
+    memo_bytes=st.sampled_from([2_000, 64 << 20]),
+)
+def test_a_session_builds_the_same_upstream_bodies_with_the_memo(
+    first: list[Any], steps: list[tuple[Any, ...]], memo_bytes: int
+) -> None:
+    """What is derived from a memoised message, kept with it, is what a fresh parse derives
+    (tests/dialects/upstream_bodies.py)."""
+    same_bodies_with_the_memo(parse_request, first, steps, memo_bytes, _next)
