@@ -33,7 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from benchkit import baseline, fixtures, install, production
+from benchkit import baseline, fixtures, install, large, production
 from benchkit.cells import Cell, grid
 from benchkit.fixtures import MODEL
 from benchkit.runner import Plan, free_port, start_upstream, wait_port
@@ -86,18 +86,26 @@ def start(plan: Plan, upstream: str, target: str, tree: Path | None) -> tuple[Pr
     return proc, f"127.0.0.1:{port}", out
 
 
-def fire(address: str, cell: Cell, total: int) -> None:
-    """``total`` requests of ``cell`` over ``cell.concurrency`` keep-alive connections."""
+LARGE = {b.name: b for b in large.bodies()}
+
+
+def fire(address: str, cell: Cell, total: int, named: str = "") -> None:
+    """``total`` requests of ``cell`` over ``cell.concurrency`` keep-alive connections; the
+    cell's small body, or the ``named`` body of benchkit/large.py."""
     host, port = address.split(":")
     body = (fixtures.openai_request if cell.path == "same" else fixtures.anthropic_request)(
         cell.stream, MODEL
     )
+    if named:
+        body = LARGE[named].encoded(cell.stream, MODEL)
     headers = {"content-type": "application/json", **client_headers(cell.path)}
 
     def one_connection(count: int) -> None:
         conn = http.client.HTTPConnection(host, int(port), timeout=300)
         for _ in range(count):
-            conn.request("POST", ENDPOINTS[cell.path], body, headers)
+            conn.request(
+                "POST", LARGE[named].route if named else ENDPOINTS[cell.path], body, headers
+            )
             reply = conn.getresponse()
             data = reply.read()
             if reply.status != 200:
@@ -118,13 +126,15 @@ def _control(pid: int, *args: str) -> None:
         raise RuntimeError(f"callgrind_control {' '.join(args)} {pid}: {done.stdout.strip()}")
 
 
-def count(proc: Process, address: str, out: Path, cell: Cell, requests: int) -> float:
-    fire(address, cell, max(20, requests // 5))  # warm: memo, pools, the interpreter's caches
+def count(
+    proc: Process, address: str, out: Path, cell: Cell, requests: int, named: str = ""
+) -> float:
+    fire(address, cell, max(20, requests // 5), named)  # warm: memo, pools, the caches
     for dump in out.parent.glob(out.name + "*"):
         dump.unlink()
     _control(proc.pid, "--zero")
     _control(proc.pid, "-i", "on")
-    fire(address, cell, requests)
+    fire(address, cell, requests, named)
     _control(proc.pid, "-i", "off")
     _control(proc.pid, "--dump")
     time.sleep(0.5)
@@ -157,17 +167,25 @@ def main() -> None:
     parser.add_argument("--ref", default="", help="also the gateway at this git ref")
     parser.add_argument("--targets", default="bare,gateway,prod")
     parser.add_argument("--cells", default="", help="e.g. same/stream/c1 (default: all)")
+    parser.add_argument(
+        "--body",
+        default="",
+        help="a body of benchkit/large.py (e.g. long-openai) for the cells of its path",
+    )
+    parser.add_argument("--tree", default="", help="the working-tree targets from this tree")
     args = parser.parse_args()
     WORK.mkdir(parents=True, exist_ok=True)
     install.ensure_debian_tools(WORK)
     install.ensure_valgrind(WORK)
     plan = Plan(WORK, 1, 1)
     targets = [t for t in args.targets.split(",") if t]
-    trees: dict[str, Path | None] = dict.fromkeys(targets)
+    trees: dict[str, Path | None] = dict.fromkeys(targets, Path(args.tree) if args.tree else None)
     if args.ref:
         ref = baseline.prepare(ROOT / "bench" / ".work", args.ref, PYTHON)
         trees[f"gateway@{ref.short}"] = ref.tree
     cells = [c for c in grid() if not args.cells or c.label in args.cells.split(",")]
+    if args.body:
+        cells = [c for c in cells if c.path == LARGE[args.body].path]
     nginx, upstream = start_upstream(plan)
     rows: list[Counted] = []
     try:
@@ -175,7 +193,7 @@ def main() -> None:
             proc, address, out = start(plan, upstream, target, tree)
             try:
                 for cell in cells:
-                    n = count(proc, address, out, cell, args.requests)
+                    n = count(proc, address, out, cell, args.requests, args.body)
                     print(f"bench: {target} {cell.label}: {n / 1e6:.3f} M Ir/req", file=sys.stderr)
                     rows.append(Counted(target, cell, n))
             finally:

@@ -26,7 +26,14 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from kimi_gateway.core.events import Done, PartStart, ThinkingDelta
-from kimi_gateway.core.model import Message, Request, Response, ThinkingPart, ToolCallPart
+from kimi_gateway.core.model import (
+    Message,
+    Request,
+    Response,
+    ThinkingPart,
+    ToolCallPart,
+    derived,
+)
 from kimi_gateway.core.upstream import Batch, Opened
 from kimi_gateway.settings import Settings
 
@@ -148,13 +155,21 @@ def scope_of(key_id: str | None) -> str:
 
 def missing_ids(request: Request) -> list[str]:
     """The tool-call ids of the assistant turns that came back without their reasoning."""
-    return [
-        part.id
-        for message in request.messages
-        if message.role == "assistant" and _lacks_reasoning(message)
-        for part in message.parts
-        if isinstance(part, ToolCallPart)
-    ]
+    found: list[str] = []
+    for message in request.messages:
+        if message.role == "assistant":
+            facts = derived(message)  # once per message object (core/model.py)
+            ids = facts.get("engine.missing_ids")
+            if ids is None:
+                ids = facts["engine.missing_ids"] = _missing_ids(message)
+            found.extend(ids)
+    return found
+
+
+def _missing_ids(message: Message) -> tuple[str, ...]:
+    if not _lacks_reasoning(message):
+        return ()
+    return tuple(part.id for part in message.parts if isinstance(part, ToolCallPart))
 
 
 def offers_tools(request: Request) -> bool:

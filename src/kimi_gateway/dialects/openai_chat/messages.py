@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import (
@@ -34,6 +34,7 @@ from kimi_gateway.core.model import (
     ThinkingPart,
     ToolCallPart,
     ToolResultPart,
+    derived,
 )
 from kimi_gateway.dialects.message_memo import MessageMemo, memoised
 from kimi_gateway.dialects.openai_chat.content import parse_content
@@ -103,10 +104,11 @@ def parse_messages(value: Any, memo: MessageMemo | None = None) -> ParsedMessage
                 result = _tool_result(msg, param, diagnostics, legacy)
             else:
                 result = memoised(memo, b"openai_chat/tool", i, msg, diagnostics, _tool_result_at)
+            stable = memo is not None and role == "tool"  # result is the memo's own object
             if in_tool_run:
-                out[-1] = Message("user", (*out[-1].parts, result))
+                out[-1] = _tool_run(out[-1] if stable else None, out[-1].parts, result)
             else:
-                out.append(Message("user", (result,)))
+                out.append(_tool_run(out[-1] if stable and out else None, (), result))
             in_tool_run = True
             continue
         in_tool_run = False
@@ -122,6 +124,20 @@ def parse_messages(value: Any, memo: MessageMemo | None = None) -> ParsedMessage
         else:
             out.append(message)
     return ParsedMessages(system, tuple(out), partial, tuple(diagnostics))
+
+
+def _tool_run(anchor: Message | None, parts: tuple[Part, ...], result: ToolResultPart) -> Message:
+    """The user message of a tool run so far: ``parts``, then ``result``. With an ``anchor``
+    (the message before: the run so far, or what precedes the run, both the memo's objects),
+    the same object turn after turn, so what is derived from it is kept too (core/model.py)."""
+    if anchor is None:
+        return Message("user", (*parts, result))
+    facts = derived(anchor)
+    key = ("openai_chat.tool_run", bool(parts), id(result))
+    kept = facts.get(key)
+    if kept is None or kept[0] is not result:  # the pair pins result: its id is not reused
+        kept = facts[key] = (result, Message("user", (*parts, result)))
+    return cast(Message, kept[1])
 
 
 def _message_at(i: int, msg: Any, diags: list[Diagnostic]) -> Message:  # of i and msg only
