@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kimi_gateway.core.memo import BytesLRU
+from kimi_gateway.core.model import Request
 from kimi_gateway.dialects.anthropic_messages import parse_request
 from kimi_gateway.upstreams.kimi.adapter import PLATFORM_GLOBAL, build_upstream_request
 from kimi_gateway.upstreams.kimi.policy import QuirkPolicy
@@ -76,14 +77,20 @@ def test_a_refused_schema_is_refused_again_and_never_stored() -> None:
 
 def test_claude_codes_tools_are_made_mfjs_once_and_render_the_same() -> None:
     body = orjson.loads(CLAUDE_CODE.read_bytes())["body"]
-    request = parse_request({**body, "model": "kimi-k2.6"})
+
+    def fresh() -> Request:  # new Tool objects: nothing kept with them (core/model.py derived)
+        return parse_request({**body, "model": "kimi-k2.6"})
+
+    request = fresh()
     profile, policy = profile_for("kimi-k2.6", product="platform"), QuirkPolicy()
     memo: SchemaMemo = BytesLRU(1 << 20)
-    plain = build_upstream_request(request, PLATFORM_GLOBAL, profile, policy)
+    plain = build_upstream_request(fresh(), PLATFORM_GLOBAL, profile, policy)
     first = build_upstream_request(request, PLATFORM_GLOBAL, profile, policy, schema_memo=memo)
-    second = build_upstream_request(request, PLATFORM_GLOBAL, profile, policy, schema_memo=memo)
+    second = build_upstream_request(fresh(), PLATFORM_GLOBAL, profile, policy, schema_memo=memo)
+    kept = build_upstream_request(request, PLATFORM_GLOBAL, profile, policy, schema_memo=memo)
     assert orjson.dumps(first.body) == orjson.dumps(plain.body) == orjson.dumps(second.body)
-    assert first.diagnostics == plain.diagnostics == second.diagnostics
+    assert orjson.dumps(kept.body) == orjson.dumps(first.body)  # kept with the same tools
+    assert first.diagnostics == plain.diagnostics == second.diagnostics == kept.diagnostics
     distinct = {orjson.dumps(t.parameters) for t in request.tools}  # two tools share one
     assert (len(distinct), len(request.tools)) == (23, 24)
     assert (memo.misses, memo.hits) == (23, 25)

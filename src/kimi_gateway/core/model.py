@@ -116,7 +116,7 @@ class Message:
     )
 
 
-def derived(message: Message) -> dict[Any, Any]:
+def derived(message: Message | Tool) -> dict[Any, Any]:
     """A place to keep what a pure function of ``message`` computed, so that it is computed
     once per message object (issue 15 item 3). The server's message memo hands back the same
     Message for a message an agent resends unchanged, so on a long conversation each turn finds
@@ -129,7 +129,7 @@ def derived(message: Message) -> dict[Any, Any]:
     if facts is None:
         facts = {}
         object.__setattr__(message, "_derived", facts)
-    return facts
+    return facts  # a Tool's likewise: the parse memo hands back the same tools each turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +140,10 @@ class Tool:
     kind: Literal["function", "builtin_function"] = "function"
     strict: bool | None = None
     cache: bool = False
+    # What pure functions derived from this tool (see :func:`derived`); not part of its value.
+    _derived: dict[Any, Any] | None = field(
+        default=None, init=False, compare=False, repr=False, hash=False
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.core.model import JSON, Request
+from kimi_gateway.core.model import JSON, Request, derived
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +43,13 @@ def check_request(request: Request, limits: RequestLimits) -> None:
             f"{limits.max_messages}: security.requests.max_messages)",
             param="messages",
         )
+    passed = ("engine.schema_within", limits.max_schema_nodes, limits.max_schema_depth)
     for index, tool in enumerate(request.tools):
         if tool.parameters is not None:
-            check_schema(tool.parameters, f"tools[{index}] ({tool.name})", limits)
+            facts = derived(tool)  # checked once per tool object (core/model.py)
+            if passed not in facts:
+                check_schema(tool.parameters, f"tools[{index}] ({tool.name})", limits)
+                facts[passed] = True
     for i, message in enumerate(request.messages):  # K3's dynamic tools (docs/kimi.md §5.1)
         for index, tool in enumerate(message.tools):
             if tool.parameters is not None:

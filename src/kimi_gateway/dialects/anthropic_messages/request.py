@@ -84,7 +84,7 @@ def parse_request(body: Mapping[str, Any], *, memo: MessageMemo | None = None) -
     diags: list[Diagnostic] = []
     if body.get("max_tokens") is None:
         raise TranslationError("max_tokens: required", param="max_tokens")
-    tools, server_tools = parse_tools(body.get("tools"), diags)
+    tools, server_tools = _tools(body.get("tools"), diags, memo)
     thinking, response_format, output_rest = _parse_output(body, diags)
     own = _own_fields(body, diags)
     own = replace(own, server_tools=server_tools, output_config=output_rest or None)
@@ -262,6 +262,18 @@ def render_request(request: Request) -> dict[str, Any]:
         body["metadata"] = dict(request.metadata)
     _render_own(own, body)
     return body
+
+
+def _tools(value: Any, diags: list[Diagnostic], memo: MessageMemo | None) -> Any:
+    """parse_tools, looked up in the message memo (an agent sends the same tools each turn:
+    the same Tool objects then keep what is derived from them, core/model.py)."""
+    if memo is None or value is None:
+        return parse_tools(value, diags)
+    return memoised(memo, b"anthropic_messages/tools", 0, value, diags, _tools_at)
+
+
+def _tools_at(i: int, value: Any, diags: list[Diagnostic]) -> Any:
+    return parse_tools(value, diags)
 
 
 def _render_message(message: Message) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
-from kimi_gateway.core.model import Diagnostic, OpenAIChatFields, Request, ThinkingConfig
-from kimi_gateway.dialects.message_memo import MessageMemo
+from kimi_gateway.core.model import Diagnostic, OpenAIChatFields, Request, ThinkingConfig, Tool
+from kimi_gateway.dialects.message_memo import MessageMemo, memoised
 from kimi_gateway.dialects.openai_chat.message_render import render_messages
 from kimi_gateway.dialects.openai_chat.messages import parse_messages
 from kimi_gateway.dialects.openai_chat.tools import (
@@ -80,7 +80,7 @@ def parse_request(body: Mapping[str, Any], *, memo: MessageMemo | None = None) -
     (dialects/message_memo.py; ``function`` messages, whose ids come from earlier ones, never)."""
     body = as_object(body, "body")
     parsed = parse_messages(body.get("messages"), memo)
-    tools, tool_diags = parse_tools(body)
+    tools, tool_diags = _tools(body, memo)
     choice, choice_diags = parse_tool_choice(body, bool(tools))
     stream = bool(opt_bool(body.get("stream"), "stream"))
     passthrough = {k: v for k, v in body.items() if k not in _MAPPED and v is not None}
@@ -119,6 +119,22 @@ def reply_options(request: Request) -> dict[str, Any]:
     StreamRenderer): a legacy ``functions`` client gets ``function_call``."""
     own = request.openai_chat
     return {"legacy_functions": own is not None and own.legacy_functions}
+
+
+def _tools(body: Mapping[str, Any], memo: MessageMemo | None) -> Any:
+    """parse_tools, the ``tools`` list looked up in the message memo (an agent sends the same
+    tools each turn: the same Tool objects then keep what is derived from them, core/model.py)."""
+    if memo is None or body.get("functions") is not None or body.get("tools") is None:
+        return parse_tools(body)
+    found: list[Diagnostic] = []
+    tools = memoised(memo, b"openai_chat/tools", 0, body["tools"], found, _tools_at)
+    return tools, found
+
+
+def _tools_at(i: int, value: Any, diags: list[Diagnostic]) -> tuple[Tool, ...]:
+    tools, found = parse_tools({"tools": value})
+    diags.extend(found)
+    return tools
 
 
 def _max_tokens(body: Mapping[str, Any]) -> int | None:

@@ -290,7 +290,13 @@ def estimate_prompt_tokens(request: Request) -> int:
         images += counted[1]
     tools = [*request.tools, *(t for m in request.messages for t in m.tools)]  # §5.1 dynamic
     for tool in tools:
-        chars += len(str(tool.parameters or "")) + len(tool.description or "")
+        facts = derived(tool)
+        size = facts.get("kimi.prompt_size")
+        if size is None:
+            size = facts["kimi.prompt_size"] = len(str(tool.parameters or "")) + len(
+                tool.description or ""
+            )
+        chars += size
     markup = (
         _BASE_TOKENS + _MESSAGE_TOKENS * (len(request.messages) + 1) + _TOOL_TOKENS * len(tools)
     )

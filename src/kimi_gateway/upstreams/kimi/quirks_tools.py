@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from kimi_gateway.core.model import Request, TextPart, Tool
+from kimi_gateway.core.model import Request, TextPart, Tool, derived
 from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
 from kimi_gateway.upstreams.kimi.schema_memo import normalised
@@ -82,10 +82,30 @@ def normalise_tool_schemas(request: Request, ctx: QuirkContext) -> Request:
         if tool.kind == "builtin_function" or tool.parameters is None:
             tools.append(tool)
             continue
-        schema, request = _normalised(request, ctx, tool.parameters, param)
-        tools.append(replace(tool, parameters=schema))
+        facts = derived(tool)  # made MFJS once per tool object (core/model.py)
+        kept = facts.get("kimi.mfjs")
+        if kept is None:
+            schema, notes = _mfjs(ctx, tool.parameters, param)
+            kept = facts["kimi.mfjs"] = (replace(tool, parameters=schema), notes)
+        fixed, notes = kept
+        for note in notes:
+            detail = f"{param}: {note} (MFJS)"
+            request = replace(
+                request, diagnostics=ctx.note(request, "changed_schema", detail, param)
+            )
+        tools.append(fixed)
     request = replace(request, tools=tuple(tools))
     return _normalise_response_format(request, ctx)
+
+
+def _mfjs(
+    ctx: QuirkContext, schema: Mapping[str, Any], param: str
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``schema`` in MFJS and what changed, or the refusal of one Kimi cannot take."""
+    try:
+        return normalised(schema, ctx.schema_memo)
+    except SchemaError as error:
+        raise refuse(f"{param}: {error} (Kimi accepts MFJS only)", param) from None
 
 
 def _normalised(
