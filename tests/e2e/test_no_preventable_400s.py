@@ -299,6 +299,24 @@ def test_max_tokens_at_the_context_window_on_kimi_code_is_fitted_by_the_estimate
     assert "the gateway's high estimate" in done.headers[DIAGNOSTICS]
 
 
+def test_an_anthropic_face_that_counts_more_than_the_estimate_is_fitted_too(stack: Stack) -> None:
+    """The Open Platform's Anthropic face counts a prompt higher than its token-estimate
+    endpoint does: the estimate leaves no smaller max_tokens, so the high estimate fits it."""
+    body = {
+        "model": "moonshot-v1-8k",
+        "max_tokens": 8160,
+        "system": [{"type": "text", "text": "A"}, {"type": "text", "text": "A"}],
+        "messages": [
+            {"role": "user", "content": "What is the weather in Paris? Answer in JSON."},
+            {"role": "assistant", "content": "?"},
+        ],
+        "stream": True,
+    }
+    done = exchange(stack, "/v1/messages", body)
+    assert problems(body, done) == []
+    assert "the gateway's high estimate" in done.headers[DIAGNOSTICS]
+
+
 def test_a_prompt_over_the_context_window_is_kimis_refusal_and_not_retried(stack: Stack) -> None:
     body = {
         "model": "moonshot-v1-8k",

@@ -183,11 +183,15 @@ class KimiUpstream:
             return None
         if sent is None or context is None or not context_fit.may_fit(error):
             return None
+        room = None
         try:
             prompt, counted_by = await self.count_tokens(request, ctx), "Kimi's own count"
+            room = context_fit.fitted_max_tokens(error, sent, context, prompt)
         except GatewayError:
+            pass
+        if room is None:  # no count, or the estimate endpoint's count is under the face's own
             prompt, counted_by = estimate_prompt_tokens(request), "the gateway's high estimate"
-        room = context_fit.fitted_max_tokens(error, sent, context, prompt)
+            room = context_fit.fitted_max_tokens(error, sent, context, prompt)
         if room is None:
             return None
         note = context_fit.fitted(sent, room, f"{prompt} tokens by {counted_by}")
