@@ -38,6 +38,9 @@ from kimi_gateway.settings import ENV_NAMES
 DIAGNOSTICS = "x-kimi-gateway-diagnostics"
 EXAMPLES = int(os.environ.get("KIMI_PROPERTY_EXAMPLES", "500"))
 SEED = os.environ.get("KIMI_PROPERTY_SEED") or None  # set: random from that seed
+# The whole property is one test: pytest's 120 s per test would cut a long run (make
+# test-property: about 30 ms an example). One request is bounded by the client's 60 s anyway.
+WHOLE_RUN = pytest.mark.timeout(max(120, EXAMPLES // 10))
 PROPERTY = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -231,6 +234,7 @@ STOP_BEFORE_CHECKED_CALL = {
 }
 
 
+@WHOLE_RUN
 @PROPERTY
 @_seeded
 @given(body=chat_bodies())
@@ -241,6 +245,7 @@ def test_openai_chat_requests_never_meet_a_preventable_kimi_400(
     _check(stack, "/v1/chat/completions", body)
 
 
+@WHOLE_RUN
 @PROPERTY
 @_seeded
 @given(body=messages_bodies())
