@@ -183,15 +183,12 @@ class KimiUpstream:
             return None
         if sent is None or context is None or not context_fit.may_fit(error):
             return None
-        room = None
-        try:
-            prompt, counted_by = await self.count_tokens(request, ctx), "Kimi's own count"
-            room = context_fit.fitted_max_tokens(error, sent, context, prompt)
+        try:  # the estimate endpoint counts the OpenAI form: a face may count more (§11)
+            prompt, counted_by = await self.count_tokens(request, ctx), "Kimi's token estimate"
         except GatewayError:
-            pass
-        if room is None:  # no count, or the estimate endpoint's count is under the face's own
             prompt, counted_by = estimate_prompt_tokens(request), "the gateway's high estimate"
-            room = context_fit.fitted_max_tokens(error, sent, context, prompt)
+        margin = max(64, prompt // 20)  # for what the face's own template adds
+        room = context_fit.fitted_max_tokens(error, sent, context, prompt + margin)
         if room is None:
             return None
         note = context_fit.fitted(sent, room, f"{prompt} tokens by {counted_by}")
