@@ -8,8 +8,8 @@ One legal 32 MiB body of a million tiny messages kept the loop busy for half a m
   max_json_values``): commas and opening brackets are counted at C speed, strings included (an
   upper bound); only when that passes the limit are they counted exactly, outside strings, so
   text full of commas is not refused for them. That bounds the parse itself, which cannot be
-  interrupted: orjson holds the GIL for a whole document (~20 ms at the default bound for the
-  costliest shapes measured, ~60 ms for a 32 MiB string, on the development machine).
+  interrupted: the decoder holds the GIL for a whole document (core/large_json.py: msgspec for
+  large bodies, 11-20 ms for the largest allowed, where orjson took 34-57 ms).
 - Bodies of ``security.requests.offload_bytes`` or more are decoded and parsed in a worker
   thread, and the exchange is marked heavy so the upstream translates and encodes off the loop
   too (core/upstream.py ``CallContext.heavy``). Python code in a thread gives the GIL back every
@@ -30,8 +30,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import orjson
-
+from kimi_gateway.core import large_json
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import Request
 from kimi_gateway.dialects import anthropic_messages, openai_chat
@@ -80,8 +79,8 @@ def decode_object(raw: bytes, max_values: int) -> dict[str, Any]:
             "gateway's limit: security.requests.max_json_values)",
         )
     try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
+        body = large_json.loads(raw)
+    except large_json.InvalidJSON as exc:
         raise GatewayError("invalid_request", f"request body is not valid JSON: {exc}") from None
     if not isinstance(body, dict):
         raise GatewayError("invalid_request", "request body must be a JSON object")

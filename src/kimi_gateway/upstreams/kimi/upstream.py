@@ -186,7 +186,8 @@ class KimiUpstream:
         try:  # the estimate endpoint counts the OpenAI form: a face may count more (§11)
             prompt, counted_by = await self.count_tokens(request, ctx), "Kimi's token estimate"
         except GatewayError:
-            prompt, counted_by = estimate_prompt_tokens(request), "the gateway's high estimate"
+            prompt = await off_loop(ctx, estimate_prompt_tokens, request)
+            counted_by = "the gateway's high estimate"
         margin = max(64, prompt // 20)  # for what the face's own template adds
         room = context_fit.fitted_max_tokens(error, sent, context, prompt + margin)
         if room is None:
@@ -274,7 +275,8 @@ class KimiUpstream:
                 "Code, which has no token estimate endpoint (only the Open Platform has one)",
             )
         call, body = await off_loop(ctx, self._estimate_call, request, self._estimate)
-        response = await self._send(call, body, CallContext(ctx.deadline, None, ctx.request_id))
+        counting = CallContext(ctx.deadline, None, ctx.request_id, heavy=ctx.heavy)
+        response = await self._send(call, body, counting)
         if response.status >= 300:
             raise await error_of(self._reading, response)
         try:
