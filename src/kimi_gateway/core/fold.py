@@ -68,9 +68,11 @@ class Folder:
         self._finishes: dict[int, Finish] = {}  # choices other than 0 (n > 1)
 
     def feed(self, event: StreamEvent) -> None:
-        if isinstance(event, TextDelta | ThinkingDelta | ToolArgumentsDelta):
-            chunk = event.fragment if isinstance(event, ToolArgumentsDelta) else event.text
-            self._parts[event.index].chunks.append(chunk)
+        kind = type(event)  # exact types first: deltas are most of a stream (events are final)
+        if kind is TextDelta or kind is ThinkingDelta:
+            self._parts[event.index].chunks.append(event.text)  # type: ignore[union-attr]
+        elif kind is ToolArgumentsDelta:
+            self._parts[event.index].chunks.append(event.fragment)  # type: ignore[union-attr]
         elif isinstance(event, PartStart):
             self._parts[event.index] = _Open(
                 event.kind,
