@@ -118,7 +118,12 @@ def map_openai_identity(request: Request, ctx: QuirkContext) -> Request:
     OpenAI's end-user id, which §5.1's ``safety_identifier`` replaces; ``metadata`` is the
     client's bookkeeping (kept for the cache key, not sent); ``parallel_tool_calls: false``
     cannot be honoured."""
-    if not ctx.openai:
+    choice = request.tool_choice
+    if not ctx.openai or (
+        request.user is None
+        and not request.metadata
+        and (choice is None or choice.parallel is None)
+    ):
         return request
     chat = request.openai_chat
     if request.user is not None:
@@ -131,7 +136,6 @@ def map_openai_identity(request: Request, ctx: QuirkContext) -> Request:
         request = replace(
             request, diagnostics=ctx.note(request, "dropped_param", detail, "metadata")
         )
-    choice = request.tool_choice
     if choice is not None and choice.parallel is not None:
         if choice.parallel is False:
             detail = "parallel_tool_calls=false has no Kimi form; the model may call several"

@@ -137,6 +137,9 @@ def _set(
 def _assign(
     request: Request, param: SamplingParam, value: float | None, diagnostics: tuple[Diagnostic, ...]
 ) -> Request:
+    old = getattr(request, param)
+    if diagnostics is request.diagnostics and old == value and type(old) is type(value):
+        return request
     changes: dict[str, Any] = {param: value, "diagnostics": diagnostics}
     return replace(request, **changes)
 
@@ -250,7 +253,8 @@ def set_max_tokens(request: Request, ctx: QuirkContext) -> Request:
         value = policy.default_max_tokens
     if value is None and not ctx.openai:
         value = profile.default_max_tokens or 32768  # §5.4 [3C] a Kimi Code "max output"
-    request = replace(request, max_tokens=value)
+    if value != request.max_tokens:
+        request = replace(request, max_tokens=value)
     if value is None:
         return request
     limit = profile.max_output_tokens

@@ -268,6 +268,7 @@ def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
         return request
     messages = list(request.messages)
     missing: list[int] = []
+    changed = False
     for i, message in enumerate(messages):
         if not _lacks_reasoning(message):
             continue
@@ -275,8 +276,9 @@ def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
         if restored is None:
             missing.append(i)
         else:
-            messages[i] = _with_reasoning(message, restored)
-    request = replace(request, messages=tuple(messages))
+            messages[i], changed = _with_reasoning(message, restored), True
+    if changed:
+        request = replace(request, messages=tuple(messages))
     return _missing_reasoning(request, ctx, missing) if missing else request
 
 

@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from kimi_gateway.core.model import Request, TextPart, Tool, derived
 from kimi_gateway.core.records import replace
 from kimi_gateway.upstreams.kimi.policy import QuirkContext, refuse
@@ -24,7 +26,7 @@ BUILTIN_PREFIX = "$"  # §8.5 [O-code] KOSONG-PY: "$"-named tools are builtin_fu
 def mark_builtin_tools(request: Request, ctx: QuirkContext) -> Request:
     """§8.5 [O-code] KOSONG-PY: a tool named ``$…`` (``$web_search``) is declared as
     ``builtin_function``; its calls' arguments are echoed byte-exact (already text)."""
-    if not ctx.openai:
+    if not ctx.openai or not any(t.name.startswith(BUILTIN_PREFIX) for t in request.tools):
         return request
     tools = tuple(
         replace(t, kind="builtin_function") if t.name.startswith(BUILTIN_PREFIX) else t
@@ -46,6 +48,8 @@ def dedupe_tools(request: Request, ctx: QuirkContext) -> Request:
             continue
         seen.add(tool.name)
         kept.append(tool)
+    if len(kept) == len(request.tools):
+        return request
     return replace(request, tools=tuple(kept))
 
 
@@ -86,16 +90,29 @@ def normalise_tool_schemas(request: Request, ctx: QuirkContext) -> Request:
         kept = facts.get("kimi.mfjs")
         if kept is None:
             schema, notes = _mfjs(ctx, tool.parameters, param)
-            kept = facts["kimi.mfjs"] = (replace(tool, parameters=schema), notes)
-        fixed, notes = kept
+            # None: already MFJS (the tool itself, not kept in its own memo: a cycle)
+            made = None if _same_json(schema, tool.parameters) else replace(tool, parameters=schema)
+            kept = facts["kimi.mfjs"] = (made, notes)
+        made, notes = kept
+        fixed = tool if made is None else made
         for note in notes:
             detail = f"{param}: {note} (MFJS)"
             request = replace(
                 request, diagnostics=ctx.note(request, "changed_schema", detail, param)
             )
         tools.append(fixed)
-    request = replace(request, tools=tuple(tools))
+    if any(new is not old for new, old in zip(tools, request.tools, strict=True)):
+        request = replace(request, tools=tuple(tools))
     return _normalise_response_format(request, ctx)
+
+
+def _same_json(one: Any, other: Any) -> bool:
+    """Whether the two encode to the same JSON text (key order included, which ``==`` of
+    dicts ignores)."""
+    try:
+        return one == other and orjson.dumps(one) == orjson.dumps(other)
+    except TypeError:  # orjson cannot encode it: not taken for the same
+        return False
 
 
 def _mfjs(
