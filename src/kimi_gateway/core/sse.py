@@ -69,6 +69,11 @@ class SSEDecoder:
             if raw.startswith(b"data: "):
                 data.append(raw[6:].decode("utf-8", errors="replace"))
                 continue
+            if not raw and len(data) == 1 and self._event is None:  # the usual end of an event
+                events.append(SSEEvent(data[0], None, self._id, self._retry))
+                data = self._data = []
+                self._retry = None
+                continue
             event = self._line(raw.decode("utf-8", errors="replace"))
             if event is not None:
                 events.append(event)

@@ -64,6 +64,18 @@ def _frame(name: str, data: dict[str, Any]) -> bytes:
     return encode_event(orjson.dumps(data), event=name)
 
 
+# A text or thinking delta's frame up to its text (the block's index goes in), as ``_frame``
+# writes it; the text, encoded, and ``}}`` and the blank line follow (``_Block.text``).
+_TEXT_HEAD = {
+    kind: b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,'
+    + b'"delta":{"type":"%s","%s":' % (delta.encode(), key.encode())
+    for kind, (delta, key) in {
+        "text": ("text_delta", "text"),
+        "thinking": ("thinking_delta", "thinking"),
+    }.items()
+}
+
+
 @dataclass(slots=True)
 class _Block:
     wire_index: int
@@ -74,6 +86,11 @@ class _Block:
     def delta(self, delta: dict[str, Any]) -> None:
         data = {"type": "content_block_delta", "index": self.wire_index, "delta": delta}
         self.queue.append(_frame("content_block_delta", data))
+
+    def text(self, kind: str, text: str) -> None:
+        """``delta({"type": kind + "_delta", kind: text})``, byte for byte, without the dict
+        (tests/dialects/anthropic_messages/test_stream_render_frames.py)."""
+        self.queue.append(_TEXT_HEAD[kind] % self.wire_index + orjson.dumps(text) + b"}}\n\n")
 
     def end(self) -> None:
         if self.signature:
@@ -100,6 +117,11 @@ class StreamRenderer:
     def render(self, event: StreamEvent) -> bytes:
         if self._ended:
             return b""
+        if type(event) is TextDelta and self._started:  # most of a stream: the short way
+            block = self._blocks.get(event.index)
+            if block is not None and not block.ended and event.text:
+                block.text("text", event.text)
+            return self._flush()
         if isinstance(event, MessageStart):
             self._start = event
             return b""
@@ -143,9 +165,9 @@ class StreamRenderer:
         if block is None or block.ended:
             return  # an event for a part never started or already ended: nothing valid to write
         if isinstance(event, TextDelta) and event.text:
-            block.delta({"type": "text_delta", "text": event.text})
+            block.text("text", event.text)
         elif isinstance(event, ThinkingDelta) and event.text:
-            block.delta({"type": "thinking_delta", "thinking": event.text})
+            block.text("thinking", event.text)
         elif isinstance(event, ToolArgumentsDelta) and event.fragment:
             block.delta({"type": "input_json_delta", "partial_json": event.fragment})
         elif isinstance(event, SignatureDelta):

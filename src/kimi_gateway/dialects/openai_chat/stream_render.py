@@ -70,12 +70,18 @@ class StreamRenderer:
         self._usage: Usage | None = None
         self._finishes: dict[int, Finish] = {}
         self._ended = False
+        # (delta key, choice) → the chunk's bytes before and after the delta's text: a text
+        # delta, most of a stream, is one string encoded between them (``_text``)
+        self._frames: dict[tuple[str, int], tuple[bytes, bytes]] = {}
 
     def render(self, event: StreamEvent) -> bytes:
         if self._ended:
             return b""
+        if type(event) is TextDelta:  # most of a stream: the cheapest test first
+            return self._text("content", event.text, self._choice.get(event.index, 0))
         if isinstance(event, MessageStart):
             self._head.update(id=event.id, created=event.created or 0, model=event.model)
+            self._frames.clear()
             return self._chunk({"role": "assistant", "content": ""})
         if isinstance(event, PartStart):
             return self._part_start(event)
@@ -101,12 +107,12 @@ class StreamRenderer:
     def _delta(self, event: TextDelta | ThinkingDelta | ToolArgumentsDelta) -> bytes:
         choice = self._choice.get(event.index, 0)
         if isinstance(event, TextDelta):
-            return self._chunk({"content": event.text}, choice) if event.text else b""
+            return self._text("content", event.text, choice)
         if isinstance(event, ThinkingDelta):
             if not event.text:
                 return b""
             self._empty_thinking.discard(event.index)
-            return self._chunk({"reasoning_content": event.text}, choice)
+            return self._text("reasoning_content", event.text, choice)
         if not event.fragment or event.index not in self._tool_index:
             return b""
         if self._legacy:
@@ -156,6 +162,18 @@ class StreamRenderer:
             usage = render_usage(self._usage or Usage())
             out += encode_event(orjson.dumps({**self._head, "choices": [], "usage": usage}))
         return out + DONE
+
+    def _text(self, key: str, text: str, choice: int) -> bytes:
+        """``_chunk({key: text}, choice)``, byte for byte, from the frame around the text
+        (tests/dialects/openai_chat/test_stream_render_frames.py)."""
+        if not text:
+            return b""
+        frame = self._frames.get((key, choice))
+        if frame is None:
+            whole = self._chunk({key: ""}, choice)
+            mark = whole.index(b'"delta":{"' + key.encode() + b'":""}') + len(key) + 12
+            frame = self._frames[(key, choice)] = (whole[:mark], whole[mark + 2 :])
+        return frame[0] + orjson.dumps(text) + frame[1]
 
     def _chunk(
         self,
