@@ -4,7 +4,7 @@ the dict path), and the deltas must carry the texts in order."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 from hypothesis import given, settings
@@ -35,7 +35,7 @@ def streams(draw: st.DrawFn) -> tuple[list[StreamEvent], list[tuple[int, str, st
     sent: list[tuple[int, str, str]] = []  # (wire index, kind, text) of each non-empty delta
     count = draw(st.integers(1, 4))
     for index in range(count):
-        kind = draw(st.sampled_from(["text", "thinking"]))
+        kind: Literal["text", "thinking"] = draw(st.sampled_from(["text", "thinking"]))
         events.append(PartStart(index, kind))
         for _ in range(draw(st.integers(0, 4))):
             text = draw(texts)

@@ -3,6 +3,8 @@ those of the whole chunk encoded, for any text, head and choice."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,7 +37,7 @@ def streams(draw: st.DrawFn) -> list[StreamEvent]:
     start = MessageStart(draw(names), draw(names), draw(st.none() | st.integers(0, 2**40)))
     events: list[StreamEvent] = [start]
     for index in range(draw(st.integers(1, 4))):
-        kind = draw(st.sampled_from(["text", "thinking"]))
+        kind: Literal["text", "thinking"] = draw(st.sampled_from(["text", "thinking"]))
         choice = draw(st.integers(0, 2))
         events.append(PartStart(index, kind, choice=choice))
         delta = TextDelta if kind == "text" else ThinkingDelta
