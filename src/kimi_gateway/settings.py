@@ -55,6 +55,7 @@ ENV_NAMES: Mapping[str, tuple[str, ...]] = {
     "anthropic_route": ("KIMI_GATEWAY_ANTHROPIC_ROUTE",),
     "report_model": ("KIMI_GATEWAY_REPORT_MODEL",),
     "upstream_stream": ("KIMI_GATEWAY_UPSTREAM_STREAM",),
+    "upstream_stream_max_tokens": ("KIMI_GATEWAY_UPSTREAM_STREAM_MAX_TOKENS",),
     "message_memo_bytes": ("KIMI_GATEWAY_MESSAGE_MEMO_BYTES",),
     "max_body_bytes": ("KIMI_GATEWAY_MAX_BODY_BYTES",),
     "max_tools": ("KIMI_GATEWAY_MAX_TOOLS",),
@@ -77,10 +78,9 @@ class _Frozen(BaseModel):
 
 
 class RouteConfig(_Frozen):
-    """Where one client-facing model name goes. Omitted fields take the defaults of routing:
-    the upstream by the client's dialect and which keys exist, the model id unchanged.
-    ``upstream`` names an upstream (a face such as ``platform_anthropic``, or an entry of
-    ``upstreams``); names are checked when the gateway starts."""
+    """Where one client-facing model name goes; omitted fields take routing's defaults (the
+    upstream by the client's dialect and which keys exist, the model id unchanged).
+    ``upstream``: a face (``platform_anthropic``) or an ``upstreams`` entry, checked at start."""
 
     upstream: str | None = None
     model: str | None = None
@@ -234,8 +234,11 @@ class Settings(BaseSettings):
     report_model: Literal["requested", "upstream"] = _field(
         "requested", "report_model", "which model name replies report"
     )
-    upstream_stream: Literal["always", "match"] = _field(
-        "always", "upstream_stream", "stream from Kimi always (and fold), or as the client asked"
+    upstream_stream: Literal["auto", "always", "match"] = _field(
+        "auto", "upstream_stream", "stream from Kimi unless max_tokens bounds it; always; as asked"
+    )
+    upstream_stream_max_tokens: int = _field(
+        1024, "upstream_stream_max_tokens", "auto: longest reply asked for in one body", ge=0
     )
     # Memory for messages parsed before, looked up when resent (dialects/message_memo.py); 0: off
     message_memo_bytes: int = _field(32 << 20, "message_memo_bytes", "parsed-message memo", ge=0)
@@ -340,9 +343,7 @@ class Settings(BaseSettings):
 
     def resolved_database_url(self) -> str:
         """``database_url``, else SQLite in the data directory."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite:///{self.resolved_data_dir() / 'kimi-gateway.db'}"
+        return self.database_url or f"sqlite:///{self.resolved_data_dir() / 'kimi-gateway.db'}"
 
 
 class SettingsError(Exception):

@@ -5,6 +5,7 @@ a Generation is read as batches or whole."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -168,6 +169,32 @@ async def test_non_streaming_is_the_stream_folded_or_the_one_body(
         assert outcome.error is None
     assert texts == [([TextPart("Hi there.")], "kimi-k2.6")] * 2
     assert [r["body"].get("stream", False) for r in kimi_emulator.requests()] == [True, False]
+
+
+async def test_auto_streams_upstream_unless_max_tokens_bounds_the_reply(
+    kimi_emulator: EmulatorServer, session: aiohttp.ClientSession
+) -> None:
+    """The default, ``auto``: one body for a reply bounded to 1024 tokens, a stream (folded)
+    for a longer bound or none, and a client's stream is always a stream."""
+    engine = _engine(kimi_emulator, session, Recorder())
+    assert engine.options.upstream_stream == "auto"
+    cases = [(50, False), (1024, False), (1025, False), (None, False), (50, True)]
+    for max_tokens, stream in cases:
+        request = dataclasses.replace(_request(stream=stream), max_tokens=max_tokens)
+        generation = await engine.open(request, ANONYMOUS, Outcome("openai_chat"), CallContext())
+        try:
+            if stream:
+                async for _ in generation.batches():
+                    pass
+            else:
+                reply = await generation.response()
+                assert [p for p in reply.parts if isinstance(p, TextPart)] == [
+                    TextPart("Hi there.")
+                ]
+        finally:
+            await generation.close()
+    sent = [r["body"].get("stream", False) for r in kimi_emulator.requests()]
+    assert sent == [False, False, True, True, True]
 
 
 async def test_count_tokens_shares_routing_and_hooks(

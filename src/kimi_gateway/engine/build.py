@@ -91,6 +91,7 @@ def build_engine(
             max_schema_depth=requests.max_schema_depth,
         ),
         upstream_stream=settings.upstream_stream,
+        upstream_stream_max_tokens=settings.upstream_stream_max_tokens,
         report_model=settings.report_model,
         models_cache_seconds=settings.models_cache_seconds,
         replies=reply_options(settings),

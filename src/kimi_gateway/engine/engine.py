@@ -58,7 +58,8 @@ from kimi_gateway.engine.routing import Router, Target
 class EngineOptions:
     # The work one request may ask for (engine/limits.py).
     limits: RequestLimits = dataclasses.field(default_factory=RequestLimits)
-    upstream_stream: Literal["always", "match"] = "always"
+    upstream_stream: Literal["auto", "always", "match"] = "auto"
+    upstream_stream_max_tokens: int = 1024  # auto: a shorter reply may come in one body
     report_model: Literal["requested", "upstream"] = "requested"
     models_cache_seconds: float = 300.0
     # Forced tool calls and unrequested thinking (engine/forced_tools.py, hidden_thinking.py).
@@ -114,6 +115,19 @@ class Engine:
             await hook(dispatch)
         return target
 
+    def _streams_upstream(self, request: Request) -> bool:
+        """Whether a non-streaming request is streamed from the upstream (and folded). A
+        stream is what survives a long generation: Kimi, and proxies before it, may cut a
+        non-streaming call before its head arrives (docs/kimi.md §17.7). ``auto`` streams
+        unless ``max_tokens`` (which counts reasoning too, §4.1) bounds the reply to
+        ``upstream_stream_max_tokens``: such a reply takes seconds, and one body costs
+        0.1-0.3 ms less CPU than a folded stream (bench/LARGE.md)."""
+        mode = self.options.upstream_stream
+        if mode != "auto":
+            return mode == "always"
+        bound = request.max_tokens
+        return bound is None or bound > self.options.upstream_stream_max_tokens
+
     async def open(
         self, request: Request, principal: Principal, outcome: Outcome, ctx: CallContext
     ) -> Generation:
@@ -122,7 +136,7 @@ class Engine:
         outcome.started = self.clock()
         try:
             target = await self.prepare(request, principal, outcome, heavy=ctx.heavy)
-            stream = request.stream or self.options.upstream_stream == "always"
+            stream = request.stream or self._streams_upstream(request)
             outgoing = replace(
                 request,
                 model=target.model,
