@@ -17,6 +17,7 @@ from kimi_gateway.ledger.db import open_database
 from kimi_gateway.ledger.keys import KeyStore, gateway_keys, metadata
 from kimi_gateway.ledger.prices import PriceBook, from_nano
 from kimi_gateway.ledger.reports import usage_report
+from kimi_gateway.ledger.rows import build_row
 from kimi_gateway.ledger.schema import usage
 from kimi_gateway.ledger.writer import LedgerWriter
 
@@ -205,3 +206,27 @@ def test_rows_survive_a_database_outage(tmp_path: Path, caplog: pytest.LogCaptur
     writer.flush()
     assert writer.written == 2
     assert [r["request_id"] for r in _rows(engine)] == ["req_1", "req_2"]
+
+
+def test_a_batch_of_many_statements_is_written_exactly(database: Engine) -> None:
+    """SQLite takes many rows per INSERT (as many as its parameter limit allows): a batch
+    of several statements and a partial last one reads back exactly as the rows were built,
+    NULLs, booleans, floats and text included (PostgreSQL: one executemany, the same rows)."""
+    writer = LedgerWriter(database, PriceBook())
+    outcomes = [
+        _outcome(
+            n,
+            error=None if n % 3 else "server",
+            first_event=None if n % 5 == 0 else 10.0 + n / 7,
+            upstream_request_id=None if n % 2 else f"up-'\"{n}\u00e9\U0001f600",
+            key_id=None if n % 4 == 0 else f"key_{n}",
+        )
+        for n in range(2500)
+    ]
+    for outcome in outcomes:
+        writer.record(outcome)
+    writer.flush()
+    rows = [{k: v for k, v in r.items() if k != "id"} for r in _rows(database)]
+    assert len(rows) == 2500 == writer.written
+    built = [build_row(o, rows[i]["ts"], PriceBook()) for i, o in enumerate(outcomes)]  # type: ignore[arg-type]
+    assert rows == built
