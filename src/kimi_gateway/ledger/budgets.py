@@ -22,11 +22,13 @@ from sqlalchemy import Engine, func, insert, select
 
 from kimi_gateway.core.model import (
     ImagePart,
+    Message,
     Request,
     TextPart,
     ThinkingPart,
     ToolCallPart,
     ToolResultPart,
+    derived,
 )
 from kimi_gateway.ledger.prices import from_nano, to_nano
 from kimi_gateway.ledger.schema import budgets, usage
@@ -102,23 +104,32 @@ def parse_budget(text: str) -> tuple[Period, Decimal]:
 def _text_bytes(request: Request) -> int:
     total = sum(len(part.text.encode()) for part in request.system)
     for message in request.messages:
-        total += _MESSAGE_OVERHEAD
-        for part in message.parts:
-            if isinstance(part, TextPart | ThinkingPart):
-                total += len(part.text.encode())
-            elif isinstance(part, ToolCallPart):
-                total += len(part.name) + len(part.arguments.encode())
-            elif isinstance(part, ToolResultPart):
-                for inner in part.content:
-                    if isinstance(inner, TextPart):
-                        total += len(inner.text.encode())
-                    else:
-                        total += _IMAGE_TOKENS
-            elif isinstance(part, ImagePart):
-                total += max(_IMAGE_TOKENS, len(part.data)) if part.source == "base64" else 4096
+        facts = derived(message)  # once per message object (core/model.py): a resent history
+        counted = facts.get("ledger.text_bytes")
+        if counted is None:
+            counted = facts["ledger.text_bytes"] = _message_bytes(message)
+        total += counted
     for tool in request.tools:
         total += _MESSAGE_OVERHEAD + len(tool.name) + len(tool.description or "")
         total += len(repr(tool.parameters)) if tool.parameters else 0
+    return total
+
+
+def _message_bytes(message: Message) -> int:
+    total = _MESSAGE_OVERHEAD
+    for part in message.parts:
+        if isinstance(part, TextPart | ThinkingPart):
+            total += len(part.text.encode())
+        elif isinstance(part, ToolCallPart):
+            total += len(part.name) + len(part.arguments.encode())
+        elif isinstance(part, ToolResultPart):
+            for inner in part.content:
+                if isinstance(inner, TextPart):
+                    total += len(inner.text.encode())
+                else:
+                    total += _IMAGE_TOKENS
+        elif isinstance(part, ImagePart):
+            total += max(_IMAGE_TOKENS, len(part.data)) if part.source == "base64" else 4096
     return total
 
 

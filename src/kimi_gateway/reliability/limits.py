@@ -29,6 +29,7 @@ from kimi_gateway.core.model import (
     ThinkingPart,
     ToolCallPart,
     ToolResultPart,
+    derived,
 )
 
 Holder = Literal["account", "key"]
@@ -84,9 +85,11 @@ def estimate_tokens(request: Request, default_max_tokens: int, chars_per_token: 
     side) plus ``max_tokens`` or the default Kimi assumes. Images count as 1,000 tokens."""
     chars = sum(len(part.text) for part in request.system)
     for message in request.messages:
-        chars += 8  # the role and framing
-        for part in message.parts:
-            chars += _part_chars(part)
+        facts = derived(message)  # once per message object (core/model.py): a resent history
+        counted = facts.get("limits.chars")
+        if counted is None:
+            counted = facts["limits.chars"] = 8 + sum(_part_chars(p) for p in message.parts)
+        chars += counted  # 8: the role and framing
     for tool in request.tools:
         chars += len(tool.name) + len(tool.description or "") + len(repr(tool.parameters))
     prompt = math.ceil(chars / chars_per_token)
