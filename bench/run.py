@@ -184,8 +184,9 @@ def notes(runs: list[TargetRun], plan: Plan, interleaved: bool = True) -> str:
         'in one read. nginx picks JSON or SSE from `"stream": true` in the body.',
         "- The gateway runs its production defaults apart from the upstream base URL and key "
         "and `anthropic_route: translate`; its access log goes to stderr, captured to a file. "
-        "With the default `upstream_stream: always` its non-streaming requests are streamed "
-        "from the upstream and folded; LiteLLM asks for (and gets) the JSON body.",
+        "With the default `upstream_stream: auto` its non-streaming requests, which ask for "
+        "`max_tokens: 256`, get the upstream's JSON body (a longer or unbounded reply would be "
+        "streamed and folded); LiteLLM asks for (and gets) the JSON body too.",
         "- LiteLLM runs with no master key (like the gateway with no keys: "
         "`LITELLM_DANGEROUSLY_PERMIT_WEAK_OR_UNSET_MASTER_KEY`) and with "
         "`LITELLM_USE_CHAT_COMPLETIONS_URL_FOR_ANTHROPIC_MESSAGES` (its /v1/messages otherwise "

@@ -1,7 +1,8 @@
 """Requests per second at c=32 with ``serve --workers 1`` and ``--workers 2`` (issue 15 item 7).
 
 The simple cell: a small OpenAI chat request, not streamed, to the scripted upstream of
-streamkit.py (which streams one chunk; the gateway folds it, ``upstream_stream: always``),
+streamkit.py (which streams one chunk; the request names no ``max_tokens``, so the default
+``upstream_stream: auto`` streams it and the gateway folds it),
 driven by wrk (32 connections, one thread) for ``--seconds`` after a warm-up, each worker count
 in turn, ``--rounds`` times interleaved. Reports req/s, the gateway's CPU per request and the
 ratio 2 workers / 1. 127.0.0.1 only; needs ``wrk`` (``make bench`` installs it).
