@@ -104,7 +104,8 @@ async def serve_generation(
     )
     runtime = ex.runtime
     deadline = asyncio.get_running_loop().time() + runtime.settings.total_timeout
-    ctx = CallContext(deadline, ex.user_agent(), ex.record.request_id, heavy=ex.heavy)
+    request_id, key_id = ex.record.request_id, principal.key_id  # the key: per-key limits
+    ctx = CallContext(deadline, ex.user_agent(), request_id, key_id, heavy=ex.heavy)
     watch = DisconnectWatch(ex.receive)
     generation: Generating | None = None
     opener: Opener = reply.open or runtime.engine.open
