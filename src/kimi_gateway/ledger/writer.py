@@ -191,8 +191,8 @@ class _RowsInsert:
     Python's sqlite3 releases the GIL around every step of a statement, and executemany steps
     once per row: with the event loop busy, each row waited for the GIL twice, and the writer
     thread's CPU per row went from 7 µs to 19 µs (a 2,000-row batch, the loop thread spinning;
-    31 columns, four indexes; measured 2026-12-05). A statement of many rows steps once: 5 µs
-    per row, busy or not. Up to 64 rows go in one statement (fewer if SQLite takes fewer
+    31 columns, four indexes; measured 2026-12-05). A statement of many rows steps once: 5-6.5
+    µs per row, busy or not. Up to 64 rows go in one statement (fewer if SQLite takes fewer
     parameters), and the statements come in power-of-two sizes so that their SQL is parsed
     once, not per batch."""
 
@@ -224,7 +224,7 @@ class _RowsInsert:
 
     def statements(self, rows: Rows) -> list[tuple[str, tuple[Any, ...]]]:
         """(SQL, flat values) for ``rows``: statements of as many rows as fit, then of the
-        powers of two that make up the rest (200 rows: 128, 64, 8)."""
+        powers of two that make up the rest (200 rows: 64, 64, 64, 8)."""
         out = []
         start = 0
         while start < len(rows):
