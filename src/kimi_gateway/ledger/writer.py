@@ -64,19 +64,13 @@ class LedgerWriter:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._next_sweep = 0.0
-        # Compiled once; rows go to the driver's executemany as they are (no per-row work in
-        # SQLAlchemy: it was half the writer's CPU).
+        # SQLite: many rows per statement (_RowsInsert). Elsewhere (PostgreSQL: named
+        # parameters) the statement is compiled once and the rows go to the driver's executemany
+        # as they are (no per-row work in SQLAlchemy: it was half the writer's CPU).
         names = [column.name for column in usage.columns if column.name != "id"]
-        compiled = (
-            insert(usage)
-            .values({name: bindparam(name) for name in names})
-            .compile(dialect=engine.dialect)
-        )
-        self._sql = str(compiled)
-        order = list(compiled.positiontup or ()) if compiled.positional else None
-        # a row's values in the statement's order, taken by one C call (not a loop per row)
-        self._values = operator.itemgetter(*order) if order else None
         self._rows_sql = _RowsInsert.for_sqlite(engine, names)
+        statement = insert(usage).values({name: bindparam(name) for name in names})
+        self._sql = str(statement.compile(dialect=engine.dialect))
 
     def record(self, outcome: Outcome) -> None:
         """The engine's after-hook: queue the finished outcome (no other work here)."""
@@ -146,7 +140,7 @@ class LedgerWriter:
                     for sql, values in self._rows_sql.statements(rows):
                         conn.exec_driver_sql(sql, values)
                 else:
-                    conn.exec_driver_sql(self._sql, self._parameters(rows))
+                    conn.exec_driver_sql(self._sql, rows)
         except Exception:
             _LOG.exception("ledger: writing %d rows failed; kept for the next flush", len(rows))
             if len(rows) > self.max_pending:
@@ -161,10 +155,6 @@ class LedgerWriter:
                 self.on_rows(rows)
             except Exception:
                 _LOG.exception("ledger: the rows callback failed")
-
-    def _parameters(self, rows: Rows) -> Any:
-        values = self._values
-        return rows if values is None else list(map(values, rows))
 
     def _maybe_sweep(self) -> None:
         """Delete rows past the retention period (hourly; 0 days keeps everything)."""
