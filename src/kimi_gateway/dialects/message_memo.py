@@ -13,14 +13,22 @@ tuples, NaNs or non-string keys, which ``orjson.dumps`` would blur or refuse). K
 be encoded are parsed without the memo. The memo is bounded by an estimate of the memory its
 entries hold (core/memo.py); the setting is ``message_memo_bytes`` (settings.py).
 
+A whole history is looked up as well (:func:`resume`): the parse's state after all but the last
+of a request's messages is kept with their JSON, by the first two messages (a session's own,
+nearly always). The next turn's messages whose JSON starts with those, byte for byte, resume
+the parse from that state: only the new messages are parsed, and none is looked up one by one
+(bench/LARGE.md, round four). Byte equality of ``orjson.dumps`` is exact where Python's ``==``
+is not (``1 == 1.0 == True``).
+
 What does not belong here: which dialects use it (their request parsers), where it is made
 (the server's composition root, server/runtime.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeAlias, TypeVar, cast
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 import orjson
 
@@ -31,6 +39,7 @@ from kimi_gateway.core.model import Diagnostic
 # and the diagnostics its parse noted. The tag in the key says which.
 MessageMemo: TypeAlias = BytesLRU[tuple[Any, tuple[Diagnostic, ...]]]
 T = TypeVar("T")
+S = TypeVar("S")
 # Bytes of memory an entry holds per byte of its key: the parsed objects plus the key itself,
 # measured with tracemalloc on the captured Claude Code and OpenClaw histories (bench/LARGE.md).
 ENTRY_COST = 4  # 4.0 on the 150 KB Claude Code history
@@ -58,3 +67,54 @@ def memoised(
     memo.put(key, (message, tuple(found)), len(key) * ENTRY_COST)
     diags.extend(found)
     return message
+
+
+@dataclass(frozen=True, slots=True)
+class _History(Generic[S]):
+    json: bytes  # orjson.dumps of the messages before the last
+    count: int  # how many they are
+    state: S  # the parse's state after them
+
+
+# Fewer messages than this are parsed one by one: nothing worth resuming.
+_MIN_HISTORY = 4
+
+
+@dataclass(slots=True)
+class Resume(Generic[S]):
+    """A parse of ``messages`` that may start at :attr:`start` from :attr:`state` (None: from
+    the start), and that :meth:`keep` s its state before the last message for the next turn."""
+
+    memo: MessageMemo
+    key: bytes
+    json: bytes
+    start: int = 0
+    state: S | None = None
+
+    def keep(self, state: S, count: int) -> None:
+        """``state``: the parse's after the first ``count`` messages, all but the last. Costs
+        the JSON, the key, and the parsed messages it holds (as the memo's entries would)."""
+        size = len(self.key) + len(self.json) * (1 + ENTRY_COST)
+        self.memo.put(self.key, (_History(self.json, count, state), ()), size)
+
+
+def resume(memo: MessageMemo, tag: bytes, items: Sequence[Any]) -> Resume[Any] | None:
+    """Where a parse of ``items`` (a body decoded from JSON) can start: after the longest
+    history kept under ``tag`` whose JSON the JSON of ``items[:-1]`` starts with (a number in
+    it is not cut: what follows must be a comma or the end). None for a short history or one
+    that cannot be encoded."""
+    if len(items) < _MIN_HISTORY:
+        return None
+    try:
+        key = b"%s/history:%s" % (tag, orjson.dumps(items[:2]))
+        json = orjson.dumps(items[:-1])
+    except orjson.JSONEncodeError:
+        return None
+    found = Resume[Any](memo, key, json)
+    hit = memo.get(key)
+    if hit is not None:
+        kept = cast(_History[Any], hit[0])
+        end = len(kept.json) - 1  # the kept JSON without its closing bracket
+        if json[end : end + 1] in (b",", b"]") and json.startswith(memoryview(kept.json)[:end]):
+            found.start, found.state = kept.count, kept.state
+    return found

@@ -25,6 +25,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from kimi_gateway.core import history
 from kimi_gateway.core.events import Done, PartStart, ThinkingDelta
 from kimi_gateway.core.model import (
     Message,
@@ -155,15 +156,24 @@ def scope_of(key_id: str | None) -> str:
 
 def missing_ids(request: Request) -> list[str]:
     """The tool-call ids of the assistant turns that came back without their reasoning."""
-    found: list[str] = []
-    for message in request.messages:
-        if message.role == "assistant":
-            facts = derived(message)  # once per message object (core/model.py)
+    none: tuple[str, ...] = ()
+    found = history.walk(request.messages, "engine.missing_ids/history", _missing, none)
+    return list(found)
+
+
+def _missing(
+    messages: Sequence[Message], start: int, end: int, found: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``found`` and the ids messages[start:end] add (core/history.py ``walk``)."""
+    out = list(found)
+    for i in range(start, end):
+        if messages[i].role == "assistant":
+            facts = derived(messages[i])  # once per message object (core/model.py)
             ids = facts.get("engine.missing_ids")
             if ids is None:
-                ids = facts["engine.missing_ids"] = _missing_ids(message)
-            found.extend(ids)
-    return found
+                ids = facts["engine.missing_ids"] = _missing_ids(messages[i])
+            out.extend(ids)
+    return tuple(out) if len(out) != len(found) else found
 
 
 def _missing_ids(message: Message) -> tuple[str, ...]:

@@ -5,7 +5,8 @@ One legal 32 MiB body of a million tiny messages kept the loop busy for half a m
 ``/healthz`` waited 22-33 s. Two things now hold:
 
 - Before parsing, the JSON values in the body are bounded (``security.requests.
-  max_json_values``): commas and opening brackets are counted at C speed, strings included (an
+  max_json_values``): a body shorter than twice the limit cannot hold more (nothing to count);
+  a longer one has its commas and opening brackets counted at C speed, strings included (an
   upper bound); only when that passes the limit are they counted exactly, outside strings, so
   text full of commas is not refused for them. That bounds the parse itself, which cannot be
   interrupted: the decoder holds the GIL for a whole document (core/large_json.py: msgspec for
@@ -54,9 +55,15 @@ def json_values_bound(raw: bytes) -> int:
 
 
 def json_values(raw: bytes, limit: int) -> int:
-    """The JSON values in ``raw``: the fast upper bound when it is within ``limit``, else the
-    exact count of commas and opening brackets outside strings (stopping once past ``limit``;
-    a Python loop over matches, so the GIL changes hands while it runs in a thread)."""
+    """The JSON values in ``raw``, bounded: by its length when that is within ``limit`` (every
+    value but one takes two bytes at least, itself and the comma or bracket before it, so a
+    document holds at most ``(len + 1) // 2``; the common case, nothing to count), else the
+    fast count when that is within it, else the exact count of commas and opening brackets
+    outside strings (stopping once past ``limit``; a Python loop over matches, so the GIL
+    changes hands while it runs in a thread)."""
+    by_length = (len(raw) + 1) // 2
+    if by_length <= limit:
+        return by_length
     bound = json_values_bound(raw)
     if bound <= limit:
         return bound

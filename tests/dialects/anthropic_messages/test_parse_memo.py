@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.memo import BytesLRU
+from kimi_gateway.core.model import ToolCallPart
 from kimi_gateway.dialects.anthropic_messages import parse_request
 from kimi_gateway.dialects.message_memo import MessageMemo
 
@@ -99,7 +100,45 @@ def test_a_resent_message_is_looked_up_not_parsed_again() -> None:
     assert all(a is b for a, b in zip(first.messages, second.messages[:3], strict=True))
     assert second == parse_request(_body([*turn, {"role": "assistant", "content": "done"}]))
     assert second.diagnostics == first.diagnostics  # the unknown "extra" field, noted again
-    assert (memo.hits, memo.misses) == (3, 4)
+    assert (memo.hits, memo.misses) == (3, 5)  # 3 + 1 messages, and no history kept yet
+    third_turn = [
+        *turn,
+        {"role": "assistant", "content": "done"},
+        {"role": "user", "content": "ok"},
+    ]
+    third = parse_request(_body(third_turn), memo=memo)
+    assert third == parse_request(_body(third_turn))
+    assert all(a is b for a, b in zip(second.messages, third.messages[:4], strict=True))
+    # The history kept last turn (all but its last message) is found; messages 3 and 4 are
+    # looked up one by one (3: a hit), the first three not at all.
+    assert (memo.hits, memo.misses) == (5, 6)
+
+
+def test_a_history_resumes_only_where_its_json_matches_byte_for_byte() -> None:
+    """``1``, ``1.0`` and ``true`` are equal in Python, not in JSON: a tool input that changed
+    type is parsed again, and the body sent on says what the client sent."""
+    memo: MessageMemo = BytesLRU(1 << 20)
+
+    def turn(value: object) -> list[dict[str, object]]:
+        call = {"type": "tool_use", "id": "t1", "name": "f", "input": {"x": value}}
+        return [
+            {"role": "user", "content": "go"},
+            {"role": "assistant", "content": "on it"},
+            {"role": "user", "content": "go on"},
+            {"role": "assistant", "content": [call]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1"}]},
+            {"role": "assistant", "content": "done"},
+            {"role": "user", "content": "again"},
+        ]
+
+    sent: list[str] = []
+    for value in (1, 1.0, True, 1, "1"):
+        parsed = parse_request(_body(turn(value)), memo=memo)
+        assert parsed == parse_request(_body(turn(value)))
+        part = parsed.messages[3].parts[0]
+        assert isinstance(part, ToolCallPart)
+        sent.append(part.arguments)
+    assert sent == ['{"x":1}', '{"x":1.0}', '{"x":true}', '{"x":1}', '{"x":"1"}']
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

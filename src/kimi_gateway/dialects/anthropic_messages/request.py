@@ -46,7 +46,7 @@ from kimi_gateway.dialects.anthropic_messages.tools import (
     render_tool_choice,
     render_tools,
 )
-from kimi_gateway.dialects.message_memo import MessageMemo, memoised
+from kimi_gateway.dialects.message_memo import MessageMemo, memoised, resume
 
 ThinkingMode: TypeAlias = Literal["enabled", "disabled", "adaptive"]
 _MEMO_TAG = b"anthropic_messages"
@@ -111,10 +111,22 @@ def parse_request(body: Mapping[str, Any], *, memo: MessageMemo | None = None) -
 def _parse_messages(
     value: Any, diags: list[Diagnostic], memo: MessageMemo | None = None
 ) -> tuple[Message, ...]:
-    items = enumerate(fields.sequence(value, "messages"))
-    if memo is not None:
-        return tuple(memoised(memo, _MEMO_TAG, i, m, diags, _parse_message) for i, m in items)
-    return tuple(_parse_message(i, item, diags) for i, item in items)
+    sequence = fields.sequence(value, "messages")
+    if memo is None:
+        return tuple(_parse_message(i, item, diags) for i, item in enumerate(sequence))
+    resumed = resume(memo, _MEMO_TAG, sequence)  # the history kept from last turn, if any
+    if resumed is None:
+        return tuple(
+            memoised(memo, _MEMO_TAG, i, m, diags, _parse_message) for i, m in enumerate(sequence)
+        )
+    kept: tuple[tuple[Message, ...], tuple[Diagnostic, ...]] = resumed.state or ((), ())
+    messages, found = list(kept[0]), list(kept[1])
+    for i in range(resumed.start, len(sequence)):
+        if i == len(sequence) - 1:
+            resumed.keep((tuple(messages), tuple(found)), i)
+        messages.append(memoised(memo, _MEMO_TAG, i, sequence[i], found, _parse_message))
+    diags.extend(found)
+    return tuple(messages)
 
 
 def _parse_message(i: int, item: Any, diags: list[Diagnostic]) -> Message:

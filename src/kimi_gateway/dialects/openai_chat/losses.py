@@ -9,6 +9,9 @@ Kimi neither sends nor reads them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from kimi_gateway.core import history
 from kimi_gateway.core.model import (
     Diagnostic,
     ImagePart,
@@ -24,15 +27,22 @@ from kimi_gateway.core.model import (
 
 
 def request_losses(request: Request) -> tuple[Diagnostic, ...]:
-    """What ``render_request(request)`` drops or merges."""
-    out: list[Diagnostic] = []
-    for i, message in enumerate(request.messages):
-        facts = derived(message)  # found once per message object (core/model.py)
-        found = facts.get("openai_chat.losses")
-        if found is None:
-            found = facts["openai_chat.losses"] = _message_losses(message)
-        out.extend(Diagnostic(code, f"messages[{i}]{detail}") for code, detail in found)
-    return tuple(out)
+    """What ``render_request(request)`` drops or merges: for a history walked last turn, what
+    was found then (core/history.py), and the new messages walked."""
+    return history.walk(request.messages, "openai_chat.losses/history", _losses, ())
+
+
+def _losses(
+    messages: Sequence[Message], start: int, end: int, found: tuple[Diagnostic, ...]
+) -> tuple[Diagnostic, ...]:
+    out = list(found)
+    for i in range(start, end):
+        facts = derived(messages[i])  # found once per message object (core/model.py)
+        lost = facts.get("openai_chat.losses")
+        if lost is None:
+            lost = facts["openai_chat.losses"] = _message_losses(messages[i])
+        out.extend(Diagnostic(code, f"messages[{i}]{detail}") for code, detail in lost)
+    return tuple(out) if len(out) != len(found) else found
 
 
 def _message_losses(message: Message) -> tuple[tuple[str, str], ...]:

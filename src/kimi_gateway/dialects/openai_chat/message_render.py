@@ -10,8 +10,11 @@ history costs a look-up per message on later turns.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable, Sequence
+from functools import partial as partial_
 from typing import Any
 
+from kimi_gateway.core import history
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import (
     ImagePart,
@@ -30,21 +33,53 @@ from kimi_gateway.dialects.openai_chat.tools import render_tool
 THINKING_JOINER = "\n\n"  # between thinking blocks merged into one reasoning_content
 
 
+# A fix-up of each wire message, by a name for it (the upstream's: upstreams/kimi/quirks_wire.py):
+# a pure function that returns its argument or a new dict, applied once per message object.
+MessageFix = tuple[Hashable, Callable[[dict[str, Any]], dict[str, Any]]]
+
+
 def render_messages(
-    system: tuple[TextPart, ...], messages: tuple[Message, ...], *, partial: bool = False
+    system: tuple[TextPart, ...],
+    messages: tuple[Message, ...],
+    *,
+    partial: bool = False,
+    fix: MessageFix | None = None,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if system:
-        out.append({"role": "system", "content": render_content(system, "system")})
-    for i, message in enumerate(messages):
-        facts = derived(message)  # rendered once per message object (core/model.py)
-        rendered = facts.get("openai_chat.render")
-        if rendered is None:
-            rendered = facts["openai_chat.render"] = _render_message(message, f"messages[{i}]")
-        out.extend(rendered)
+        head = {"role": "system", "content": render_content(system, "system")}
+        out.append(head if fix is None else fix[1](head))
+    none: tuple[dict[str, Any], ...] = ()
+    step = partial_(_rendered, fix=fix)
+    found = history.walk(messages, ("openai_chat.render/history", fix and fix[0]), step, none)
+    out.extend(found)
     if partial and out and out[-1]["role"] == "assistant":
         out[-1] = {**out[-1], "partial": True}
     return out
+
+
+def _rendered(
+    messages: Sequence[Message],
+    start: int,
+    end: int,
+    found: tuple[dict[str, Any], ...],
+    fix: MessageFix | None = None,
+) -> tuple[dict[str, Any], ...]:
+    """``found`` and the wire messages of messages[start:end] (core/history.py ``walk``)."""
+    if start >= end:
+        return found
+    out = list(found)
+    key = "openai_chat.render" if fix is None else ("openai_chat.render", fix[0])
+    for i in range(start, end):
+        facts = derived(messages[i])  # rendered once per message object (core/model.py)
+        rendered = facts.get(key)
+        if rendered is None:
+            rendered = _render_message(messages[i], f"messages[{i}]")
+            if fix is not None:
+                rendered = tuple(fix[1](wire) for wire in rendered)
+            facts[key] = rendered
+        out.extend(rendered)
+    return tuple(out)
 
 
 def _render_message(message: Message, param: str) -> tuple[dict[str, Any], ...]:

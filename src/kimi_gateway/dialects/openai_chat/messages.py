@@ -20,7 +20,7 @@ caller as a flag (request.py stores it as ``Request.openai_chat.partial``).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from kimi_gateway.core.errors import TranslationError
@@ -36,7 +36,7 @@ from kimi_gateway.core.model import (
     ToolResultPart,
     derived,
 )
-from kimi_gateway.dialects.message_memo import MessageMemo, memoised
+from kimi_gateway.dialects.message_memo import MessageMemo, memoised, resume
 from kimi_gateway.dialects.openai_chat.content import parse_content
 from kimi_gateway.dialects.openai_chat.tools import parse_tool
 from kimi_gateway.dialects.openai_chat.wire import (
@@ -77,17 +77,36 @@ class ParsedMessages:
     diagnostics: tuple[Diagnostic, ...]
 
 
+@dataclass(slots=True)
+class _Loop:
+    """The parse's state between messages (what a kept history resumes from)."""
+
+    system: tuple[TextPart, ...] = ()
+    out: list[Message] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    in_tool_run: bool = False  # out[-1] was built from tool messages
+    legacy: dict[str, list[str]] = field(default_factory=dict)  # name → unanswered legacy ids
+
+    def copy(self) -> _Loop:
+        legacy = {name: list(ids) for name, ids in self.legacy.items()}
+        return _Loop(self.system, list(self.out), list(self.diagnostics), self.in_tool_run, legacy)
+
+
 def parse_messages(value: Any, memo: MessageMemo | None = None) -> ParsedMessages:
+    """With a ``memo``, the messages one by one through it, or only the new ones after the
+    history kept from last turn (dialects/message_memo.py :func:`resume`; the state is copied
+    both ways, the kept one never changes)."""
     items = as_list(value, "messages")
     if not items:
         raise TranslationError("'messages' must contain at least one message.", param="messages")
-    system: tuple[TextPart, ...] = ()
-    out: list[Message] = []
-    diagnostics: list[Diagnostic] = []
-    partial = False
-    in_tool_run = False  # out[-1] was built from tool messages
-    legacy: dict[str, list[str]] = {}  # function name → minted ids of unanswered legacy calls
-    for i, raw in enumerate(items):
+    resumed = None if memo is None else resume(memo, b"openai_chat", items)
+    loop = _Loop() if resumed is None or resumed.state is None else resumed.state.copy()
+    partial = False  # a kept history has none: only the last message may be partial
+    last = len(items) - 1
+    for i in range(0 if resumed is None else resumed.start, len(items)):
+        if i == last and resumed is not None:
+            resumed.keep(loop.copy(), last)
+        raw = items[i]
         param = f"messages[{i}]"
         msg = as_object(raw, param)
         role = msg.get("role")
@@ -97,33 +116,39 @@ def parse_messages(value: Any, memo: MessageMemo | None = None) -> ParsedMessage
                 "'system', 'developer', 'user', 'assistant', 'tool' and 'function'.",
                 param=f"{param}.role",
             )
-        diagnostics.extend(_unknown_keys(msg, param))
-        partial = _partial(msg, param, is_last=i == len(items) - 1) or partial
-        if role in ("tool", "function"):
-            if memo is None or role == "function":  # function: ids from earlier messages
-                result = _tool_result(msg, param, diagnostics, legacy)
-            else:
-                result = memoised(memo, b"openai_chat/tool", i, msg, diagnostics, _tool_result_at)
-            stable = memo is not None and role == "tool"  # result is the memo's own object
-            if in_tool_run:
-                out[-1] = _tool_run(out[-1] if stable else None, out[-1].parts, result)
-            else:
-                out.append(_tool_run(out[-1] if stable and out else None, (), result))
-            in_tool_run = True
-            continue
-        in_tool_run = False
-        if memo is None:
-            message = _message(msg, param, role, diagnostics)
+        loop.diagnostics.extend(_unknown_keys(msg, param))
+        partial = _partial(msg, param, is_last=i == last) or partial
+        _parse_one(loop, i, msg, role, memo)
+    out, diagnostics = tuple(loop.out), tuple(loop.diagnostics)
+    return ParsedMessages(loop.system, out, partial, diagnostics)
+
+
+def _parse_one(loop: _Loop, i: int, msg: Any, role: str, memo: MessageMemo | None) -> None:
+    out, diagnostics = loop.out, loop.diagnostics
+    if role in ("tool", "function"):
+        if memo is None or role == "function":  # function: ids from earlier messages
+            result = _tool_result(msg, f"messages[{i}]", diagnostics, loop.legacy)
         else:
-            message = memoised(memo, b"openai_chat/message", i, msg, diagnostics, _message_at)
-        last = message.parts[-1] if message.parts else None
-        if msg.get("function_call") is not None and isinstance(last, ToolCallPart):
-            legacy.setdefault(last.name, []).append(last.id)  # _assistant_parts puts it last
-        if i == 0 and message.role == "system" and _is_plain_system(message):
-            system = tuple(p for p in message.parts if isinstance(p, TextPart))
+            result = memoised(memo, b"openai_chat/tool", i, msg, diagnostics, _tool_result_at)
+        stable = memo is not None and role == "tool"  # result is the memo's own object
+        if loop.in_tool_run:
+            out[-1] = _tool_run(out[-1] if stable else None, out[-1].parts, result)
         else:
-            out.append(message)
-    return ParsedMessages(system, tuple(out), partial, tuple(diagnostics))
+            out.append(_tool_run(out[-1] if stable and out else None, (), result))
+        loop.in_tool_run = True
+        return
+    loop.in_tool_run = False
+    if memo is None:
+        message = _message(msg, f"messages[{i}]", role, diagnostics)
+    else:
+        message = memoised(memo, b"openai_chat/message", i, msg, diagnostics, _message_at)
+    last = message.parts[-1] if message.parts else None
+    if msg.get("function_call") is not None and isinstance(last, ToolCallPart):
+        loop.legacy.setdefault(last.name, []).append(last.id)  # _assistant_parts puts it last
+    if i == 0 and message.role == "system" and _is_plain_system(message):
+        loop.system = tuple(p for p in message.parts if isinstance(p, TextPart))
+    else:
+        out.append(message)
 
 
 def _tool_run(anchor: Message | None, parts: tuple[Part, ...], result: ToolResultPart) -> Message:

@@ -25,7 +25,7 @@ from typing import Any
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import Diagnostic, OpenAIChatFields, Request, ThinkingConfig, Tool
 from kimi_gateway.dialects.message_memo import MessageMemo, memoised
-from kimi_gateway.dialects.openai_chat.message_render import render_messages
+from kimi_gateway.dialects.openai_chat.message_render import MessageFix, render_messages
 from kimi_gateway.dialects.openai_chat.messages import parse_messages
 from kimi_gateway.dialects.openai_chat.tools import (
     parse_tool_choice,
@@ -209,18 +209,19 @@ def render_thinking(thinking: ThinkingConfig) -> dict[str, Any]:
     return out
 
 
-def render_request(request: Request) -> dict[str, Any]:
+def render_request(request: Request, *, fix: MessageFix | None = None) -> dict[str, Any]:
     """Canonical Request → Chat Completions body (plain OpenAI wire; Kimi fix-ups are quirks).
 
     The body shares values with ``request`` (tool schemas, metadata, passthrough fields) and
     each message's wire dicts are kept with the message (message_render.py), so it is never
     changed in place: callers copy what they change (upstreams/kimi/quirks_wire.py). A copy of
     the whole body cost as much as the rest of the render on a 150 KB history (bench/LARGE.md).
+    ``fix``: a fix-up of each wire message, kept with the message's render (message_render.py).
     """
     own = request.openai_chat or OpenAIChatFields()
     body: dict[str, Any] = {
         "model": request.model,
-        "messages": render_messages(request.system, request.messages, partial=own.partial),
+        "messages": render_messages(request.system, request.messages, partial=own.partial, fix=fix),
     }
     if request.tools:
         body["tools"] = [render_tool(tool) for tool in request.tools]

@@ -28,7 +28,11 @@ from kimi_gateway.upstreams.kimi.policy import (
 )
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile, Product
 from kimi_gateway.upstreams.kimi.quirks import apply_quirks
-from kimi_gateway.upstreams.kimi.quirks_wire import fix_anthropic_wire, fix_openai_wire
+from kimi_gateway.upstreams.kimi.quirks_wire import (
+    fix_anthropic_wire,
+    fix_openai_wire,
+    message_fix,
+)
 from kimi_gateway.upstreams.kimi.schema_memo import SchemaMemo
 
 ANTHROPIC_VERSION = "2023-06-01"  # §13.3 [3C]/[O-code] KOSONG-TS
@@ -169,8 +173,9 @@ def build_upstream_request(
                 param=losses[0].code,
             )
         diagnostics += losses
-        rendered = openai_chat.render_request(fixed)
-        body = fix_openai_wire(rendered, profile, empty_tool_text=policy.empty_tool_result_text)
+        empty = policy.empty_tool_result_text
+        rendered = openai_chat.render_request(fixed, fix=message_fix(empty))
+        body = fix_openai_wire(rendered, profile, empty_tool_text=empty, messages_fixed=True)
     else:
         body = fix_anthropic_wire(anthropic_messages.render_request(fixed), profile)
         headers["anthropic-version"] = ANTHROPIC_VERSION

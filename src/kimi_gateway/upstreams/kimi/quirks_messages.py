@@ -9,11 +9,12 @@ refused (Kimi takes none, and fetching them for a client would be an SSRF hole).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
 
+from kimi_gateway.core import history
 from kimi_gateway.core.model import (
     ImagePart,
     Message,
@@ -54,6 +55,12 @@ def plain(message: Message) -> bool:
     return bool(known)
 
 
+def _all_plain(messages: Sequence[Message], start: int, end: int, found: bool) -> bool:
+    """Whether messages[:end] are all :func:`plain`, ``found`` said for messages[:start]
+    (core/history.py ``walk``: a long history is not looked at again)."""
+    return found and all(plain(messages[i]) for i in range(start, end))
+
+
 def _plain(message: Message) -> bool:
     substance = False
     for part in message.parts:
@@ -80,12 +87,20 @@ def _plain(message: Message) -> bool:
 def fix_content(request: Request, ctx: QuirkContext) -> Request:
     """The content fix-ups below, in order; a conversation whose messages are all
     :func:`plain` needs none of them but the system prompt's."""
-    if all(plain(m) for m in request.messages):
+    if history.walk(request.messages, "kimi.plain/history", _all_plain, True):
         system = tuple(p for p in request.system if p.text)
         return request if len(system) == len(request.system) else replace(request, system=system)
     for fix in _CONTENT_FIXES:
         request = fix(request, ctx)
     return request
+
+
+def _with_tools(
+    messages: Sequence[Message], start: int, end: int, found: tuple[int, ...]
+) -> tuple[int, ...]:
+    """``found`` and the indices of messages[start:end] that carry tools (core/history.py)."""
+    new = tuple(i for i in range(start, end) if messages[i].tools)
+    return (*found, *new) if new else found
 
 
 def place_dynamic_tools(request: Request, ctx: QuirkContext) -> Request:
@@ -94,7 +109,8 @@ def place_dynamic_tools(request: Request, ctx: QuirkContext) -> Request:
     Elsewhere (other models, the Anthropic faces, Kimi Code [?]) its tools are declared with the
     request's own, from the start instead of from that point (recorded), and a message left
     without content is dropped (Kimi rejects empty messages, §2.3)."""
-    found = [i for i, m in enumerate(request.messages) if m.tools]
+    none: tuple[int, ...] = ()
+    found = history.walk(request.messages, "kimi.dynamic_tools/history", _with_tools, none)
     if not found:
         return request
     if ctx.openai and ctx.profile.dynamic_tools:
@@ -117,7 +133,7 @@ def place_dynamic_tools(request: Request, ctx: QuirkContext) -> Request:
     )
 
 
-def _normalised_dynamic_tools(request: Request, ctx: QuirkContext, found: list[int]) -> Request:
+def _normalised_dynamic_tools(request: Request, ctx: QuirkContext, found: Sequence[int]) -> Request:
     """The dynamic tools' schemas in MFJS (§8.6), as the request's own tools are."""
     messages = list(request.messages)
     for i in found:

@@ -8,8 +8,10 @@ takes is profile data (profiles.py, docs/kimi.md §4.2); what to do about a wron
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
+from kimi_gateway.core import history
 from kimi_gateway.core.errors import OneChoicePerCall
 from kimi_gateway.core.model import (
     Diagnostic,
@@ -17,6 +19,7 @@ from kimi_gateway.core.model import (
     Message,
     Request,
     TextPart,
+    Tool,
     ToolResultPart,
     derived,
 )
@@ -283,16 +286,10 @@ def _context_room(request: Request, context: int, floor: int, cap: int | None) -
 def estimate_prompt_tokens(request: Request) -> int:
     """A rough, high estimate of the prompt's tokens: text characters / 3, images 1024 each,
     plus template markup per message and tool."""
-    chars = sum(len(p.text) for p in request.system)
-    images = 0
-    for message in request.messages:
-        facts = derived(message)  # counted once per message object (core/model.py)
-        counted = facts.get("kimi.prompt_size")
-        if counted is None:
-            counted = facts["kimi.prompt_size"] = _message_size(message)
-        chars += counted[0]
-        images += counted[1]
-    tools = [*request.tools, *(t for m in request.messages for t in m.tools)]  # §5.1 dynamic
+    none: _Sizes = (0, 0, ())
+    chars, images, dynamic = history.walk(request.messages, _SIZE_TAG, _sizes, none)
+    chars += sum(len(p.text) for p in request.system)
+    tools = [*request.tools, *dynamic]  # §5.1 dynamic tools
     for tool in tools:
         facts = derived(tool)
         size = facts.get("kimi.prompt_size")
@@ -305,6 +302,25 @@ def estimate_prompt_tokens(request: Request) -> int:
         _BASE_TOKENS + _MESSAGE_TOKENS * (len(request.messages) + 1) + _TOOL_TOKENS * len(tools)
     )
     return chars // _CHARS_PER_TOKEN + images * _IMAGE_TOKENS + markup
+
+
+_SIZE_TAG = "kimi.prompt_size/history"
+_Sizes = tuple[int, int, tuple[Tool, ...]]  # characters, images, dynamic tools (in order)
+
+
+def _sizes(messages: Sequence[Message], start: int, end: int, found: _Sizes) -> _Sizes:
+    """``found`` plus what messages[start:end] add (core/history.py ``walk``)."""
+    chars, images, dynamic = found
+    for i in range(start, end):
+        facts = derived(messages[i])  # counted once per message object (core/model.py)
+        counted = facts.get("kimi.prompt_size")
+        if counted is None:
+            counted = facts["kimi.prompt_size"] = _message_size(messages[i])
+        chars += counted[0]
+        images += counted[1]
+        if messages[i].tools:
+            dynamic = (*dynamic, *messages[i].tools)
+    return chars, images, dynamic
 
 
 def _message_size(message: Message) -> tuple[int, int]:

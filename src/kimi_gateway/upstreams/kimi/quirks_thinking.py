@@ -12,8 +12,10 @@ and the reasoning Kimi demands on earlier tool-call turns.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import cast
 
+from kimi_gateway.core import history
 from kimi_gateway.core.model import (
     Message,
     Part,
@@ -266,17 +268,19 @@ def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
     the placeholder goes as an unsigned thinking block, which Kimi accepts (§13.3 [?])."""
     if not thinking_on(request, ctx):
         return request
+    none: tuple[int, ...] = ()
+    lacking = history.walk(request.messages, "kimi.lacks_reasoning/history", _lacking, none)
+    if not lacking:
+        return request
     messages = list(request.messages)
     missing: list[int] = []
     changed = False
-    for i, message in enumerate(messages):
-        if not _lacks_reasoning(message):
-            continue
-        restored = _lookup(message, ctx)
+    for i in lacking:  # looked up every turn: the store is the caller's, and may change
+        restored = _lookup(messages[i], ctx)
         if restored is None:
             missing.append(i)
         else:
-            messages[i], changed = _with_reasoning(message, restored), True
+            messages[i], changed = _with_reasoning(messages[i], restored), True
     if changed:
         request = replace(request, messages=tuple(messages))
     return _missing_reasoning(request, ctx, missing) if missing else request
@@ -292,6 +296,15 @@ def _with_reasoning(message: Message, text: str) -> Message:
     if made is None:
         made = facts[key] = replace(message, parts=(ThinkingPart(text), *message.parts))
     return cast(Message, made)
+
+
+def _lacking(
+    messages: Sequence[Message], start: int, end: int, found: tuple[int, ...]
+) -> tuple[int, ...]:
+    """``found`` and the indices of messages[start:end] that lack reasoning (core/history.py
+    ``walk``: a pure fact of the messages, so a history is not looked at again)."""
+    new = tuple(i for i in range(start, end) if _lacks_reasoning(messages[i]))
+    return (*found, *new) if new else found
 
 
 def _lacks_reasoning(message: Message) -> bool:

@@ -12,8 +12,10 @@ diagnostic).
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
+from kimi_gateway.dialects.openai_chat.message_render import MessageFix
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile
 
 EMPTY_TOOL_TEXT = "(empty)"  # the policy default of quirks_messages.fill_empty_tool_results
@@ -22,16 +24,23 @@ _OPENAI_UNSUPPORTED = ("parallel_tool_calls", "user", "metadata", "functions", "
 
 
 def fix_openai_wire(
-    body: dict[str, Any], profile: ModelProfile, *, empty_tool_text: str = EMPTY_TOOL_TEXT
+    body: dict[str, Any],
+    profile: ModelProfile,
+    *,
+    empty_tool_text: str = EMPTY_TOOL_TEXT,
+    messages_fixed: bool = False,
 ) -> dict[str, Any]:
-    """A Chat Completions body as Kimi's OpenAI faces take it (§5, §8)."""
+    """A Chat Completions body as Kimi's OpenAI faces take it (§5, §8). ``messages_fixed``:
+    the body was rendered with :func:`message_fix` (each message fixed once per message
+    object, dialects/openai_chat/message_render.py), so its messages are left as they are."""
     out = dict(body)  # shallow: nested values are replaced, never changed in place
     if "max_tokens" in out:  # §5.1 [O]: max_completion_tokens is the preferred name
         out.setdefault("max_completion_tokens", out.pop("max_tokens"))
     for key in _OPENAI_UNSUPPORTED:
         out.pop(key, None)
     _thinking_fields(out, profile)
-    out["messages"] = [_message(m, empty_tool_text) for m in out.get("messages", [])]
+    if not messages_fixed:
+        out["messages"] = [_message(m, empty_tool_text) for m in out.get("messages", [])]
     if "tools" in out:
         out["tools"] = [_tool(t) for t in out["tools"]]
     return out
@@ -51,6 +60,11 @@ def _thinking_fields(out: dict[str, Any], profile: ModelProfile) -> None:
         out.pop("thinking", None)
     if control != "reasoning_effort":
         out.pop("reasoning_effort", None)
+
+
+def message_fix(empty_tool_text: str = EMPTY_TOOL_TEXT) -> MessageFix:
+    """The fix-up of each message :func:`fix_openai_wire` applies, to render with."""
+    return ("kimi.wire", empty_tool_text), partial(_message, empty_tool_text=empty_tool_text)
 
 
 def _message(message: Any, empty_tool_text: str) -> Any:
