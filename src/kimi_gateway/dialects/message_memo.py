@@ -28,12 +28,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import islice
+from operator import eq
 from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 import orjson
 
 from kimi_gateway.core.memo import BytesLRU
 from kimi_gateway.core.model import Diagnostic
+from kimi_gateway.dialects.raw_messages import RawMessages
 
 # What one message parses to (a Message; for an OpenAI ``tool`` message, its ToolResultPart)
 # and the diagnostics its parse noted. The tag in the key says which.
@@ -71,9 +74,10 @@ def memoised(
 
 @dataclass(frozen=True, slots=True)
 class _History(Generic[S]):
-    json: bytes  # orjson.dumps of the messages before the last
+    json: bytes  # orjson.dumps of the messages before the last (b"" when ``raws`` says)
     count: int  # how many they are
     state: S  # the parse's state after them
+    raws: tuple[Any, ...] = ()  # or their bytes as sent (dialects/raw_messages.py)
 
 
 # Fewer messages than this are parsed one by one: nothing worth resuming.
@@ -90,21 +94,27 @@ class Resume(Generic[S]):
     json: bytes
     start: int = 0
     state: S | None = None
+    raws: tuple[Any, ...] = ()
 
     def keep(self, state: S, count: int) -> None:
         """``state``: the parse's after the first ``count`` messages, all but the last. Costs
         the JSON, the key, and the parsed messages it holds (as the memo's entries would)."""
-        size = len(self.key) + len(self.json) * (1 + ENTRY_COST)
-        self.memo.put(self.key, (_History(self.json, count, state), ()), size)
+        raws = self.raws[:count]
+        json_bytes = len(self.json) + sum(map(len, raws))
+        size = len(self.key) + json_bytes * (1 + ENTRY_COST)
+        self.memo.put(self.key, (_History(self.json, count, state, raws), ()), size)
 
 
 def resume(memo: MessageMemo, tag: bytes, items: Sequence[Any]) -> Resume[Any] | None:
     """Where a parse of ``items`` (a body decoded from JSON) can start: after the longest
     history kept under ``tag`` whose JSON the JSON of ``items[:-1]`` starts with (a number in
     it is not cut: what follows must be a comma or the end). None for a short history or one
-    that cannot be encoded."""
+    that cannot be encoded. Messages kept as bytes (:class:`RawMessages`) are matched on
+    those bytes, message by message, and not decoded."""
     if len(items) < _MIN_HISTORY:
         return None
+    if isinstance(items, RawMessages):
+        return _resume_raw(memo, tag, items.raws)
     try:
         key = b"%s/history:%s" % (tag, orjson.dumps(items[:2]))
         json = orjson.dumps(items[:-1])
@@ -117,4 +127,16 @@ def resume(memo: MessageMemo, tag: bytes, items: Sequence[Any]) -> Resume[Any] |
         end = len(kept.json) - 1  # the kept JSON without its closing bracket
         if json[end : end + 1] in (b",", b"]") and json.startswith(memoryview(kept.json)[:end]):
             found.start, found.state = kept.count, kept.state
+    return found
+
+
+def _resume_raw(memo: MessageMemo, tag: bytes, raws: list[Any]) -> Resume[Any]:
+    key = b"%s/raw-history:%s,%s" % (tag, raws[0], raws[1])
+    found = Resume[Any](memo, key, b"", raws=tuple(raws))
+    hit = memo.get(key)
+    if hit is not None:
+        kept = cast(_History[Any], hit[0])
+        count = kept.count
+        if count < len(raws) and all(map(eq, kept.raws, islice(raws, count))):
+            found.start, found.state = count, kept.state
     return found

@@ -36,6 +36,7 @@ from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import Request
 from kimi_gateway.dialects import anthropic_messages, openai_chat
 from kimi_gateway.dialects.message_memo import MessageMemo
+from kimi_gateway.dialects.raw_messages import Undecodable, split_body
 from kimi_gateway.dialects.registry import Dialect
 
 _COUNT_SLICE = 1 << 20  # count in 1 MiB slices: the GIL can change hands between them
@@ -105,15 +106,30 @@ def parse_request(
     ``dialect``, with ``memo`` where the dialect looks messages up (issue 15 item 3). Run in a
     worker thread for large bodies: the decoded body is dropped there too, so freeing it does
     not stall the loop either."""
+    memo_parse = _MEMO_PARSERS.get(dialect.name) if memo is not None else None
+    if memo_parse is not None and memo is not None and _RAW_MIN <= len(raw) < _RAW_MAX:
+        split = split_body(raw) if json_values(raw, max_values) <= max_values else None
+        if split is not None:
+            fill(split)
+            try:
+                return memo_parse(split, memo)
+            except Undecodable:
+                pass  # the usual decode below says what is wrong
     body = decode_object(raw, max_values)
     fill(body)
-    memo_parse = _MEMO_PARSERS.get(dialect.name) if memo is not None else None
     if memo_parse is not None and memo is not None:
         request = memo_parse(body, memo)
     else:
         request = dialect.parse_request(body)
     del body
     return request
+
+
+# Bodies split with their messages kept as bytes (dialects/raw_messages.py): from the size of
+# a conversation worth resuming; below the size that is decoded with msgspec and whose freeing
+# is handed back (core/large_json.py), where a million tiny messages would be a million Raws.
+_RAW_MIN = 16 << 10
+_RAW_MAX = large_json.LARGE
 
 
 # The dialects whose parsers look messages up in a MessageMemo (dialects/message_memo.py).

@@ -22,7 +22,7 @@ upstream (docs/kimi.md §F2.7: translate or drop every field explicitly). ``n``,
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal, TypeAlias
 
@@ -47,6 +47,7 @@ from kimi_gateway.dialects.anthropic_messages.tools import (
     render_tools,
 )
 from kimi_gateway.dialects.message_memo import MessageMemo, memoised, resume
+from kimi_gateway.dialects.raw_messages import RawMessages
 
 ThinkingMode: TypeAlias = Literal["enabled", "disabled", "adaptive"]
 _MEMO_TAG = b"anthropic_messages"
@@ -111,7 +112,10 @@ def parse_request(body: Mapping[str, Any], *, memo: MessageMemo | None = None) -
 def _parse_messages(
     value: Any, diags: list[Diagnostic], memo: MessageMemo | None = None
 ) -> tuple[Message, ...]:
-    sequence = fields.sequence(value, "messages")
+    if isinstance(value, RawMessages):  # bytes decoded when read (raw_messages.py)
+        sequence: Sequence[Any] = value
+    else:
+        sequence = fields.sequence(value, "messages")
     if memo is None:
         return tuple(_parse_message(i, item, diags) for i, item in enumerate(sequence))
     resumed = resume(memo, _MEMO_TAG, sequence)  # the history kept from last turn, if any

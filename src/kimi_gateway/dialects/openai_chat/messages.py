@@ -47,6 +47,7 @@ from kimi_gateway.dialects.openai_chat.wire import (
     opt_str,
     wrong_type,
 )
+from kimi_gateway.dialects.raw_messages import RawMessages
 
 _KNOWN_KEYS = frozenset(
     {
@@ -96,7 +97,7 @@ def parse_messages(value: Any, memo: MessageMemo | None = None) -> ParsedMessage
     """With a ``memo``, the messages one by one through it, or only the new ones after the
     history kept from last turn (dialects/message_memo.py :func:`resume`; the state is copied
     both ways, the kept one never changes)."""
-    items = as_list(value, "messages")
+    items = value if isinstance(value, RawMessages) else as_list(value, "messages")
     if not items:
         raise TranslationError("'messages' must contain at least one message.", param="messages")
     resumed = None if memo is None else resume(memo, b"openai_chat", items)

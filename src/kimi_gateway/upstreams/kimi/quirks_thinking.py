@@ -13,6 +13,7 @@ and the reasoning Kimi demands on earlier tool-call turns.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import cast
 
 from kimi_gateway.core import history
@@ -272,6 +273,8 @@ def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
     lacking = history.walk(request.messages, "kimi.lacks_reasoning/history", _lacking, none)
     if not lacking:
         return request
+    if ctx.reasoning_lookup is None:  # nothing to look up: every one is missing
+        return _missing_reasoning(request, ctx, lacking, every=True)
     messages = list(request.messages)
     missing: list[int] = []
     changed = False
@@ -296,6 +299,14 @@ def _with_reasoning(message: Message, text: str) -> Message:
     if made is None:
         made = facts[key] = replace(message, parts=(ThinkingPart(text), *message.parts))
     return cast(Message, made)
+
+
+def _placeheld(
+    messages: Sequence[Message], start: int, end: int, found: tuple[Message, ...], text: str
+) -> tuple[Message, ...]:
+    """``found`` and messages[start:end], each that lacks reasoning with ``text`` as its own."""
+    new = [_with_reasoning(m, text) if _lacks_reasoning(m) else m for m in messages[start:end]]
+    return (*found, *new)
 
 
 def _lacking(
@@ -334,7 +345,10 @@ def _lookup(message: Message, ctx: QuirkContext) -> str | None:
     return None
 
 
-def _missing_reasoning(request: Request, ctx: QuirkContext, missing: list[int]) -> Request:
+def _missing_reasoning(
+    request: Request, ctx: QuirkContext, missing: Sequence[int], *, every: bool = False
+) -> Request:
+    """``missing`` (``every``: all the messages that lack reasoning) as the policy says."""
     where = ", ".join(f"messages[{i}]" for i in missing)
     action = ctx.policy.missing_reasoning
     if action == "reject":
@@ -346,12 +360,19 @@ def _missing_reasoning(request: Request, ctx: QuirkContext, missing: list[int]) 
         )
     if action == "disable_thinking" and _can_disable(ctx):
         return disable_thinking(request, ctx, f"{where} lack reasoning")
-    messages = list(request.messages)
-    for i in missing:
-        messages[i] = _with_reasoning(messages[i], ctx.policy.reasoning_placeholder)
+    text = ctx.policy.reasoning_placeholder
+    if every:  # a pure function of the messages: what a history gave is kept (core/history.py)
+        none: tuple[Message, ...] = ()
+        step = partial(_placeheld, text=text)
+        messages = history.walk(request.messages, ("kimi.placeholder/history", text), step, none)
+    else:
+        listed = list(request.messages)
+        for i in missing:
+            listed[i] = _with_reasoning(listed[i], text)
+        messages = tuple(listed)
     detail = f"{where}: missing reasoning sent as a placeholder"
     return replace(
         request,
-        messages=tuple(messages),
+        messages=messages,
         diagnostics=ctx.note(request, "placeholder_reasoning", detail, "messages"),
     )

@@ -157,7 +157,7 @@ class KimiUpstream:
 
     def _encode(self, request: Request, ctx: CallContext) -> tuple[UpstreamCall, bytes]:
         """The call for ``request`` and its body, encoded (the CPU-heavy part of ``open``)."""
-        call = self.build(request, None if ctx.reasoning is None else ctx.reasoning.get)
+        call = self.build(request, ctx.reasoning.get if ctx.reasoning else None)  # {}: none
         return call, orjson.dumps(call.body)
 
     async def open(self, request: Request, ctx: CallContext) -> Opened:
