@@ -12,12 +12,13 @@ checks before parsing (server/request_body.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kimi_gateway.core import history
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.core.model import JSON, Request, derived
+from kimi_gateway.core.model import JSON, Message, Request, derived
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,13 +51,22 @@ def check_request(request: Request, limits: RequestLimits) -> None:
             if passed not in facts:
                 check_schema(tool.parameters, f"tools[{index}] ({tool.name})", limits)
                 facts[passed] = True
-    for i, message in enumerate(request.messages):  # K3's dynamic tools (docs/kimi.md §5.1)
-        for index, tool in enumerate(message.tools):
+    none: tuple[int, ...] = ()  # K3's dynamic tools (docs/kimi.md §5.1), a history's kept
+    for i in history.walk(request.messages, "engine.tool_messages/history", _with_tools, none):
+        for index, tool in enumerate(request.messages[i].tools):
             if tool.parameters is not None:
                 where = f"messages[{i}].tools[{index}] ({tool.name})"
                 check_schema(tool.parameters, where, limits)
     if request.response_format is not None:
         check_schema(request.response_format, "response_format", limits)
+
+
+def _with_tools(
+    messages: Sequence[Message], start: int, end: int, found: tuple[int, ...]
+) -> tuple[int, ...]:
+    """``found`` and the indices of messages[start:end] with tools (core/history.py)."""
+    new = tuple(i for i in range(start, end) if messages[i].tools)
+    return (*found, *new) if new else found
 
 
 def check_schema(schema: Mapping[str, JSON], where: str, limits: RequestLimits) -> None:
