@@ -14,6 +14,9 @@ from conftest import GatewayFactory
 from kimi_gateway.emulator.server import EmulatorServer
 
 
+SYSTEM = "You are a coding agent."
+
+
 def _turns() -> list[list[dict[str, Any]]]:
     """Each turn's messages: the last turn's, then one tool round, as an agent resends them."""
     messages: list[dict[str, Any]] = [
@@ -31,12 +34,14 @@ def _turns() -> list[list[dict[str, Any]]]:
     return turns
 
 
-def _send(url: str, messages: list[dict[str, Any]], emulator: EmulatorServer) -> tuple[Any, Any]:
+def _send(
+    url: str, messages: list[dict[str, Any]], emulator: EmulatorServer, system: str = SYSTEM
+) -> tuple[Any, Any]:
     client = anthropic.Anthropic(base_url=url, api_key="unused", max_retries=0)
     reply = client.messages.create(
         model="kimi-k2.6",
         max_tokens=64,
-        system="You are a coding agent.",
+        system=system,
         tools=[{"name": "Bash", "description": "run", "input_schema": {"type": "object"}}],
         messages=messages,  # type: ignore[arg-type]
     )
@@ -59,6 +64,28 @@ def test_a_session_reaches_kimi_the_same_with_and_without_the_memo(
     assert with_memo.app.runtime is not None
     memo = with_memo.app.runtime.message_memo
     assert memo is not None
-    # Turns of 1, 3, 5 and 7 messages: 7 new ones parsed, the 9 resent ones looked up; and
-    # the same tools list each turn: parsed once, looked up three times.
-    assert (memo.hits, memo.misses) == (9 + 3, 7 + 1)
+    # Turns of 1, 3, 5 and 7 messages: 7 new ones parsed; the same tools list each turn,
+    # parsed once and looked up three times. Resent messages are looked up one by one (1 on
+    # turn 2, 3 on turn 3) until a history is kept (from turn 3, its first 4 messages: looked
+    # up once as a whole on turn 4, which then looks up message 5 only).
+    history = (1, 1)  # a miss on turn 3 (none kept yet), a hit on turn 4
+    assert (memo.hits, memo.misses) == (1 + 3 + 1 + 3 + history[1], 7 + 1 + history[0])
+
+
+def test_a_large_session_reaches_kimi_the_same_with_its_messages_kept_as_bytes(
+    gateway_factory: GatewayFactory, kimi_emulator: EmulatorServer
+) -> None:
+    """Bodies of 16 KiB and more are split, their messages matched on their bytes
+    (dialects/raw_messages.py): the same bodies reach Kimi, and the history is found."""
+    with_memo = gateway_factory(anthropic_route="translate")
+    without = gateway_factory(anthropic_route="translate", message_memo_bytes=0)
+    system = SYSTEM + " Be careful." * 2000
+    for messages in _turns():
+        sent = _send(with_memo.url, messages, kimi_emulator, system)
+        assert sent == _send(without.url, messages, kimi_emulator, system)
+    assert with_memo.app.runtime is not None
+    memo = with_memo.app.runtime.message_memo
+    assert memo is not None
+    assert memo.hits == 1 + 3 + 1 + 3 + 1  # as above: the history found on turn 4
+    kept = [key for key in memo._entries if b"/raw-history:" in key]  # matched as bytes
+    assert len(kept) == 1
