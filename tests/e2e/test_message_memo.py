@@ -13,7 +13,6 @@ import anthropic
 from conftest import GatewayFactory
 from kimi_gateway.emulator.server import EmulatorServer
 
-
 SYSTEM = "You are a coding agent."
 
 
