@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any, Literal, TypeAlias
 
+from kimi_gateway.core import history
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import (
     AnthropicMessagesFields,
@@ -266,7 +267,9 @@ def render_request(request: Request) -> dict[str, Any]:
         body["max_tokens"] = request.max_tokens
     if request.system:
         body["system"] = render_content(request.system)
-    body["messages"] = [_render_message(m) for m in request.messages]
+    none: tuple[dict[str, Any], ...] = ()
+    rendered = history.walk(request.messages, "anthropic_messages.render/history", _rendered, none)
+    body["messages"] = list(rendered)
     own = request.anthropic_messages or AnthropicMessagesFields()
     if request.tools or own.server_tools:
         body["tools"] = render_tools(request.tools, own.server_tools)
@@ -290,6 +293,13 @@ def _tools(value: Any, diags: list[Diagnostic], memo: MessageMemo | None) -> Any
 
 def _tools_at(i: int, value: Any, diags: list[Diagnostic]) -> Any:
     return parse_tools(value, diags)
+
+
+def _rendered(
+    messages: Sequence[Message], start: int, end: int, found: tuple[dict[str, Any], ...]
+) -> tuple[dict[str, Any], ...]:
+    """``found`` and the wire messages of messages[start:end] (core/history.py ``walk``)."""
+    return (*found, *(_render_message(messages[i]) for i in range(start, end)))
 
 
 def _render_message(message: Message) -> dict[str, Any]:

@@ -226,11 +226,14 @@ def drop_foreign_thinking(request: Request, ctx: QuirkContext) -> Request:
     if ctx.openai or ctx.policy.foreign_thinking == "keep":
         return request
     unsign = ctx.policy.foreign_thinking == "unsigned"
+    none: tuple[int, ...] = ()
+    signed = history.walk(request.messages, "kimi.signed_thinking/history", _signed, none)
+    if not signed:
+        return request
     messages = list(request.messages)
     changed: list[str] = []
-    for i, message in enumerate(messages):
-        if message.role != "assistant":
-            continue
+    for i in signed:  # checked every turn: the signatures a face issued change
+        message = messages[i]
         parts = tuple(_settle_foreign(p, ctx, unsign) for p in message.parts)
         kept = tuple(p for p in parts if p is not None)
         if kept != message.parts:
@@ -246,6 +249,23 @@ def drop_foreign_thinking(request: Request, ctx: QuirkContext) -> Request:
     )
     return replace(
         request, messages=tuple(messages), diagnostics=ctx.note(request, code, detail, "messages")
+    )
+
+
+def _signed(
+    messages: Sequence[Message], start: int, end: int, found: tuple[int, ...]
+) -> tuple[int, ...]:
+    """``found`` and the assistant messages of messages[start:end] with a signed or redacted
+    thinking block: the only ones :func:`drop_foreign_thinking` may change (core/history.py)."""
+    new = tuple(i for i in range(start, end) if _has_signed_thinking(messages[i]))
+    return (*found, *new) if new else found
+
+
+def _has_signed_thinking(message: Message) -> bool:
+    if message.role != "assistant":
+        return False
+    return any(
+        isinstance(p, ThinkingPart) and (p.redacted or bool(p.signature)) for p in message.parts
     )
 
 
