@@ -56,8 +56,10 @@ def keep(messages: Sequence[Message], tag: Any, k: int, result: Any) -> None:
 def walk(messages: Sequence[Message], tag: Any, step: Step[R], empty: R) -> R:
     """``step(messages, 0, len(messages), empty)``, from what was kept for a history walked
     before where there is one; what all but the last message gave is kept for next turn."""
+    if len(messages) < MIN_MESSAGES:  # the usual API call: nothing to keep, one step
+        return step(messages, 0, len(messages), empty)
     start, kept = resumed(messages, tag)
-    last = max(len(messages) - 1, 0)
+    last = len(messages) - 1
     found = step(messages, start, last, empty if kept is None else kept)
     keep(messages, tag, last, found)
     return step(messages, last, len(messages), found)

@@ -12,7 +12,7 @@ diagnostic).
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from kimi_gateway.dialects.openai_chat.message_render import MessageFix
@@ -62,6 +62,7 @@ def _thinking_fields(out: dict[str, Any], profile: ModelProfile) -> None:
         out.pop("reasoning_effort", None)
 
 
+@lru_cache(maxsize=16)  # one per policy text: the same fix-up each request
 def message_fix(empty_tool_text: str = EMPTY_TOOL_TEXT) -> MessageFix:
     """The fix-up of each message :func:`fix_openai_wire` applies, to render with."""
     return ("kimi.wire", empty_tool_text), partial(_message, empty_tool_text=empty_tool_text)
