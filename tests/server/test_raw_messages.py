@@ -122,3 +122,15 @@ def test_a_session_of_split_bodies_parses_as_whole_bodies(
         assert len(raw) >= 16 << 10
         assert _outcome(raw, name, memo) == _outcome(raw, name, None)
         assert _outcome(raw, name, memo) == _outcome(raw, name, None)  # resumed
+
+
+def test_a_kept_history_counts_the_body_its_bytes_keep_alive() -> None:
+    """The messages' bytes are views of the whole body (system prompt and tools included):
+    the memo counts the body, so its bound holds for what it really keeps."""
+    memo: MessageMemo = BytesLRU(64 << 20)
+    messages = [{"role": "user", "content": str(i)} for i in range(5)]
+    raw = _raw("anthropic_messages", messages)
+    assert _outcome(raw, "anthropic_messages", memo)[0] == "ok"
+    kept = [size for key, (_, size) in memo._entries.items() if b"/raw-history:" in key]
+    assert len(kept) == 1
+    assert kept[0] >= len(raw)

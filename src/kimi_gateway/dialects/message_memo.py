@@ -95,13 +95,15 @@ class Resume(Generic[S]):
     start: int = 0
     state: S | None = None
     raws: tuple[Any, ...] = ()
+    pinned: int = 0  # bytes of the body the raws are views of (dialects/raw_messages.py)
 
     def keep(self, state: S, count: int) -> None:
         """``state``: the parse's after the first ``count`` messages, all but the last. Costs
-        the JSON, the key, and the parsed messages it holds (as the memo's entries would)."""
+        the key, the JSON or the whole body the raws keep alive, and the parsed messages it
+        holds (as the memo's entries would)."""
         raws = self.raws[:count]
         json_bytes = len(self.json) + sum(map(len, raws))
-        size = len(self.key) + json_bytes * (1 + ENTRY_COST)
+        size = len(self.key) + max(len(self.json), self.pinned) + json_bytes * ENTRY_COST
         self.memo.put(self.key, (_History(self.json, count, state, raws), ()), size)
 
 
@@ -114,7 +116,7 @@ def resume(memo: MessageMemo, tag: bytes, items: Sequence[Any]) -> Resume[Any] |
     if len(items) < _MIN_HISTORY:
         return None
     if isinstance(items, RawMessages):
-        return _resume_raw(memo, tag, items.raws)
+        return _resume_raw(memo, tag, items.raws, items.source_bytes)
     try:
         key = b"%s/history:%s" % (tag, orjson.dumps(items[:2]))
         json = orjson.dumps(items[:-1])
@@ -130,9 +132,9 @@ def resume(memo: MessageMemo, tag: bytes, items: Sequence[Any]) -> Resume[Any] |
     return found
 
 
-def _resume_raw(memo: MessageMemo, tag: bytes, raws: list[Any]) -> Resume[Any]:
+def _resume_raw(memo: MessageMemo, tag: bytes, raws: list[Any], pinned: int) -> Resume[Any]:
     key = b"%s/raw-history:%s,%s" % (tag, raws[0], raws[1])
-    found = Resume[Any](memo, key, b"", raws=tuple(raws))
+    found = Resume[Any](memo, key, b"", raws=tuple(raws), pinned=pinned)
     hit = memo.get(key)
     if hit is not None:
         kept = cast(_History[Any], hit[0])

@@ -33,10 +33,13 @@ class Undecodable(Exception):
 class RawMessages(Sequence[Any]):
     """``messages[i]`` decoded from its bytes when read (each time: a parser reads it once)."""
 
-    __slots__ = ("raws",)
+    __slots__ = ("raws", "source_bytes")
 
-    def __init__(self, raws: list[msgspec.Raw]) -> None:
+    def __init__(self, raws: list[msgspec.Raw], source_bytes: int = 0) -> None:
         self.raws = raws
+        # The size of the body they were split from: each Raw is a view of it, so whatever
+        # keeps one keeps the whole body alive (a memo counts that, message_memo.py).
+        self.source_bytes = source_bytes
 
     def __len__(self) -> int:
         return len(self.raws)
@@ -72,7 +75,7 @@ def split_body(raw: bytes) -> dict[str, Any] | None:
         body: dict[str, Any] = {}
         for key, field in top.items():
             body[key] = None if key == "messages" else orjson.loads(memoryview(field))
-        body["messages"] = RawMessages(_ITEMS.decode(value))
+        body["messages"] = RawMessages(_ITEMS.decode(value), len(raw))
     except (msgspec.DecodeError, orjson.JSONDecodeError):
         return None
     return body
