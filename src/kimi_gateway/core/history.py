@@ -17,6 +17,7 @@ What does not belong here: which walks keep their results (their modules).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from itertools import islice
 from operator import is_
 from typing import Any, TypeVar
@@ -63,3 +64,23 @@ def walk(messages: Sequence[Message], tag: Any, step: Step[R], empty: R) -> R:
     found = step(messages, start, last, empty if kept is None else kept)
     keep(messages, tag, last, found)
     return step(messages, last, len(messages), found)
+
+
+def indices(
+    messages: Sequence[Message], tag: Any, holds: Callable[[Message], bool]
+) -> tuple[int, ...]:
+    """The indices of the messages ``holds`` is true of (a pure predicate, named by ``tag``),
+    from what was kept for a history walked before."""
+    none: tuple[int, ...] = ()
+    return walk(messages, tag, partial(_indices, holds=holds), none)
+
+
+def _indices(
+    messages: Sequence[Message],
+    start: int,
+    end: int,
+    found: tuple[int, ...],
+    holds: Callable[[Message], bool],
+) -> tuple[int, ...]:
+    new = tuple(i for i in range(start, end) if holds(messages[i]))
+    return (*found, *new) if new else found

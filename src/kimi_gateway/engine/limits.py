@@ -12,7 +12,7 @@ checks before parsing (server/request_body.py).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,8 +51,8 @@ def check_request(request: Request, limits: RequestLimits) -> None:
             if passed not in facts:
                 check_schema(tool.parameters, f"tools[{index}] ({tool.name})", limits)
                 facts[passed] = True
-    none: tuple[int, ...] = ()  # K3's dynamic tools (docs/kimi.md §5.1), a history's kept
-    for i in history.walk(request.messages, "engine.tool_messages/history", _with_tools, none):
+    # K3's dynamic tools (docs/kimi.md §5.1): the messages with tools, a history's kept.
+    for i in history.indices(request.messages, "engine.tool_messages/history", _has_tools):
         for index, tool in enumerate(request.messages[i].tools):
             if tool.parameters is not None:
                 where = f"messages[{i}].tools[{index}] ({tool.name})"
@@ -61,12 +61,8 @@ def check_request(request: Request, limits: RequestLimits) -> None:
         check_schema(request.response_format, "response_format", limits)
 
 
-def _with_tools(
-    messages: Sequence[Message], start: int, end: int, found: tuple[int, ...]
-) -> tuple[int, ...]:
-    """``found`` and the indices of messages[start:end] with tools (core/history.py)."""
-    new = tuple(i for i in range(start, end) if messages[i].tools)
-    return (*found, *new) if new else found
+def _has_tools(message: Message) -> bool:
+    return bool(message.tools)
 
 
 def check_schema(schema: Mapping[str, JSON], where: str, limits: RequestLimits) -> None:

@@ -95,12 +95,8 @@ def fix_content(request: Request, ctx: QuirkContext) -> Request:
     return request
 
 
-def _with_tools(
-    messages: Sequence[Message], start: int, end: int, found: tuple[int, ...]
-) -> tuple[int, ...]:
-    """``found`` and the indices of messages[start:end] that carry tools (core/history.py)."""
-    new = tuple(i for i in range(start, end) if messages[i].tools)
-    return (*found, *new) if new else found
+def _has_tools(message: Message) -> bool:
+    return bool(message.tools)
 
 
 def place_dynamic_tools(request: Request, ctx: QuirkContext) -> Request:
@@ -109,8 +105,7 @@ def place_dynamic_tools(request: Request, ctx: QuirkContext) -> Request:
     Elsewhere (other models, the Anthropic faces, Kimi Code [?]) its tools are declared with the
     request's own, from the start instead of from that point (recorded), and a message left
     without content is dropped (Kimi rejects empty messages, §2.3)."""
-    none: tuple[int, ...] = ()
-    found = history.walk(request.messages, "kimi.dynamic_tools/history", _with_tools, none)
+    found = history.indices(request.messages, "kimi.dynamic_tools/history", _has_tools)
     if not found:
         return request
     if ctx.openai and ctx.profile.dynamic_tools:

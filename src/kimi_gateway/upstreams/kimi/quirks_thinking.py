@@ -226,8 +226,7 @@ def drop_foreign_thinking(request: Request, ctx: QuirkContext) -> Request:
     if ctx.openai or ctx.policy.foreign_thinking == "keep":
         return request
     unsign = ctx.policy.foreign_thinking == "unsigned"
-    none: tuple[int, ...] = ()
-    signed = history.walk(request.messages, "kimi.signed_thinking/history", _signed, none)
+    signed = history.indices(request.messages, "kimi.signed_thinking/history", _signs_thinking)
     if not signed:
         return request
     messages = list(request.messages)
@@ -252,16 +251,9 @@ def drop_foreign_thinking(request: Request, ctx: QuirkContext) -> Request:
     )
 
 
-def _signed(
-    messages: Sequence[Message], start: int, end: int, found: tuple[int, ...]
-) -> tuple[int, ...]:
-    """``found`` and the assistant messages of messages[start:end] with a signed or redacted
-    thinking block: the only ones :func:`drop_foreign_thinking` may change (core/history.py)."""
-    new = tuple(i for i in range(start, end) if _has_signed_thinking(messages[i]))
-    return (*found, *new) if new else found
-
-
-def _has_signed_thinking(message: Message) -> bool:
+def _signs_thinking(message: Message) -> bool:
+    """Whether ``message`` is an assistant turn with a signed or redacted thinking block: the
+    only ones :func:`drop_foreign_thinking` may change."""
     if message.role != "assistant":
         return False
     return any(
@@ -289,8 +281,7 @@ def restore_reasoning(request: Request, ctx: QuirkContext) -> Request:
     the placeholder goes as an unsigned thinking block, which Kimi accepts (§13.3 [?])."""
     if not thinking_on(request, ctx):
         return request
-    none: tuple[int, ...] = ()
-    lacking = history.walk(request.messages, "kimi.lacks_reasoning/history", _lacking, none)
+    lacking = history.indices(request.messages, "kimi.lacks_reasoning/history", _lacks_reasoning)
     if not lacking:
         return request
     if ctx.reasoning_lookup is None:  # nothing to look up: every one is missing
@@ -327,15 +318,6 @@ def _placeheld(
     """``found`` and messages[start:end], each that lacks reasoning with ``text`` as its own."""
     new = [_with_reasoning(m, text) if _lacks_reasoning(m) else m for m in messages[start:end]]
     return (*found, *new)
-
-
-def _lacking(
-    messages: Sequence[Message], start: int, end: int, found: tuple[int, ...]
-) -> tuple[int, ...]:
-    """``found`` and the indices of messages[start:end] that lack reasoning (core/history.py
-    ``walk``: a pure fact of the messages, so a history is not looked at again)."""
-    new = tuple(i for i in range(start, end) if _lacks_reasoning(messages[i]))
-    return (*found, *new) if new else found
 
 
 def _lacks_reasoning(message: Message) -> bool:
