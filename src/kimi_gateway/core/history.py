@@ -71,6 +71,8 @@ def indices(
 ) -> tuple[int, ...]:
     """The indices of the messages ``holds`` is true of (a pure predicate, named by ``tag``),
     from what was kept for a history walked before."""
+    if len(messages) < MIN_MESSAGES:  # the usual API call: nothing to keep
+        return tuple(i for i in range(len(messages)) if holds(messages[i]))
     none: tuple[int, ...] = ()
     return walk(messages, tag, partial(_indices, holds=holds), none)
 

@@ -50,9 +50,12 @@ def render_messages(
         head = {"role": "system", "content": render_content(system, "system")}
         out.append(head if fix is None else fix[1](head))
     none: tuple[dict[str, Any], ...] = ()
-    step = partial_(_rendered, fix=fix)
-    found = history.walk(messages, ("openai_chat.render/history", fix and fix[0]), step, none)
-    out.extend(found)
+    if len(messages) < history.MIN_MESSAGES:  # the usual API call: nothing to keep
+        out.extend(_rendered(messages, 0, len(messages), none, fix))
+    else:
+        step = partial_(_rendered, fix=fix)
+        tag = ("openai_chat.render/history", fix and fix[0])
+        out.extend(history.walk(messages, tag, step, none))
     if partial and out and out[-1]["role"] == "assistant":
         out[-1] = {**out[-1], "partial": True}
     return out
