@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 from kimi_gateway.upstreams.kimi.profiles import profile_for
-from kimi_gateway.upstreams.kimi.quirks_wire import fix_anthropic_wire, fix_openai_wire
+from kimi_gateway.upstreams.kimi.quirks_wire import (
+    fix_anthropic_wire,
+    fix_openai_wire,
+    message_fix,
+)
 
 
 def test_openai_wire_fixups_whole_body() -> None:
-    body = {
+    body: dict[str, Any] = {
         "model": "kimi-k2.6",
         "max_tokens": 100,
         "parallel_tool_calls": True,
@@ -33,7 +38,9 @@ def test_openai_wire_fixups_whole_body() -> None:
         ],
     }
     before = copy.deepcopy(body)
-    assert fix_openai_wire(body, profile_for("kimi-k2.6")) == {
+    fixed = fix_openai_wire(body, profile_for("kimi-k2.6"))
+    fix = message_fix()[1]  # the messages are fixed as they are rendered
+    assert {**fixed, "messages": [fix(m) for m in body["messages"]]} == {
         "model": "kimi-k2.6",
         "max_completion_tokens": 100,
         "thinking": {"type": "enabled", "keep": "all"},

@@ -77,6 +77,16 @@ def indices(
     return walk(messages, tag, partial(_indices, holds=holds), none)
 
 
+def tool_messages(messages: Sequence[Message]) -> tuple[int, ...]:
+    """The indices of the messages that carry tools (K3's dynamic tools, docs/kimi.md §5.1),
+    one result for every caller of a turn (the work limits, the quirk layer)."""
+    return indices(messages, "tool_messages/history", _has_tools)
+
+
+def _has_tools(message: Message) -> bool:
+    return bool(message.tools)
+
+
 def _indices(
     messages: Sequence[Message],
     start: int,

@@ -34,6 +34,7 @@ from typing import Any, Generic, TypeAlias, TypeVar, cast
 
 import orjson
 
+from kimi_gateway.core import history
 from kimi_gateway.core.memo import BytesLRU
 from kimi_gateway.core.model import Diagnostic
 from kimi_gateway.dialects.raw_messages import RawMessages
@@ -80,10 +81,6 @@ class _History(Generic[S]):
     raws: tuple[Any, ...] = ()  # or their bytes as sent (dialects/raw_messages.py)
 
 
-# Fewer messages than this are parsed one by one: nothing worth resuming.
-_MIN_HISTORY = 4
-
-
 @dataclass(slots=True)
 class Resume(Generic[S]):
     """A parse of ``messages`` that may start at :attr:`start` from :attr:`state` (None: from
@@ -113,7 +110,7 @@ def resume(memo: MessageMemo, tag: bytes, items: Sequence[Any]) -> Resume[Any] |
     it is not cut: what follows must be a comma or the end). None for a short history or one
     that cannot be encoded. Messages kept as bytes (:class:`RawMessages`) are matched on
     those bytes, message by message, and not decoded."""
-    if len(items) < _MIN_HISTORY:
+    if len(items) < history.MIN_MESSAGES:  # nothing worth resuming: parsed one by one
         return None
     if isinstance(items, RawMessages):
         return _resume_raw(memo, tag, items.raws, items.source_bytes)

@@ -18,7 +18,7 @@ from typing import Any
 
 from kimi_gateway.core import history
 from kimi_gateway.core.errors import GatewayError
-from kimi_gateway.core.model import JSON, Message, Request, derived
+from kimi_gateway.core.model import JSON, Request, derived
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,17 +52,13 @@ def check_request(request: Request, limits: RequestLimits) -> None:
                 check_schema(tool.parameters, f"tools[{index}] ({tool.name})", limits)
                 facts[passed] = True
     # K3's dynamic tools (docs/kimi.md §5.1): the messages with tools, a history's kept.
-    for i in history.indices(request.messages, "engine.tool_messages/history", _has_tools):
+    for i in history.tool_messages(request.messages):
         for index, tool in enumerate(request.messages[i].tools):
             if tool.parameters is not None:
                 where = f"messages[{i}].tools[{index}] ({tool.name})"
                 check_schema(tool.parameters, where, limits)
     if request.response_format is not None:
         check_schema(request.response_format, "response_format", limits)
-
-
-def _has_tools(message: Message) -> bool:
-    return bool(message.tools)
 
 
 def check_schema(schema: Mapping[str, JSON], where: str, limits: RequestLimits) -> None:

@@ -79,13 +79,20 @@ def json_values(raw: bytes, limit: int) -> int:
 
 def decode_object(raw: bytes, max_values: int) -> dict[str, Any]:
     """``raw`` as a JSON object, or a 400 naming the problem."""
-    bound = json_values(raw, max_values)
-    if bound > max_values:
+    _check_values(raw, max_values)
+    return _decoded(raw)
+
+
+def _check_values(raw: bytes, max_values: int) -> None:
+    if json_values(raw, max_values) > max_values:
         raise GatewayError(
             "invalid_request",
             f"request body is too complex: more than {max_values} JSON values (this "
             "gateway's limit: security.requests.max_json_values)",
         )
+
+
+def _decoded(raw: bytes) -> dict[str, Any]:
     try:
         body = large_json.loads(raw)
     except large_json.InvalidJSON as exc:
@@ -106,16 +113,17 @@ def parse_request(
     ``dialect``, with ``memo`` where the dialect looks messages up (issue 15 item 3). Run in a
     worker thread for large bodies: the decoded body is dropped there too, so freeing it does
     not stall the loop either."""
+    _check_values(raw, max_values)
     memo_parse = _MEMO_PARSERS.get(dialect.name) if memo is not None else None
     if memo_parse is not None and memo is not None and _RAW_MIN <= len(raw) < _RAW_MAX:
-        split = split_body(raw) if json_values(raw, max_values) <= max_values else None
+        split = split_body(raw)
         if split is not None:
             fill(split)
             try:
                 return memo_parse(split, memo)
             except Undecodable:
                 pass  # the usual decode below says what is wrong
-    body = decode_object(raw, max_values)
+    body = _decoded(raw)
     fill(body)
     if memo_parse is not None and memo is not None:
         request = memo_parse(body, memo)

@@ -173,9 +173,8 @@ def build_upstream_request(
                 param=losses[0].code,
             )
         diagnostics += losses
-        empty = policy.empty_tool_result_text
-        rendered = openai_chat.render_request(fixed, fix=message_fix(empty))
-        body = fix_openai_wire(rendered, profile, empty_tool_text=empty, messages_fixed=True)
+        rendered = openai_chat.render_request(fixed, fix=message_fix(policy.empty_tool_result_text))
+        body = fix_openai_wire(rendered, profile)
     else:
         body = fix_anthropic_wire(anthropic_messages.render_request(fixed), profile)
         headers["anthropic-version"] = ANTHROPIC_VERSION

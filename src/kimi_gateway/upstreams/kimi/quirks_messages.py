@@ -95,17 +95,13 @@ def fix_content(request: Request, ctx: QuirkContext) -> Request:
     return request
 
 
-def _has_tools(message: Message) -> bool:
-    return bool(message.tools)
-
-
 def place_dynamic_tools(request: Request, ctx: QuirkContext) -> Request:
     """§5.1 [O] OAS ``KimiK3DynamicToolMessage``: K3 on the platform's OpenAI face takes a
     system message with ``tools`` and no content anywhere in the conversation; it goes as sent.
     Elsewhere (other models, the Anthropic faces, Kimi Code [?]) its tools are declared with the
     request's own, from the start instead of from that point (recorded), and a message left
     without content is dropped (Kimi rejects empty messages, §2.3)."""
-    found = history.indices(request.messages, "kimi.dynamic_tools/history", _has_tools)
+    found = history.tool_messages(request.messages)
     if not found:
         return request
     if ctx.openai and ctx.profile.dynamic_tools:

@@ -4,8 +4,9 @@ dialect rendered. Each returns a new dict; the argument is never changed.
 The openai_chat dialect already renders ``max_completion_tokens`` (docs/kimi.md §5.1) and the
 ``thinking`` / ``reasoning_effort`` fields from the ThinkingConfig that quirks_thinking settled;
 :func:`fix_openai_wire` makes sure the body keeps only the thinking field the model takes, and
-covers what the canonical model cannot say (``content`` omitted rather than null beside tool
-calls, a non-empty ``tool`` message, the bare ``builtin_function`` declaration).
+covers what the canonical model cannot say: the bare ``builtin_function`` declaration there, and
+(:func:`message_fix`, applied as each message is rendered) ``content`` omitted rather than null
+beside tool calls and a non-empty ``tool`` message.
 What does not belong here: anything that changes meaning (that is a request-level quirk with a
 diagnostic).
 """
@@ -23,24 +24,16 @@ EMPTY_TOOL_TEXT = "(empty)"  # the policy default of quirks_messages.fill_empty_
 _OPENAI_UNSUPPORTED = ("parallel_tool_calls", "user", "metadata", "functions", "function_call")
 
 
-def fix_openai_wire(
-    body: dict[str, Any],
-    profile: ModelProfile,
-    *,
-    empty_tool_text: str = EMPTY_TOOL_TEXT,
-    messages_fixed: bool = False,
-) -> dict[str, Any]:
-    """A Chat Completions body as Kimi's OpenAI faces take it (§5, §8). ``messages_fixed``:
-    the body was rendered with :func:`message_fix` (each message fixed once per message
-    object, dialects/openai_chat/message_render.py), so its messages are left as they are."""
+def fix_openai_wire(body: dict[str, Any], profile: ModelProfile) -> dict[str, Any]:
+    """A Chat Completions body as Kimi's OpenAI faces take it (§5, §8), its messages aside:
+    those are fixed as they are rendered, by :func:`message_fix` (once per message object,
+    dialects/openai_chat/message_render.py)."""
     out = dict(body)  # shallow: nested values are replaced, never changed in place
     if "max_tokens" in out:  # §5.1 [O]: max_completion_tokens is the preferred name
         out.setdefault("max_completion_tokens", out.pop("max_tokens"))
     for key in _OPENAI_UNSUPPORTED:
         out.pop(key, None)
     _thinking_fields(out, profile)
-    if not messages_fixed:
-        out["messages"] = [_message(m, empty_tool_text) for m in out.get("messages", [])]
     if "tools" in out:
         out["tools"] = [_tool(t) for t in out["tools"]]
     return out
