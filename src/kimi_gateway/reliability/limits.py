@@ -3,7 +3,9 @@
 Kimi counts per organisation, across all models: concurrency (requests in flight), RPM, TPM and
 TPD, where tokens are the prompt plus ``max_tokens`` (the model's default when absent), counted
 when the request is admitted, not what it generates. The windows here are sliding, like Kimi's
-(the emulator's too): an exact log for the 60-second ones, one-minute buckets for the day. A
+(the emulator's too): a log for the 60-second ones with entries less than ``MINUTE_GRAIN`` apart
+merged (at thousands of requests a second an exact log holds a list per request per window, and
+the collector walks them all), one-minute buckets for the day. A
 ``margin`` is added to each window so that a request admitted here as the window frees does not
 reach Kimi a few milliseconds before Kimi's own window has moved on.
 
@@ -34,6 +36,9 @@ from kimi_gateway.core.model import (
 
 Holder = Literal["account", "key"]
 INF = math.inf
+# A merged entry leaves the window with its latest part, so admission is at most this much
+# later than an exact log would allow: the safe side, and 1/600 of a minute.
+MINUTE_GRAIN = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,9 +163,9 @@ class _Meter:
         self.inflight = 0
         self.windows: list[tuple[Window, bool]] = []  # (window, counts tokens)
         if limits.rpm is not None:
-            self.windows.append((Window(limits.rpm, 60 + margin), False))
+            self.windows.append((Window(limits.rpm, 60 + margin, MINUTE_GRAIN), False))
         if limits.tpm is not None:
-            self.windows.append((Window(limits.tpm, 60 + margin), True))
+            self.windows.append((Window(limits.tpm, 60 + margin, MINUTE_GRAIN), True))
         if limits.tpd is not None:
             self.windows.append((Window(limits.tpd, 86_400 + margin, 60.0), True))
 
