@@ -46,9 +46,7 @@ class Clock:
 def _guard(clock: Clock, counters: MemoryCounters, registry: CollectorRegistry) -> BudgetGuard:
     budgets = [Budget("kd", "key_a", "day", 10**15), Budget("gm", None, "month", 10**15)]
     metrics = LedgerMetrics(registry, ())
-    return BudgetGuard(
-        counters, PriceBook(), None, budgets, on_level=metrics.budget_level, clock=clock
-    )
+    return BudgetGuard(counters, PriceBook(), None, budgets, sink=metrics, clock=clock)
 
 
 async def _one(guard: BudgetGuard, output: int = 100) -> None:

@@ -78,7 +78,7 @@ async def test_budget_remaining_and_the_soft_alert(caplog: pytest.LogCaptureFixt
         PriceBook(),
         None,
         [budget],
-        on_level=metrics.budget_level,
+        sink=metrics,
         alert_fraction=0.5,
     )
     from kimi_gateway.core.model import Message, Request, TextPart

@@ -146,8 +146,8 @@ def test_rows_cost_no_prometheus_calls_and_scrape_as_labelled_metrics() -> None:
     try:
         metrics.observe_rows(rows[3:])
         slot = slot_of(Budget("b1", "key_a", "day", 10**7), 1e9)
-        metrics.budget_level(slot, 5000, False)
-        metrics.budget_level(slot, 6000, True)
+        metrics.levels[slot.budget.id] = (slot, 5000)  # what the budget guard stores
+        metrics.alert(slot, 6000, True)
     finally:
         sys.setprofile(None)
     assert calls == []

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_UP, Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from sqlalchemy import Engine
 
@@ -45,17 +45,28 @@ from kimi_gateway.ledger.prices import PriceBook, from_nano
 
 _LOG = logging.getLogger("kimi_gateway.ledger")
 _MICRO = Decimal("0.000001")  # USD shown to the micro-dollar in messages
-LevelHook = Callable[[Slot, int, bool], None]  # (slot, nano-USD spent or held, alert crossed)
+
+
+class LevelSink(Protocol):
+    """Where the guard reports levels (the metrics): on the request path a plain dict store
+    per budget, read at scrape time; a call only when a level is at its alert threshold."""
+
+    levels: dict[str, tuple[Slot, int]]  # budget id → (slot, nano-USD spent or held)
+
+    def alert(self, slot: Slot, spent: int, crossed: bool) -> None:
+        """``slot``'s level is at or past the alert threshold (``crossed``: for the first time)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """What a request reserved: the slots charged (and their counters) and the amount
-    (nano-USD)."""
+    """What a request reserved: the slots charged (their counters and alert levels) and the
+    amount (nano-USD)."""
 
     slots: tuple[Slot, ...]
     amount: int
     names: tuple[str, ...]
+    alert_at: tuple[float, ...]
 
 
 @dataclass(slots=True)
@@ -66,17 +77,19 @@ class _Scope:
     slots: tuple[Slot, ...]
     names: tuple[str, ...]
     limits: tuple[int, ...]
+    alert_at: tuple[float, ...]  # the level at which each slot's soft alert fires
     since: float
     until: float
     seeded: bool = False
 
     @classmethod
-    def of(cls, slots: tuple[Slot, ...]) -> _Scope:
+    def of(cls, slots: tuple[Slot, ...], alert_fraction: float) -> _Scope:
         ends = [s.resets_at.timestamp() for s in slots if s.resets_at is not None]
         return cls(
             slots,
             tuple(s.name for s in slots),
             tuple(s.budget.limit_nano for s in slots),
+            tuple(s.budget.limit_nano * alert_fraction for s in slots),
             max(s.start for s in slots),
             min(ends, default=math.inf),
         )
@@ -93,7 +106,7 @@ class BudgetGuard:
         reserve_output_tokens: int = 262_144,
         unpriced: Literal["refuse", "allow"] = "refuse",
         alert_fraction: float = 0.8,
-        on_level: LevelHook | None = None,
+        sink: LevelSink | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.counters = counters
@@ -103,7 +116,8 @@ class BudgetGuard:
         self.reserve_output_tokens = reserve_output_tokens
         self.unpriced = unpriced
         self.alert_fraction = alert_fraction
-        self.on_level = on_level
+        self.sink = sink
+        self.levels: dict[str, tuple[Slot, int]] = sink.levels if sink is not None else {}
         self.clock = clock
         self._by_key: dict[str | None, list[Budget]] = {}
         self._seeded: set[str] = set()
@@ -134,8 +148,8 @@ class BudgetGuard:
         await self._report_levels()
 
     async def _report_levels(self) -> None:
-        """Every budget's current level to ``on_level`` (other replicas spend too)."""
-        if self.on_level is None:
+        """Every budget's current level, read from the counters (other replicas spend too)."""
+        if self.sink is None:
             return
         now = self.clock()
         for budget in self.budgets:
@@ -144,7 +158,7 @@ class BudgetGuard:
                 spent = await self.counters.spent(slot.name)
             except Exception:
                 return  # the next reservation says it louder
-            self.on_level(slot, spent or 0, False)
+            self.levels[slot.budget.id] = (slot, spent or 0)
 
     def applicable(self, key_id: str | None) -> list[Budget]:
         found = self._by_key.get(None, [])
@@ -184,8 +198,8 @@ class BudgetGuard:
             ) from None
         if index >= 0:
             raise _before_dispatch(self._exhausted(slots[index], amount))
-        outcome.hold = Hold(slots, amount, scope.names)
-        self._levels(slots, after)
+        outcome.hold = Hold(slots, amount, scope.names, scope.alert_at)
+        self._levels(slots, after, scope.alert_at)
 
     def _scope(self, key_id: str | None, now: float) -> _Scope | None:
         """The slots that apply to ``key_id`` at ``now``, made once per period window."""
@@ -194,7 +208,9 @@ class BudgetGuard:
             budgets = self.applicable(key_id)
             if not budgets:
                 return None
-            scope = self._scopes[key_id] = _Scope.of(tuple(slot_of(b, now) for b in budgets))
+            scope = self._scopes[key_id] = _Scope.of(
+                tuple(slot_of(b, now) for b in budgets), self.alert_fraction
+            )
         return scope
 
     def _day(self, now: float) -> date:
@@ -271,7 +287,7 @@ class BudgetGuard:
         if delta == 0:
             return
         if self._local is not None:
-            self._levels(hold.slots, self._local.adjust_now(hold.names, delta))
+            self._levels(hold.slots, self._local.adjust_now(hold.names, delta), hold.alert_at)
             return
         task = asyncio.get_running_loop().create_task(self._adjust(hold, delta))
         self._tasks.add(task)
@@ -283,15 +299,16 @@ class BudgetGuard:
         except Exception:
             _LOG.exception("budget: settling a reservation failed")
             return
-        self._levels(hold.slots, after)
+        self._levels(hold.slots, after, hold.alert_at)
 
-    def _levels(self, slots: Sequence[Slot], after: Sequence[int]) -> None:
-        on_level, fraction = self.on_level, self.alert_fraction
-        for slot, spent in zip(slots, after, strict=False):
-            if spent >= slot.budget.limit_nano * fraction:
+    def _levels(
+        self, slots: Sequence[Slot], after: Sequence[int], alert_at: Sequence[float]
+    ) -> None:
+        levels = self.levels
+        for slot, spent, at in zip(slots, after, alert_at, strict=False):
+            levels[slot.budget.id] = (slot, spent)
+            if spent >= at:
                 self._alert(slot, spent)
-            elif on_level is not None:
-                on_level(slot, spent, False)
 
     def _alert(self, slot: Slot, spent: int) -> None:
         """A level at or past the soft alert threshold: logged (and counted) once per slot."""
@@ -304,8 +321,8 @@ class BudgetGuard:
                 round(100 * spent / max(1, slot.budget.limit_nano)),
                 from_nano(spent).quantize(_MICRO),
             )
-        if self.on_level is not None:
-            self.on_level(slot, spent, crossed)
+        if self.sink is not None:
+            self.sink.alert(slot, spent, crossed)
 
     async def aclose(self) -> None:
         if self._tasks:

@@ -95,7 +95,9 @@ class LedgerMetrics:
         self._counters = {name: _Sums() for name, _, _ in _COUNTERS}
         self._histograms = {name: _Histogram() for name, _ in _HISTOGRAMS}
         self._alerts = _Sums()
-        self._remaining: dict[str, tuple[Slot, int]] = {}  # budget id → (slot, nano-USD spent)
+        # Budget id → (slot, nano-USD spent or held): the budget guard stores each level here
+        # (a dict store on the request path); the gauge's value is worked out at scrape time.
+        self.levels: dict[str, tuple[Slot, int]] = {}
         self._rows_written = 0
         self._started = time.time()
         registry.register(self)
@@ -141,11 +143,11 @@ class LedgerMetrics:
             for sums in counters:
                 sums.stamp(now)
 
-    def budget_level(self, slot: Slot, spent_nano: int, alert: bool) -> None:
-        """The budget guard's report after each reservation and settlement (the request path:
-        one dict store; the gauge's value is worked out at scrape time)."""
-        self._remaining[slot.budget.id] = (slot, spent_nano)
-        if alert:
+    def alert(self, slot: Slot, spent: int, crossed: bool) -> None:
+        """The budget guard's report of a level at or past its alert threshold; counted once,
+        when it first crosses."""
+        self.levels[slot.budget.id] = (slot, spent)
+        if crossed:
             with self._lock:
                 self._alerts.add(_budget_labels(slot), 1)
 
@@ -174,7 +176,7 @@ class LedgerMetrics:
             "USD left in a budget's current period (reservations in flight count as spent).",
             labels=_BUDGET,
         )
-        for slot, spent in list(self._remaining.values()):
+        for slot, spent in list(self.levels.values()):
             left = max(0, slot.budget.limit_nano - spent) / 1e9
             remaining.add_metric(_budget_labels(slot), left)
         yield remaining

@@ -151,7 +151,7 @@ def open_ledger(settings: Settings, registry: CollectorRegistry) -> LedgerRuntim
         reserve_output_tokens=config.reserve_output_tokens,
         unpriced=config.unpriced,
         alert_fraction=config.alert_fraction,
-        on_level=metrics.budget_level,
+        sink=metrics,
     )
     tracing = None
     if config.traces_endpoint:
