@@ -221,12 +221,14 @@ class Limited(Wrapper):
             if policy.counts_tokens
             else 0
         )
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + policy.max_wait
-        if ctx.deadline is not None:
-            deadline = min(deadline, ctx.deadline)
         key = ctx.key_id
-        await queue.admit(key, tokens, deadline)
+        gate = queue.gate
+        if queue.depth or not isinstance(gate, LocalGate) or gate.acquire_now(key, tokens)[0]:
+            # Not admitted at once in memory: wait in the queue, or ask the shared gate.
+            deadline = asyncio.get_running_loop().time() + policy.max_wait
+            if ctx.deadline is not None:
+                deadline = min(deadline, ctx.deadline)
+            await queue.admit(key, tokens, deadline)
         try:
             opened = await self.inner.open(request, ctx)
         except BaseException:
