@@ -31,6 +31,10 @@ SSE_HEADERS: Headers = [
 # Set in the scope by the connection (server/http_protocol.py) when the request body arrives
 # too slowly; whoever reads the body answers 408 (issue 10 item 5).
 BODY_TIMED_OUT = "kimi_gateway.body_timed_out"
+# Set in the scope by the connection (server/http_protocol.py): a list of callbacks it calls
+# when the client goes away before the response is complete. Without it (another ASGI server),
+# a DisconnectWatch waits on ``receive`` in a task of its own.
+ON_DISCONNECT = "kimi_gateway.on_disconnect"
 
 
 class BodyTooLarge(Exception):
@@ -113,25 +117,36 @@ class DisconnectWatch:
     send so that the disconnect that follows a complete response cancels nothing.
     """
 
-    def __init__(self, receive: Receive) -> None:
+    def __init__(self, receive: Receive, scope: Scope | None = None) -> None:
         self.disconnected = False
         self._finished = False
         self._owner = asyncio.current_task()
-        self._task: asyncio.Task[None] | None = asyncio.get_running_loop().create_task(
-            self._watch(receive)
-        )
+        self._task: asyncio.Task[None] | None = None
+        self._hooks: list[Callable[[], None]] | None = None
+        hooks = None if scope is None else scope.get(ON_DISCONNECT)
+        if isinstance(hooks, list):  # our connection calls us: no task, no await per request
+            hooks.append(self._lost)
+            self._hooks = hooks
+        else:
+            self._task = asyncio.get_running_loop().create_task(self._watch(receive))
 
     async def _watch(self, receive: Receive) -> None:
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 break
+        self._lost()
+
+    def _lost(self) -> None:
         if not self._finished and self._owner is not None:
             self.disconnected = True
             self._owner.cancel()
 
     def finish(self) -> None:
         self._finished = True
+        if self._hooks is not None:
+            self._hooks.remove(self._lost)  # the connection no longer holds this request
+            self._hooks = None
         if self._task is not None:
             self._task.cancel()
             # The cancelled task keeps its CancelledError, whose traceback holds _watch's frame

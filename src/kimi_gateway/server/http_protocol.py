@@ -32,7 +32,7 @@ from typing import Any, ClassVar, Literal, cast
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from kimi_gateway.server.asgi import BODY_TIMED_OUT
+from kimi_gateway.server.asgi import BODY_TIMED_OUT, ON_DISCONNECT
 from kimi_gateway.settings import Settings
 from kimi_gateway.settings_security import ConnectionSettings
 
@@ -107,6 +107,10 @@ class GatewayProtocol(HttpToolsProtocol):
             if not sweep.members:
                 del self.SWEEPS[self.loop]
         super().connection_lost(exc)
+        cycle = self.cycle
+        if cycle is not None and not cycle.response_complete:
+            for hook in list(cast(dict[str, Any], cycle.scope).get(ON_DISCONNECT) or ()):
+                hook()  # asgi.DisconnectWatch: the request's task is cancelled
 
     def data_received(self, data: bytes) -> None:
         self._seen_bytes = True
@@ -151,6 +155,8 @@ class GatewayProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._enter("body")
         self._body_bytes = 0
+        # Told of a lost client directly, the app needs no task waiting on receive per request.
+        cast(dict[str, Any], self.scope)[ON_DISCONNECT] = []
         super().on_headers_complete()
 
     def on_body(self, body: bytes) -> None:

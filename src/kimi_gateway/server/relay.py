@@ -106,7 +106,7 @@ async def serve_generation(
     deadline = asyncio.get_running_loop().time() + runtime.settings.total_timeout
     request_id, key_id = ex.record.request_id, principal.key_id  # the key: per-key limits
     ctx = CallContext(deadline, ex.user_agent(), request_id, key_id, heavy=ex.heavy)
-    watch = DisconnectWatch(ex.receive)
+    watch = DisconnectWatch(ex.receive, ex.scope)
     generation: Generating | None = None
     opener: Opener = reply.open or runtime.engine.open
     try:
