@@ -60,13 +60,11 @@ class LevelSink(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Hold:
-    """What a request reserved: the slots charged (their counters and alert levels) and the
-    amount (nano-USD)."""
+    """What a request reserved: the scope it charged (its slots, their counters and alert
+    levels, as they were then) and the amount (nano-USD)."""
 
-    slots: tuple[Slot, ...]
+    scope: _Scope
     amount: int
-    names: tuple[str, ...]
-    alert_at: tuple[float, ...]
 
 
 @dataclass(slots=True)
@@ -198,8 +196,8 @@ class BudgetGuard:
             ) from None
         if index >= 0:
             raise _before_dispatch(self._exhausted(slots[index], amount))
-        outcome.hold = Hold(slots, amount, scope.names, scope.alert_at)
-        self._levels(slots, after, scope.alert_at)
+        outcome.hold = Hold(scope, amount)
+        self._levels(scope, after)
 
     def _scope(self, key_id: str | None, now: float) -> _Scope | None:
         """The slots that apply to ``key_id`` at ``now``, made once per period window."""
@@ -287,7 +285,7 @@ class BudgetGuard:
         if delta == 0:
             return
         if self._local is not None:
-            self._levels(hold.slots, self._local.adjust_now(hold.names, delta), hold.alert_at)
+            self._levels(hold.scope, self._local.adjust_now(hold.scope.names, delta))
             return
         task = asyncio.get_running_loop().create_task(self._adjust(hold, delta))
         self._tasks.add(task)
@@ -295,17 +293,15 @@ class BudgetGuard:
 
     async def _adjust(self, hold: Hold, delta: int) -> None:
         try:
-            after = await self.counters.adjust(hold.names, delta)
+            after = await self.counters.adjust(hold.scope.names, delta)
         except Exception:
             _LOG.exception("budget: settling a reservation failed")
             return
-        self._levels(hold.slots, after, hold.alert_at)
+        self._levels(hold.scope, after)
 
-    def _levels(
-        self, slots: Sequence[Slot], after: Sequence[int], alert_at: Sequence[float]
-    ) -> None:
+    def _levels(self, scope: _Scope, after: Sequence[int]) -> None:
         levels = self.levels
-        for slot, spent, at in zip(slots, after, alert_at, strict=False):
+        for slot, spent, at in zip(scope.slots, after, scope.alert_at, strict=False):
             levels[slot.budget.id] = (slot, spent)
             if spent >= at:
                 self._alert(slot, spent)

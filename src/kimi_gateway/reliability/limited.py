@@ -76,6 +76,14 @@ class AccountQueue:
     def depth(self) -> int:
         return self._depth
 
+    def admit_now(self, key: str | None, tokens: int) -> bool:
+        """Admitted at once, with no await: nothing waits and the in-memory gate has room (the
+        caller must :meth:`release`). False: call :meth:`admit`."""
+        gate = self.gate
+        return (
+            not self._depth and isinstance(gate, LocalGate) and not gate.acquire_now(key, tokens)[0]
+        )
+
     async def admit(self, key: str | None, tokens: int, deadline: float) -> None:
         """Return once admitted (the caller must :meth:`release`); GatewayError 429/503."""
         if not self._depth:
@@ -222,9 +230,7 @@ class Limited(Wrapper):
             else 0
         )
         key = ctx.key_id
-        gate = queue.gate
-        if queue.depth or not isinstance(gate, LocalGate) or gate.acquire_now(key, tokens)[0]:
-            # Not admitted at once in memory: wait in the queue, or ask the shared gate.
+        if not queue.admit_now(key, tokens):  # wait in the queue, or ask the shared gate
             deadline = asyncio.get_running_loop().time() + policy.max_wait
             if ctx.deadline is not None:
                 deadline = min(deadline, ctx.deadline)
