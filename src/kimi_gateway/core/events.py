@@ -18,22 +18,22 @@ Each choice's events follow the contract on their own; parts of different choice
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import StopReason
+from kimi_gateway.core.records import record
 from kimi_gateway.core.usage import Usage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class MessageStart:
     id: str
     model: str
     created: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PartStart:
     index: int
     kind: Literal["text", "thinking", "tool_call"]
@@ -43,53 +43,53 @@ class PartStart:
     choice: int = 0  # which choice of an ``n > 1`` reply the part belongs to
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TextDelta:
     index: int
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ThinkingDelta:
     index: int
     text: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SignatureDelta:
     index: int
     signature: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolArgumentsDelta:
     index: int
     fragment: str  # a piece of the arguments' JSON text
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PartEnd:
     index: int
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Finish:
     stop_reason: StopReason | None
     stop_sequence: str | None = None
     choice: int = 0  # the choice that ended (``n > 1``)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UsageReport:
     usage: Usage
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Done:
     """The stream completed normally."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StreamError:
     """The stream failed after it started; renderers emit the dialect's error event."""
 

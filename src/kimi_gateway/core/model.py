@@ -19,9 +19,10 @@ What does not belong here: per-model Kimi rules (upstreams/kimi/profiles.py), fi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, Literal, TypeAlias
 
+from kimi_gateway.core.records import record
 from kimi_gateway.core.usage import Usage
 
 DialectName = Literal["openai_chat", "anthropic_messages", "openai_responses"]
@@ -40,7 +41,7 @@ JSON: TypeAlias = Any
 """A value decoded from JSON (dict, list, str, int, float, bool, None)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     """A record that a translation dropped or changed something (issue 3 §4: never silent)."""
 
@@ -48,13 +49,13 @@ class Diagnostic:
     detail: str  # human-readable, names the field
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TextPart:
     text: str
     cache: bool = False  # a cache breakpoint (Anthropic cache_control) after this part
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImagePart:
     source: Literal["base64", "url", "file"]  # "file" is Kimi's ms://<file_id> (docs/kimi.md §9)
     data: str  # base64 payload, URL, or file id (without ms://)
@@ -63,7 +64,7 @@ class ImagePart:
     cache: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ThinkingPart:
     text: str
     signature: str | None = None  # Anthropic signature; replayed byte-exact, never invented
@@ -71,7 +72,7 @@ class ThinkingPart:
     provider_data: Mapping[str, JSON] | None = None  # e.g. Kimi Code reasoning_details (§7.2)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolCallPart:
     id: str
     name: str
@@ -79,7 +80,7 @@ class ToolCallPart:
     kind: Literal["function", "builtin_function"] = "function"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolResultPart:
     tool_call_id: str
     content: tuple[TextPart | ImagePart, ...]
@@ -88,7 +89,7 @@ class ToolResultPart:
     cache: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OpaquePart:
     """A block this model does not know (e.g. Claude Code's ``tool_reference``), kept verbatim
     so the same dialect can pass it through; other dialects flatten or drop it with a
@@ -101,7 +102,7 @@ class OpaquePart:
 Part: TypeAlias = TextPart | ImagePart | ThinkingPart | ToolCallPart | ToolResultPart | OpaquePart
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Message:
     role: Role
     parts: tuple[Part, ...]
@@ -132,7 +133,7 @@ def derived(message: Message | Tool) -> dict[Any, Any]:
     return facts  # a Tool's likewise: the parse memo hands back the same tools each turn
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tool:
     name: str
     description: str | None = None
@@ -146,14 +147,14 @@ class Tool:
     )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ToolChoice:
     mode: Literal["auto", "none", "required", "tool"]
     name: str | None = None  # set when mode == "tool"
     parallel: bool | None = None  # None: the dialect's default
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ThinkingConfig:
     mode: Literal["enabled", "disabled", "adaptive"]
     budget_tokens: int | None = None
@@ -161,7 +162,7 @@ class ThinkingConfig:
     keep: str | None = None  # Kimi ``thinking.keep`` ("all"): k2.6 and later (docs/kimi.md §8.3)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OpenAIChatFields:
     """What only a Chat Completions request carries (dialects/openai_chat/request.py).
 
@@ -176,7 +177,7 @@ class OpenAIChatFields:
     legacy_functions: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AnthropicMessagesFields:
     """What only an Anthropic Messages request carries (dialects/anthropic_messages/request.py).
 
@@ -194,7 +195,7 @@ class AnthropicMessagesFields:
     unknown: Mapping[str, JSON] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OpenAIResponsesFields:
     """What only a Responses request carries (dialects/openai_responses/request.py).
 
@@ -211,7 +212,7 @@ class OpenAIResponsesFields:
     passthrough: Mapping[str, JSON] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Request:
     model: str
     messages: tuple[Message, ...]
@@ -239,7 +240,7 @@ class Request:
     diagnostics: tuple[Diagnostic, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Choice:
     """One further answer of a reply that has several (Chat Completions ``n > 1``)."""
 
@@ -248,7 +249,7 @@ class Choice:
     stop_sequence: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Response:
     """A whole reply. ``parts`` and ``stop_reason`` are its first choice; ``more_choices`` the
     others, in order (only Chat Completions asks for several; other dialects never see any)."""

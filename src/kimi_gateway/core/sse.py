@@ -8,10 +8,10 @@ in LF, CRLF or CR (WHATWG HTML "event stream interpretation"); ``:`` lines are c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from kimi_gateway.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SSEEvent:
     data: str
     event: str | None = None

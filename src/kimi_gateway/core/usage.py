@@ -7,10 +7,10 @@ fields exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from kimi_gateway.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Usage:
     input_uncached: int = 0  # prompt tokens that were not read from cache
     input_cache_read: int = 0  # prompt tokens served from cache
