@@ -6,10 +6,10 @@ do (models now; budgets and limits per key later). No I/O here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from kimi_gateway.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Principal:
     """The caller of one request."""
 

@@ -19,11 +19,12 @@ from typing import Protocol
 
 from kimi_gateway.core.events import StreamEvent
 from kimi_gateway.core.model import Diagnostic, DialectName, Request, Response
+from kimi_gateway.core.records import record
 
 Batch = list[StreamEvent]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallContext:
     """What a call needs besides the request: when it must end, and who the client is."""
 

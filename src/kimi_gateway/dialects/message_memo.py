@@ -37,6 +37,7 @@ import orjson
 from kimi_gateway.core import history
 from kimi_gateway.core.memo import BytesLRU
 from kimi_gateway.core.model import Diagnostic
+from kimi_gateway.core.records import record
 from kimi_gateway.dialects.raw_messages import RawMessages
 
 # What one message parses to (a Message; for an OpenAI ``tool`` message, its ToolResultPart)
@@ -73,7 +74,7 @@ def memoised(
     return message
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _History(Generic[S]):
     json: bytes  # orjson.dumps of the messages before the last (b"" when ``raws`` says)
     count: int  # how many they are

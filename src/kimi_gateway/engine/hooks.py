@@ -10,16 +10,16 @@ they must be quick and must not raise (a ledger queues the row and returns).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import DialectName, Request
 from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.principal import Principal
+from kimi_gateway.core.records import record
 from kimi_gateway.engine.routing import Target
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Dispatch:
     """A routed request about to go upstream: what a before-hook may judge."""
 

@@ -13,15 +13,15 @@ checks before parsing (server/request_body.py).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from kimi_gateway.core import history
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import JSON, Request, derived
+from kimi_gateway.core.records import record
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class RequestLimits:
     max_tools: int = 512
     max_messages: int = 10_000

@@ -20,10 +20,10 @@ What does not belong here: upstream URLs and keys (upstreams/), per-model Kimi r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import DialectName
+from kimi_gateway.core.records import record
 from kimi_gateway.core.upstream import Upstream
 from kimi_gateway.settings import LEGACY_CODE, LEGACY_PLATFORM, Settings
 from kimi_gateway.upstreams.config import UpstreamConfigError
@@ -45,7 +45,7 @@ _LEGACY_FACES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Target:
     """Where one request goes."""
 
@@ -53,7 +53,7 @@ class Target:
     model: str  # the upstream model id
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class _Account:
     openai: str  # the name of its OpenAI face
     anthropic: str | None  # of its Anthropic face

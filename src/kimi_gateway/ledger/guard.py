@@ -31,6 +31,7 @@ from sqlalchemy import Engine
 from kimi_gateway.core.errors import GatewayError
 from kimi_gateway.core.model import Request
 from kimi_gateway.core.outcome import Outcome
+from kimi_gateway.core.records import record
 from kimi_gateway.ledger.budgets import (
     Budget,
     Slot,
@@ -58,7 +59,7 @@ class LevelSink(Protocol):
         ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hold:
     """What a request reserved: the scope it charged (its slots, their counters and alert
     levels, as they were then) and the amount (nano-USD)."""

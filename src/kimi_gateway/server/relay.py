@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
@@ -29,6 +28,7 @@ from kimi_gateway.core.fold import Folder
 from kimi_gateway.core.model import Diagnostic, Request, Response
 from kimi_gateway.core.outcome import Outcome
 from kimi_gateway.core.principal import Principal
+from kimi_gateway.core.records import record
 from kimi_gateway.core.upstream import Batch, CallContext
 from kimi_gateway.dialects.registry import Dialect, StreamRenderer
 from kimi_gateway.server.asgi import (
@@ -64,7 +64,7 @@ class Generating(Protocol):
 Opener = Callable[[Request, Principal, Outcome, CallContext], Awaitable[Generating]]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reply:
     """How one request's generation is written. ``settle`` is awaited with the whole reply
     after a clean end, before the bytes that end it are sent; ``open`` replaces the engine's."""

@@ -36,6 +36,7 @@ from kimi_gateway.core.model import (
     ToolResultPart,
     derived,
 )
+from kimi_gateway.core.records import record
 from kimi_gateway.dialects.message_memo import MessageMemo, memoised, resume
 from kimi_gateway.dialects.openai_chat.content import parse_content
 from kimi_gateway.dialects.openai_chat.tools import parse_tool
@@ -70,7 +71,7 @@ _ECHOED_KEYS = frozenset({"annotations"})
 _ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParsedMessages:
     system: tuple[TextPart, ...]
     messages: tuple[Message, ...]

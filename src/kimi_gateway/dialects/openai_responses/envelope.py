@@ -12,10 +12,11 @@ what the canonical Response holds (a translator's view: upstream ids, no echo).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from kimi_gateway.core.model import ThinkingPart
+from kimi_gateway.core.records import record
 
 Seal = Callable[[ThinkingPart], str]
 
@@ -47,7 +48,7 @@ ECHO_DEFAULTS: Mapping[str, Any] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Envelope:
     """``id`` / ``created_at``: the response's own (None: derived from the upstream's);
     ``echo``: the echoed request parameters (:func:`echo_fields`); ``seal``: makes a reasoning

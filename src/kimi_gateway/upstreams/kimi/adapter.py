@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import Diagnostic, Request
+from kimi_gateway.core.records import record
 from kimi_gateway.dialects import anthropic_messages, openai_chat
 from kimi_gateway.dialects.openai_chat.losses import request_losses
 from kimi_gateway.upstreams.kimi.policy import (
@@ -125,7 +126,7 @@ SURFACES: Mapping[str, KimiSurface] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class UpstreamCall:
     """One HTTP request to Kimi, minus the key."""
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from kimi_gateway.core.errors import TranslationError
 from kimi_gateway.core.model import Diagnostic, Request
+from kimi_gateway.core.records import record
 from kimi_gateway.settings_files import FILE_PURPOSES
 from kimi_gateway.upstreams.kimi.profiles import ModelProfile
 
@@ -121,7 +122,7 @@ class QuirkPolicy:
         return found
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class QuirkContext:
     """What every fix-up may read besides the request: one value, so all share a signature."""
 
