@@ -76,6 +76,10 @@ _TEXT_HEAD = {
 }
 
 
+def _text_tail(text: str) -> bytes:
+    return orjson.dumps(text) + b"}}\n\n"
+
+
 @dataclass(slots=True)
 class _Block:
     wire_index: int
@@ -90,7 +94,7 @@ class _Block:
     def text(self, kind: str, text: str) -> None:
         """``delta({"type": kind + "_delta", kind: text})``, byte for byte, without the dict
         (tests/dialects/anthropic_messages/test_stream_render_frames.py)."""
-        self.queue.append(_TEXT_HEAD[kind] % self.wire_index + orjson.dumps(text) + b"}}\n\n")
+        self.queue.append(_TEXT_HEAD[kind] % self.wire_index + _text_tail(text))
 
     def end(self) -> None:
         if self.signature:
@@ -120,6 +124,10 @@ class StreamRenderer:
         if type(event) is TextDelta and self._started:  # most of a stream: the short way
             block = self._blocks.get(event.index)
             if block is not None and not block.ended and event.text:
+                if not block.queue and self._order[self._active] == event.index:
+                    # the block being written, nothing queued before: straight out (_flush's
+                    # result for it, without the queue)
+                    return _TEXT_HEAD["text"] % block.wire_index + _text_tail(event.text)
                 block.text("text", event.text)
             return self._flush()
         if isinstance(event, MessageStart):

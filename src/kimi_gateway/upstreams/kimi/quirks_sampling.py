@@ -48,7 +48,12 @@ def fix_sampling(request: Request, ctx: QuirkContext, thinking: bool) -> Request
     """Per-model sampling rules (§4.2): fixed values, ranges, parameters a model lacks, and the
     policy's per-model overrides (docs/kimi.md §F2.3). ``thinking`` is the final thinking state,
     which picks the fixed temperature (1.0 on, 0.6 off)."""
+    policy = ctx.policy
+    untouched = not policy.sampling_overrides  # then a value the client left out stays out
     for param in _PARAMS:
+        if untouched and getattr(request, param) is None:
+            if param != "temperature" or policy.default_temperature is None:
+                continue  # every rule leaves an absent value absent (_fix_param)
         request = _fix_param(request, ctx, param, thinking)
     return request
 
