@@ -51,9 +51,9 @@ def fix_sampling(request: Request, ctx: QuirkContext, thinking: bool) -> Request
     policy = ctx.policy
     untouched = not policy.sampling_overrides  # then a value the client left out stays out
     for param in _PARAMS:
-        if untouched and getattr(request, param) is None:
-            if param != "temperature" or policy.default_temperature is None:
-                continue  # every rule leaves an absent value absent (_fix_param)
+        absent = untouched and getattr(request, param) is None
+        if absent and (param != "temperature" or policy.default_temperature is None):
+            continue  # every rule leaves an absent value absent (_fix_param)
         request = _fix_param(request, ctx, param, thinking)
     return request
 
