@@ -35,8 +35,8 @@ class SSEDecoder:
             chunk = chunk[1:]  # the LF of a CRLF split across chunks
         self._pending_cr = False
         buffer = self._buffer + chunk if self._buffer else chunk
-        if b"\r" not in buffer:
-            return self._decode_lf(buffer)
+        if buffer.find(b"\r") == -1:  # not ``b"\r" in``: bytes.__contains__ first tries the
+            return self._decode_lf(buffer)  # operand as an int, a TypeError built per call
         events: list[SSEEvent] = []
         start = 0
         length = len(buffer)
@@ -123,7 +123,7 @@ def encode_event(data: str | bytes, event: str | None = None) -> bytes:
     """One event as bytes: optional ``event:`` line, ``data:`` line(s), blank line."""
     payload = data.encode() if isinstance(data, str) else data
     head = b"event: " + event.encode() + b"\n" if event is not None else b""
-    if b"\n" not in payload:
+    if payload.find(b"\n") == -1:  # (not ``in``: see SSEDecoder.decode)
         return head + b"data: " + payload + b"\n\n"
     lines = b"".join(b"data: " + line + b"\n" for line in payload.split(b"\n"))
     return head + lines + b"\n"

@@ -23,7 +23,6 @@ upstream (docs/kimi.md §F2.7: translate or drop every field explicitly). ``n``,
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import Any, Literal, TypeAlias
 
 from kimi_gateway.core import history
@@ -38,6 +37,7 @@ from kimi_gateway.core.model import (
     ThinkingConfig,
     derived,
 )
+from kimi_gateway.core.records import replace
 from kimi_gateway.dialects.anthropic_messages import fields
 from kimi_gateway.dialects.anthropic_messages.content import check_keys, parse_cache, parse_content
 from kimi_gateway.dialects.anthropic_messages.content_render import render_content

@@ -17,7 +17,6 @@ function call is dropped with a Diagnostic (namespace tools are not offered, too
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import Any
 
 from kimi_gateway.core.errors import TranslationError
@@ -33,6 +32,7 @@ from kimi_gateway.core.model import (
     ToolCallPart,
     ToolResultPart,
 )
+from kimi_gateway.core.records import replace
 from kimi_gateway.dialects.openai_responses.content import parse_content
 from kimi_gateway.dialects.openai_responses.wire import (
     as_list,
