@@ -3,6 +3,7 @@ lost on a clean stop, the retention sweep, migrations on SQLite (WAL) and the re
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -230,3 +231,26 @@ def test_a_batch_of_many_statements_is_written_exactly(database: Engine) -> None
     assert len(rows) == 2500 == writer.written
     built = [build_row(o, rows[i]["ts"], PriceBook()) for i, o in enumerate(outcomes)]  # type: ignore[arg-type]
     assert rows == built
+
+
+def test_sqlite_binds_none_and_bools_without_the_adaptation_protocol(tmp_path: Path) -> None:
+    """Each None or bool of a row took sqlite3's adaptation path (an AttributeError built per
+    value); the registered adapters bind them as sqlite3 would, so the stored row is the same."""
+    engine = open_database(f"sqlite:///{tmp_path / 'ledger.db'}")
+    assert (type(None), sqlite3.PrepareProtocol) in sqlite3.adapters
+    assert (bool, sqlite3.PrepareProtocol) in sqlite3.adapters
+    writer = LedgerWriter(engine, PriceBook(), flush_seconds=30)
+    writer.start()
+    writer.record(_outcome(2, key_id=None, error=None, stream=True, usage_seen=False))
+    assert writer.flush()
+    writer.stop()
+    (row,) = _rows(engine)
+    assert (row["key_id"], row["error"], row["stream"], row["usage_seen"]) == (
+        None,
+        None,
+        True,
+        False,
+    )
+    with engine.connect() as conn:
+        raw = conn.exec_driver_sql("SELECT stream, usage_seen, typeof(key_id) FROM usage").one()
+    assert tuple(raw) == (1, 0, "null")

@@ -224,10 +224,7 @@ class _RowsInsert:
             sql = self._sql.get(len(part))
             if sql is None:
                 sql = self._sql[len(part)] = self._head + ",".join([self._row] * len(part))
-            values = chain.from_iterable(map(self._take, part))
-            # bools as ints: sqlite3 binds a bool (an int subclass, not an int) by first trying
-            # its adaptation protocol, which raises and formats an AttributeError per value
-            out.append((sql, tuple([int(v) if type(v) is bool else v for v in values])))
+            out.append((sql, tuple(chain.from_iterable(map(self._take, part)))))
         return out
 
 
