@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+from typing import Any
 
 from kimi_gateway.core.model import Message, Request, TextPart
+from kimi_gateway.reliability.limited import RELEASE_TICK, AccountQueue, QueuePolicy
 from kimi_gateway.reliability.limits import (
     MINUTE_GRAIN,
     TIERS,
@@ -17,6 +19,7 @@ from kimi_gateway.reliability.limits import (
     account_limits,
     estimate_tokens,
 )
+from kimi_gateway.reliability.stats import Stats
 
 
 class Clock:
@@ -119,3 +122,44 @@ def test_minute_windows_stay_small_at_thousands_of_requests_a_second() -> None:
         for t in (0.0, 0.05, 0.09):
             window.add(t, 1)
     assert merged.wait(60.02, 1) >= exact.wait(60.02, 1) > 0
+
+
+def test_in_memory_releases_share_one_timer_and_none_is_early() -> None:
+    """Each ended call's slot is freed ``release_grace`` later. One timer per call woke an idle
+    event loop once per request; now the slots then due are freed together, by one timer at
+    most RELEASE_TICK after the first is due, and never before their own grace has passed."""
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        gate = LocalGate(Limits(concurrency=1000), KeyMeters(Limits()), loop.time)
+        queue = AccountQueue("platform", gate, QueuePolicy(release_grace=0.05), Stats())
+        timers = 0
+        real_call_at = loop.call_at
+
+        def counted(when: float, callback: Any, *args: Any, **kw: Any) -> asyncio.TimerHandle:
+            nonlocal timers
+            timers += getattr(callback, "__self__", None) is queue  # the queue's, not sleep's
+            return real_call_at(when, callback, *args, **kw)
+
+        loop.call_at = counted  # type: ignore[method-assign,assignment]
+        ended: list[float] = []
+        for _ in range(40):
+            assert queue.admit_now("k", 0)
+            await queue.release("k")
+            ended.append(loop.time())
+            await asyncio.sleep(0.001)
+        assert gate._account.inflight > 0  # nothing freed before its grace (40 ms < 50 ms)
+        freed: list[tuple[float, int]] = []
+        while gate._account.inflight:
+            before = gate._account.inflight
+            await asyncio.sleep(0.001)
+            if gate._account.inflight < before:
+                freed.append((loop.time(), before - gate._account.inflight))
+        first_free = freed[0][0]
+        assert first_free >= ended[0] + 0.05  # not early
+        assert first_free <= ended[0] + 0.05 + RELEASE_TICK + 0.1  # late by a tick (and the naps)
+        # 40 calls ended over about 45 ms: freed in groups a tick apart, one timer per group
+        assert timers <= 10
+        assert len(freed) <= timers
+
+    asyncio.run(scenario())

@@ -32,6 +32,11 @@ from kimi_gateway.reliability.stats import Stats
 from kimi_gateway.reliability.wrapper import Wrapper
 
 _POLL = 0.25  # seconds between admission attempts when only a release elsewhere can tell
+# In memory, the slots whose grace has run out are freed together, by one timer at most this
+# long after the first of them is due: a timer per request woke an idle event loop once per
+# request (at one request at a time, that wake-up cost more CPU than the limits' own work). A
+# slot is never freed early, and at most this much late.
+RELEASE_TICK = 0.01
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +75,8 @@ class AccountQueue:
         self._wake = asyncio.Event()
         self._pump: asyncio.Task[None] | None = None
         self._releasing: set[asyncio.Task[None]] = set()
+        self._due: deque[tuple[float, str | None]] = deque()  # (when, key): in-memory releases
+        self._tick: asyncio.TimerHandle | None = None  # the one timer that frees them
         self.others: Callable[[], int] = lambda: 0  # waiting at other replicas (shared.py)
 
     @property
@@ -149,15 +156,27 @@ class AccountQueue:
                 del self._queues[waiter.key]
 
     async def release(self, key: str | None) -> None:
-        """Free the slot ``key``'s call held, ``release_grace`` seconds from now."""
+        """Free the slot ``key``'s call held, ``release_grace`` seconds from now (in memory: at
+        most RELEASE_TICK later, with the others then due)."""
         if self.policy.release_grace <= 0:
             await self._release_now(key)
             return
         loop = asyncio.get_running_loop()
-        if isinstance(self.gate, LocalGate):  # no await needed: no task per request
-            loop.call_later(self.policy.release_grace, self._release_local, key)
+        if isinstance(self.gate, LocalGate):  # no await needed: no task, no timer per request
+            due = loop.time() + self.policy.release_grace
+            self._due.append((due, key))  # a constant grace: the deque stays in time order
+            if self._tick is None:
+                self._tick = loop.call_at(due + RELEASE_TICK, self._release_due)
         else:
             loop.call_later(self.policy.release_grace, self._spawn_release, key)
+
+    def _release_due(self) -> None:
+        """Free every slot whose grace has run out; the timer again for the next one."""
+        loop = asyncio.get_running_loop()
+        now, due = loop.time(), self._due
+        while due and due[0][0] <= now:
+            self._release_local(due.popleft()[1])
+        self._tick = loop.call_at(due[0][0] + RELEASE_TICK, self._release_due) if due else None
 
     def _release_local(self, key: str | None) -> None:
         assert isinstance(self.gate, LocalGate)
