@@ -34,8 +34,7 @@ from kimi_gateway.reliability.wrapper import Wrapper
 _POLL = 0.25  # seconds between admission attempts when only a release elsewhere can tell
 # In memory, the slots whose grace has run out are freed together, by one timer at most this
 # long after the first of them is due: a timer per request woke an idle event loop once per
-# request (at one request at a time, that wake-up cost more CPU than the limits' own work). A
-# slot is never freed early, and at most this much late.
+# request. A slot is never freed early, and at most this much late.
 RELEASE_TICK = 0.01
 
 
