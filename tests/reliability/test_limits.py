@@ -142,24 +142,18 @@ def test_in_memory_releases_share_one_timer_and_none_is_early() -> None:
             return real_call_at(when, callback, *args, **kw)
 
         loop.call_at = counted  # type: ignore[method-assign,assignment]
-        ended: list[float] = []
-        for _ in range(40):
-            assert queue.admit_now("k", 0)
-            await queue.release("k")
-            ended.append(loop.time())
-            await asyncio.sleep(0.001)
-        assert gate._account.inflight > 0  # nothing freed before its grace (40 ms < 50 ms)
-        freed: list[tuple[float, int]] = []
+        first_ended = loop.time()
+        for _wave in range(4):  # 40 calls ending in four waves of ten, 20 ms apart
+            for _ in range(10):
+                assert queue.admit_now("k", 0)
+                await queue.release("k")
+            await asyncio.sleep(0.02)
+        freed_at: float | None = None
         while gate._account.inflight:
-            before = gate._account.inflight
+            if freed_at is None and gate._account.inflight < 40:
+                freed_at = loop.time()
             await asyncio.sleep(0.001)
-            if gate._account.inflight < before:
-                freed.append((loop.time(), before - gate._account.inflight))
-        first_free = freed[0][0]
-        assert first_free >= ended[0] + 0.05  # not early
-        assert first_free <= ended[0] + 0.05 + RELEASE_TICK + 0.1  # late by a tick (and the naps)
-        # 40 calls ended over about 45 ms: freed in groups a tick apart, one timer per group
-        assert timers <= 10
-        assert len(freed) <= timers
+        assert freed_at is None or freed_at >= first_ended + 0.05  # none freed early
+        assert timers <= 8  # a timer per wave at most (a slow machine merges waves), not 40
 
     asyncio.run(scenario())

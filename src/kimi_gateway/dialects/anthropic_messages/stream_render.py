@@ -76,10 +76,6 @@ _TEXT_HEAD = {
 }
 
 
-def _text_tail(text: str) -> bytes:
-    return orjson.dumps(text) + b"}}\n\n"
-
-
 @dataclass(slots=True)
 class _Block:
     wire_index: int
@@ -92,9 +88,12 @@ class _Block:
         self.queue.append(_frame("content_block_delta", data))
 
     def text(self, kind: str, text: str) -> None:
-        """``delta({"type": kind + "_delta", kind: text})``, byte for byte, without the dict
-        (tests/dialects/anthropic_messages/test_stream_render_frames.py)."""
-        self.queue.append(_TEXT_HEAD[kind] % self.wire_index + _text_tail(text))
+        self.queue.append(self.text_frame(kind, text))
+
+    def text_frame(self, kind: str, text: str) -> bytes:
+        """``delta({"type": kind + "_delta", kind: text})``'s frame, byte for byte, without
+        the dict (tests/dialects/anthropic_messages/test_stream_render_frames.py)."""
+        return _TEXT_HEAD[kind] % self.wire_index + orjson.dumps(text) + b"}}\n\n"
 
     def end(self) -> None:
         if self.signature:
@@ -127,7 +126,7 @@ class StreamRenderer:
                 if not block.queue and self._order[self._active] == event.index:
                     # the block being written, nothing queued before: straight out (_flush's
                     # result for it, without the queue)
-                    return _TEXT_HEAD["text"] % block.wire_index + _text_tail(event.text)
+                    return block.text_frame("text", event.text)
                 block.text("text", event.text)
             return self._flush()
         if isinstance(event, MessageStart):
