@@ -8,7 +8,7 @@ import math
 from typing import Any
 
 from kimi_gateway.core.model import Message, Request, TextPart
-from kimi_gateway.reliability.limited import RELEASE_TICK, AccountQueue, QueuePolicy
+from kimi_gateway.reliability.limited import AccountQueue, QueuePolicy
 from kimi_gateway.reliability.limits import (
     MINUTE_GRAIN,
     TIERS,
